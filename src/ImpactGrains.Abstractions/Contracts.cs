@@ -1,0 +1,51 @@
+using ImpactGrains.Scoring.Ledger;
+
+namespace ImpactGrains.Abstractions;
+
+/// <summary>Committed events for one entity, each carrying its entity sequence.</summary>
+[GenerateSerializer, Immutable]
+public sealed record EntityEventBatch([property: Id(0)] IReadOnlyList<ScoredEvent> Events);
+
+/// <summary>An entity's own events after a sequence, and the sequence it has applied up to.</summary>
+[GenerateSerializer, Immutable]
+public sealed record DirectEvents([property: Id(0)] long AppliedSequence, [property: Id(1)] IReadOnlyList<ScoredEvent> Events);
+
+[GenerateSerializer, Immutable]
+public sealed record PeakReport([property: Id(0)] double Score, [property: Id(1)] DateTimeOffset? At);
+
+/// <summary>An entity's impact at one instant; all scores lie in [0, 100].</summary>
+[GenerateSerializer, Immutable]
+public sealed record ImpactReport(
+    [property: Id(0)] string Entity,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] double Score,
+    [property: Id(3)] double Direct,
+    [property: Id(4)] double Inherited,
+    [property: Id(5)] IReadOnlyDictionary<string, double> Categories,
+    [property: Id(6)] IReadOnlyDictionary<string, double> Regions,
+    [property: Id(7)] PeakReport Peak,
+    [property: Id(8)] double Trend24h,
+    [property: Id(9)] int EventCount,
+    [property: Id(10)] string ModelVersion);
+
+[GenerateSerializer, Immutable]
+public sealed record ContributionReport(
+    [property: Id(0)] string EventId,
+    [property: Id(1)] string Entity,
+    [property: Id(2)] string Type,
+    [property: Id(3)] DateTimeOffset OccurredAt,
+    [property: Id(4)] string Category,
+    [property: Id(5)] double Contribution,
+    [property: Id(6)] double Share);
+
+[GenerateSerializer, Immutable]
+public sealed record ExplainReport(
+    [property: Id(0)] string Entity,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] IReadOnlyList<ContributionReport> Contributions);
+
+[GenerateSerializer, Immutable]
+public sealed record HistoryPoint([property: Id(0)] DateTimeOffset At, [property: Id(1)] double Score);
+
+[GenerateSerializer, Immutable]
+public sealed record HistoryReport([property: Id(0)] string Entity, [property: Id(1)] IReadOnlyList<HistoryPoint> Points);

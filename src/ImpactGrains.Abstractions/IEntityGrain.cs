@@ -1,0 +1,31 @@
+using Orleans.Concurrency;
+
+namespace ImpactGrains.Abstractions;
+
+/// <summary>
+/// One company, person or other entity: holds its scored events and answers impact queries. Keyed by the entity id.
+/// </summary>
+public interface IEntityGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Applies events already committed to the log, in entity-sequence order. Sequences already applied are skipped;
+    /// a gap is filled from the log first, so a lost delivery never loses an event.
+    /// </summary>
+    Task ApplyAsync(EntityEventBatch batch);
+
+    /// <summary>Re-reads the entity's inbound links from the catalog after they changed.</summary>
+    Task ReloadLinksAsync();
+
+    Task<ImpactReport> GetImpactAsync(DateTimeOffset at);
+
+    Task<ExplainReport> ExplainAsync(DateTimeOffset at, int limit);
+
+    Task<HistoryReport> GetHistoryAsync(IReadOnlyList<DateTimeOffset> points);
+
+    /// <summary>
+    /// The entity's own events after <paramref name="afterSequence"/>, for entities that inherit from it. It reads
+    /// local state only and makes no calls, so it may interleave: two linked entities querying each other never deadlock.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<DirectEvents> GetDirectEventsAsync(long afterSequence);
+}

@@ -1,0 +1,317 @@
+using ImpactGrains.Abstractions;
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Ledger;
+using ImpactGrains.Scoring.Model;
+using ImpactGrains.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ImpactGrains.Grains;
+
+/// <summary>
+/// One entity's live impact. It holds the entity's scored events (sequence 1…N, no gaps), copies of the events of
+/// entities linked into it, and answers every impact query from memory. On activation it loads its snapshot and
+/// replays only the newer events from the log.
+/// </summary>
+public sealed partial class EntityGrain(
+    [PersistentState(GrainStorageNames.EntitySnapshot, GrainStorageNames.Snapshots)] IPersistentState<EntitySnapshot> snapshot,
+    IEventLog log,
+    IEntityCatalog catalog,
+    ImpactCalculator calculator,
+    DecayTable table,
+    IOptions<SnapshotOptions> snapshotOptions,
+    ILogger<EntityGrain> logger) : Grain, IEntityGrain
+{
+    private readonly List<ScoredEvent> bySequence = [];
+    private readonly Dictionary<string, InheritedSourceState> inherited = new(StringComparer.Ordinal);
+    private EventLedger ledger = null!;
+    private long savedSequence;
+    private IGrainTimer? snapshotTimer;
+
+    // Bumped on any change to own or inherited events or to links; the cached all-time peak is valid for one stamp.
+    private long changeStamp;
+    private (long Stamp, Peak Peak)? cachedPeak;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    /// <summary>Sequences are 1…N without gaps, so the count is the last applied sequence.</summary>
+    private long AppliedSequence => bySequence.Count;
+
+    /// <summary>What this grain knows of one entity linked into it.</summary>
+    private sealed class InheritedSourceState(string from, double weight, EventLedger ledger)
+    {
+        public string From { get; } = from;
+        public double Weight { get; set; } = weight;
+        public EventLedger Ledger { get; set; } = ledger;
+        public long AppliedSequence { get; set; }
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        ledger = new EventLedger(table);
+        var saved = snapshot.State;
+        if (saved.ModelVersion == table.Model.Version && IsContiguous(saved.Events))
+        {
+            foreach (var e in saved.Events)
+            {
+                Append(e);
+            }
+
+            savedSequence = AppliedSequence;
+        }
+
+        var replayed = await CatchUpAsync(long.MaxValue, cancellationToken);
+        if (replayed > 0)
+        {
+            LogReplayed(Id, savedSequence, replayed);
+        }
+
+        await LoadLinksAsync(cancellationToken);
+        ScheduleSnapshot();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (AppliedSequence > savedSequence)
+        {
+            await SaveSnapshotAsync();
+        }
+    }
+
+    private static bool IsContiguous(List<ScoredEvent> events)
+    {
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i].Sequence != i + 1)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void Append(ScoredEvent e)
+    {
+        bySequence.Add(e);
+        ledger.TryAdd(e);
+        changeStamp++;
+    }
+
+    /// <summary>Reads and applies logged events after the applied sequence, up to <paramref name="throughSequence"/>.</summary>
+    private async Task<int> CatchUpAsync(long throughSequence, CancellationToken cancellationToken = default)
+    {
+        var missing = await log.ReadEntityAsync(Id, AppliedSequence, throughSequence, cancellationToken);
+        var applied = 0;
+        foreach (var logged in missing)
+        {
+            if (logged.EntitySequence == AppliedSequence + 1)
+            {
+                Append(calculator.Score(logged.Event, logged.EntitySequence));
+                applied++;
+            }
+        }
+
+        return applied;
+    }
+
+    public async Task ApplyAsync(EntityEventBatch batch)
+    {
+        foreach (var e in batch.Events)
+        {
+            if (e.Sequence <= AppliedSequence)
+            {
+                continue; // already applied: a redelivery, or replayed from the log at activation
+            }
+
+            if (e.Sequence > AppliedSequence + 1)
+            {
+                // A gap: an earlier delivery was lost or is still under way. The log has every committed event.
+                await CatchUpAsync(e.Sequence - 1);
+                if (e.Sequence > AppliedSequence + 1)
+                {
+                    throw new InvalidOperationException($"entity {Id}: the log has no events {AppliedSequence + 1}–{e.Sequence - 1}");
+                }
+            }
+
+            Append(e);
+        }
+
+        if (AppliedSequence - savedSequence >= snapshotOptions.Value.EveryEvents)
+        {
+            await SaveSnapshotAsync();
+        }
+        else
+        {
+            ScheduleSnapshot();
+        }
+    }
+
+    private void ScheduleSnapshot()
+    {
+        if (AppliedSequence > savedSequence && snapshotTimer is null)
+        {
+            var interval = snapshotOptions.Value.Interval;
+            snapshotTimer = this.RegisterGrainTimer(async _ => await SaveSnapshotAsync(), interval, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private async Task SaveSnapshotAsync()
+    {
+        snapshotTimer?.Dispose();
+        snapshotTimer = null;
+        var sequence = AppliedSequence;
+        snapshot.State.AppliedSequence = sequence;
+        snapshot.State.ModelVersion = table.Model.Version;
+        snapshot.State.Events = bySequence;
+        try
+        {
+            await snapshot.WriteStateAsync();
+            savedSequence = sequence;
+        }
+        catch (Exception ex)
+        {
+            // The log still holds every event; a failed snapshot only means a longer replay next time.
+            LogSnapshotFailed(ex, Id);
+            ScheduleSnapshot();
+        }
+    }
+
+    public Task ReloadLinksAsync() => LoadLinksAsync(CancellationToken.None);
+
+    private async Task LoadLinksAsync(CancellationToken cancellationToken)
+    {
+        var inbound = (await catalog.LinksOfAsync(Id, cancellationToken)).Where(l => l.To == Id && l.From != Id).ToList();
+        foreach (var stale in inherited.Keys.Except(inbound.Select(l => l.From)).ToList())
+        {
+            inherited.Remove(stale);
+        }
+
+        foreach (var link in inbound)
+        {
+            if (inherited.TryGetValue(link.From, out var existing))
+            {
+                existing.Weight = link.Weight;
+            }
+            else
+            {
+                inherited[link.From] = new InheritedSourceState(link.From, link.Weight, new EventLedger(table));
+            }
+        }
+
+        changeStamp++;
+    }
+
+    /// <summary>Pulls the events that linked entities have applied since the last query.</summary>
+    private async Task SyncInheritedAsync()
+    {
+        if (inherited.Count == 0)
+        {
+            return;
+        }
+
+        var sources = inherited.Values.ToList();
+        var pulls = sources.Select(s => GrainFactory.GetGrain<IEntityGrain>(s.From).GetDirectEventsAsync(s.AppliedSequence)).ToList();
+        for (var i = 0; i < sources.Count; i++)
+        {
+            var source = sources[i];
+            DirectEvents direct;
+            try
+            {
+                direct = await pulls[i];
+                if (direct.AppliedSequence < source.AppliedSequence)
+                {
+                    // The source restarted from an empty state (a new model version): start over.
+                    source.Ledger = new EventLedger(table);
+                    source.AppliedSequence = 0;
+                    direct = await GrainFactory.GetGrain<IEntityGrain>(source.From).GetDirectEventsAsync(0);
+                }
+            }
+            catch (Exception ex)
+            {
+                // Answer with what is known rather than fail the query; the next query pulls again.
+                LogInheritedUnavailable(ex, Id, source.From);
+                continue;
+            }
+
+            foreach (var e in direct.Events)
+            {
+                if (e.Sequence > source.AppliedSequence && source.Ledger.TryAdd(e))
+                {
+                    changeStamp++;
+                }
+            }
+
+            source.AppliedSequence = Math.Max(source.AppliedSequence, direct.AppliedSequence);
+        }
+    }
+
+    public Task<DirectEvents> GetDirectEventsAsync(long afterSequence)
+    {
+        var from = (int)Math.Clamp(afterSequence, 0, AppliedSequence);
+        return Task.FromResult(new DirectEvents(AppliedSequence, bySequence.GetRange(from, bySequence.Count - from)));
+    }
+
+    private ImpactView View() => new(
+        Id,
+        ledger,
+        inherited.Values.Select(s => new InheritedSource(s.From, s.Weight, s.Ledger)).ToList());
+
+    public async Task<ImpactReport> GetImpactAsync(DateTimeOffset at)
+    {
+        await SyncInheritedAsync();
+        var view = View();
+        Peak? peak = null;
+        if (at.UtcTicks >= LatestTicks())
+        {
+            // Every event counts: the all-time peak, computed once per change.
+            if (cachedPeak is not { } cached || cached.Stamp != changeStamp)
+            {
+                cachedPeak = (changeStamp, view.PeakAsOf(long.MaxValue));
+            }
+
+            peak = cachedPeak.Value.Peak;
+        }
+
+        var b = view.Evaluate(at, peak);
+        return new ImpactReport(
+            Id,
+            at,
+            b.Score,
+            b.Direct,
+            b.Inherited,
+            b.Categories.ToDictionary(c => c.Key.WireName(), c => c.Value),
+            b.Regions,
+            new PeakReport(b.Peak.Score, b.Peak.At),
+            b.Trend24h,
+            b.EventCount,
+            table.Model.Version);
+    }
+
+    private long LatestTicks() => inherited.Values.Select(s => s.Ledger.MaxTicks).Append(ledger.MaxTicks).Max();
+
+    public async Task<ExplainReport> ExplainAsync(DateTimeOffset at, int limit)
+    {
+        await SyncInheritedAsync();
+        var contributions = View().Explain(at, limit)
+            .Select(c => new ContributionReport(c.EventId, c.Entity, c.Type.WireName(), c.OccurredAt, c.Category.WireName(), c.Contribution, c.Share))
+            .ToList();
+        return new ExplainReport(Id, at, contributions);
+    }
+
+    public async Task<HistoryReport> GetHistoryAsync(IReadOnlyList<DateTimeOffset> points)
+    {
+        await SyncInheritedAsync();
+        var scores = View().History(points);
+        return new HistoryReport(Id, points.Select((p, i) => new HistoryPoint(p, scores[i])).ToList());
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity} replayed {Count} events from the log after sequence {Sequence}")]
+    private partial void LogReplayed(string entity, long sequence, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity} could not write its snapshot; it will retry")]
+    private partial void LogSnapshotFailed(Exception exception, string entity);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity} could not pull inherited events from {Source}; answering with what it has")]
+    private partial void LogInheritedUnavailable(Exception exception, string entity, string source);
+}

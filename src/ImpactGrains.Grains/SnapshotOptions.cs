@@ -1,0 +1,11 @@
+namespace ImpactGrains.Grains;
+
+/// <summary>When entity grains write their snapshots: never per event, only after enough new ones or a quiet period.</summary>
+public sealed class SnapshotOptions
+{
+    /// <summary>Write once this many events have been applied since the last snapshot.</summary>
+    public int EveryEvents { get; set; } = 10_000;
+
+    /// <summary>Otherwise write this long after the first unsaved event (and on deactivation).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
+}

@@ -1,0 +1,19 @@
+using System.Text.RegularExpressions;
+
+namespace ImpactGrains.Scoring.Validation;
+
+public static partial class EntityIds
+{
+    public const string Pattern = "^[a-z0-9][a-z0-9-]{0,63}$";
+
+    [GeneratedRegex(Pattern, RegexOptions.CultureInvariant)]
+    private static partial Regex IdRegex();
+
+    public static bool IsValid(string? id) => id is not null && IdRegex().IsMatch(id);
+
+    public static string Describe(string? id) =>
+        $"'{Truncate(id)}' is not a valid entity id (lower-case letters, digits and '-', 1–64 characters, not starting with '-')";
+
+    internal static string Truncate(string? value) =>
+        value is null ? "" : value.Length <= 64 ? value : string.Concat(value.AsSpan(0, 64), "…");
+}

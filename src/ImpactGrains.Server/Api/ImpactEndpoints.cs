@@ -1,0 +1,113 @@
+using ImpactGrains.Abstractions;
+using ImpactGrains.Scoring.Validation;
+using ImpactGrains.Server.Hosting;
+using ImpactGrains.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ImpactGrains.Server.Api;
+
+/// <summary>Where scores are shown: an entity's impact, its explanation, its history and its events.</summary>
+public static class ImpactEndpoints
+{
+    private const int DefaultExplainLimit = 20;
+    private const int DefaultEventsLimit = 50;
+
+    public static RouteGroupBuilder MapImpact(this RouteGroupBuilder api)
+    {
+        api.MapGet("/entities/{id}/impact", GetImpact);
+        api.MapGet("/entities/{id}/explain", Explain);
+        api.MapGet("/entities/{id}/history", History);
+        api.MapGet("/entities/{id}/events", Events);
+        return api;
+    }
+
+    private static async Task<ProblemHttpResult?> CheckEntityAsync(string id, IEntityCatalog catalog, CancellationToken cancellationToken) =>
+        EntityIds.IsValid(id) && await catalog.ExistsAsync(id, cancellationToken) ? null : Problems.UnknownEntity(id);
+
+    private static async Task<Results<Ok<ImpactReport>, ProblemHttpResult>> GetImpact(
+        string id, string? at, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await CheckEntityAsync(id, catalog, cancellationToken) is { } missing)
+        {
+            return missing;
+        }
+
+        if (!QueryValues.TryInstant(at, "at", time.GetUtcNow(), out var instant, out var error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IEntityGrain>(id).GetImpactAsync(instant));
+    }
+
+    private static async Task<Results<Ok<ExplainReport>, ProblemHttpResult>> Explain(
+        string id, string? at, string? limit, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time,
+        IOptions<ImpactOptions> options, CancellationToken cancellationToken)
+    {
+        if (await CheckEntityAsync(id, catalog, cancellationToken) is { } missing)
+        {
+            return missing;
+        }
+
+        if (!QueryValues.TryInstant(at, "at", time.GetUtcNow(), out var instant, out var error) ||
+            !QueryValues.TryLimit(limit, "limit", DefaultExplainLimit, options.Value.Query.MaxLimit, out var count, out error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IEntityGrain>(id).ExplainAsync(instant, count));
+    }
+
+    private static async Task<Results<Ok<HistoryReport>, ProblemHttpResult>> History(
+        string id, string? from, string? to, string? step, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time,
+        IOptions<ImpactOptions> options, CancellationToken cancellationToken)
+    {
+        if (await CheckEntityAsync(id, catalog, cancellationToken) is { } missing)
+        {
+            return missing;
+        }
+
+        var now = time.GetUtcNow();
+        if (!QueryValues.TryInstant(to, "to", now, out var end, out var error) ||
+            !QueryValues.TryInstant(from, "from", end - TimeSpan.FromDays(7), out var start, out error) ||
+            !QueryValues.TryDuration(step, "step", TimeSpan.FromHours(1), out var interval, out error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        if (start > end)
+        {
+            return Problems.BadRequest("from: must not be after to");
+        }
+
+        var max = options.Value.Query.MaxHistoryPoints;
+        var count = Math.Floor((end - start) / interval) + 1;
+        if (count > max)
+        {
+            return Problems.BadRequest($"from, to and step ask for {count:0} points; at most {max} are allowed, so widen the step or narrow the range");
+        }
+
+        var points = Enumerable.Range(0, (int)count).Select(i => start + i * interval).ToList();
+        return TypedResults.Ok(await grains.GetGrain<IEntityGrain>(id).GetHistoryAsync(points));
+    }
+
+    private static async Task<Results<Ok<EventsPage>, ProblemHttpResult>> Events(
+        string id, string? limit, string? before, IEntityCatalog catalog, IEventLog log, IOptions<ImpactOptions> options,
+        CancellationToken cancellationToken)
+    {
+        if (await CheckEntityAsync(id, catalog, cancellationToken) is { } missing)
+        {
+            return missing;
+        }
+
+        if (!QueryValues.TryLimit(limit, "limit", DefaultEventsLimit, options.Value.Query.MaxLimit, out var count, out var error) ||
+            !QueryValues.TryInstant(before, "before", DateTimeOffset.MaxValue, out var cursor, out error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        var events = await log.ListEntityEventsAsync(id, string.IsNullOrEmpty(before) ? null : cursor, count, cancellationToken);
+        return TypedResults.Ok(new EventsPage(id, events));
+    }
+}

@@ -1,0 +1,39 @@
+namespace ImpactGrains.Server.Hosting;
+
+/// <summary>The <c>Impact</c> configuration section.</summary>
+public sealed class ImpactOptions
+{
+    public const string Section = "Impact";
+
+    /// <summary>Where the embedded profile keeps its files.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Load the demo scenario on the first start into an empty store.</summary>
+    public bool Demo { get; set; } = true;
+
+    public IngestionOptions Ingestion { get; set; } = new();
+
+    public QueryOptions Query { get; set; } = new();
+}
+
+public sealed class IngestionOptions
+{
+    /// <summary>A larger request body is refused with 413 and stores nothing.</summary>
+    public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>A request with more events is refused with 413 and stores nothing.</summary>
+    public int MaxEventsPerRequest { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a request waits for its events to reach the entity grains after the commit. Past it the request is
+    /// still acknowledged (the events are durable) and delivery goes on in the background.
+    /// </summary>
+    public TimeSpan ApplyWait { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+public sealed class QueryOptions
+{
+    public int MaxHistoryPoints { get; set; } = 10_000;
+
+    public int MaxLimit { get; set; } = 1_000;
+}

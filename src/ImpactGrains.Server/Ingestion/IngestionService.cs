@@ -1,0 +1,84 @@
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Ledger;
+using ImpactGrains.Scoring.Model;
+using ImpactGrains.Scoring.Validation;
+using ImpactGrains.Server.Hosting;
+using ImpactGrains.Storage;
+using Microsoft.Extensions.Options;
+
+namespace ImpactGrains.Server.Ingestion;
+
+/// <summary>
+/// The ingestion path: validate, append the batch to the log in one transaction (the acknowledgement point), then hand
+/// each entity grain its events in one call per entity per batch.
+/// </summary>
+public sealed partial class IngestionService(
+    IEventLog log,
+    IEntityCatalog catalog,
+    ImpactCalculator calculator,
+    GrainDelivery delivery,
+    TimeProvider time,
+    IOptions<ImpactOptions> options,
+    ILogger<IngestionService> logger)
+{
+    /// <summary>The latest occurrence time an event may claim now.</summary>
+    public DateTimeOffset LatestAllowed => time.GetUtcNow() + EventJson.FutureTolerance;
+
+    public async Task<IngestionResult> IngestAsync(IReadOnlyList<EventParseResult> parsed, CancellationToken cancellationToken)
+    {
+        var rejected = new List<RejectedEvent>();
+        var valid = new List<ImpactEvent>(parsed.Count);
+        var known = new Dictionary<string, bool>(StringComparer.Ordinal);
+        for (var i = 0; i < parsed.Count; i++)
+        {
+            var result = parsed[i];
+            if (result.Event is not { } e)
+            {
+                rejected.Add(new RejectedEvent(i, result.Id, result.Error ?? "invalid event"));
+                continue;
+            }
+
+            if (!known.TryGetValue(e.Entity, out var exists))
+            {
+                exists = known[e.Entity] = await catalog.ExistsAsync(e.Entity, cancellationToken);
+            }
+
+            if (!exists)
+            {
+                rejected.Add(new RejectedEvent(i, e.Id, $"entity: unknown entity '{e.Entity}'; register it with PUT /api/entities/{e.Entity}"));
+                continue;
+            }
+
+            valid.Add(e);
+        }
+
+        // The acknowledgement point: once this returns, the accepted events are committed.
+        var outcomes = await log.AppendAsync(valid, cancellationToken);
+
+        var duplicates = 0;
+        var byEntity = new Dictionary<string, List<ScoredEvent>>(StringComparer.Ordinal);
+        for (var i = 0; i < valid.Count; i++)
+        {
+            if (outcomes[i].Duplicate)
+            {
+                duplicates++;
+                continue;
+            }
+
+            var e = valid[i];
+            if (!byEntity.TryGetValue(e.Entity, out var batch))
+            {
+                byEntity[e.Entity] = batch = [];
+            }
+
+            batch.Add(calculator.Score(e, outcomes[i].EntitySequence));
+        }
+
+        LogIngested(valid.Count - duplicates, duplicates, rejected.Count);
+        await delivery.DeliverAsync(byEntity, options.Value.Ingestion.ApplyWait);
+        return new IngestionResult(valid.Count - duplicates, duplicates, rejected);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Ingested a batch: {Accepted} accepted, {Duplicates} duplicates, {Rejected} rejected")]
+    private partial void LogIngested(int accepted, int duplicates, int rejected);
+}

@@ -1,0 +1,31 @@
+using ImpactGrains.Scoring.Events;
+
+namespace ImpactGrains.Storage;
+
+public sealed record EntityRecord(string Id, string Name, EntityKind Kind, IReadOnlyList<string> Tags, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>A directed link: <see cref="From"/>'s direct impact flows into <see cref="To"/>'s inherited impact at <see cref="Weight"/>.</summary>
+public sealed record LinkRecord(string From, string To, double Weight, string Relation);
+
+/// <summary>The registered entities and the links between them.</summary>
+public interface IEntityCatalog
+{
+    /// <summary>Creates or updates an entity; true when it was created.</summary>
+    Task<bool> UpsertEntityAsync(string id, string name, EntityKind kind, IReadOnlyList<string> tags, CancellationToken cancellationToken = default);
+
+    Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether the entity is registered. Entities are never removed, so a positive answer is cached.</summary>
+    ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<EntityRecord>> ListEntitiesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or updates a link; true when it was created.</summary>
+    Task<bool> UpsertLinkAsync(LinkRecord link, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a link; false when there was none.</summary>
+    Task<bool> DeleteLinkAsync(string from, string to, CancellationToken cancellationToken = default);
+
+    /// <summary>Every link that starts or ends at the entity.</summary>
+    Task<IReadOnlyList<LinkRecord>> LinksOfAsync(string entity, CancellationToken cancellationToken = default);
+}

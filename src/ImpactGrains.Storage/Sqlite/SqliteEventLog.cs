@@ -1,0 +1,216 @@
+using System.Threading.Channels;
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Validation;
+using Microsoft.Data.Sqlite;
+
+namespace ImpactGrains.Storage.Sqlite;
+
+/// <summary>
+/// The embedded event log. Appends from all requests queue to one writer, which commits whatever has gathered in a
+/// single transaction (group commit): one fsync serves many requests, and no request is answered before its commit.
+/// </summary>
+public sealed class SqliteEventLog : IEventLog, IDisposable
+{
+    /// <summary>How many events one commit may carry; more wait for the next commit.</summary>
+    public const int MaxEventsPerCommit = 50_000;
+
+    private readonly SqliteDatabase database;
+    private readonly Channel<PendingAppend> queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(4096)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    private readonly Thread writerThread;
+
+    // The writer's view of each entity's last sequence; only the writer thread touches it.
+    private readonly Dictionary<string, long> heads = new(StringComparer.Ordinal);
+
+    public SqliteEventLog(SqliteDatabase database)
+    {
+        this.database = database;
+        writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "event-log-writer" };
+        writerThread.Start();
+    }
+
+    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, TaskCompletionSource<IReadOnlyList<AppendOutcome>> Completion);
+
+    public async Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
+    {
+        if (events.Count == 0)
+        {
+            return [];
+        }
+
+        var pending = new PendingAppend(events, new TaskCompletionSource<IReadOnlyList<AppendOutcome>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await queue.Writer.WriteAsync(pending, cancellationToken);
+
+        // Once queued, the append is committed or fails as a whole; cancelling only stops waiting for the answer.
+        return await pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    private void WriterLoop()
+    {
+        using var connection = SqliteDatabase.Open(database.LogConnectionString);
+        using (var pragma = connection.CreateCommand())
+        {
+            // FULL: a commit is on disk before it is acknowledged, so even a power cut keeps acknowledged events.
+            pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL;";
+            pragma.ExecuteNonQuery();
+        }
+
+        using var insert = connection.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO events (event_id, entity, entity_seq, type, occurred_at, recorded_at, body)
+            VALUES ($id, $entity, $entitySeq, $type, $occurredAt, $recordedAt, $body)
+            ON CONFLICT (event_id) DO NOTHING
+            """;
+        var pId = insert.Parameters.Add("$id", SqliteType.Text);
+        var pEntity = insert.Parameters.Add("$entity", SqliteType.Text);
+        var pEntitySeq = insert.Parameters.Add("$entitySeq", SqliteType.Integer);
+        var pType = insert.Parameters.Add("$type", SqliteType.Text);
+        var pOccurredAt = insert.Parameters.Add("$occurredAt", SqliteType.Integer);
+        var pRecordedAt = insert.Parameters.Add("$recordedAt", SqliteType.Integer);
+        var pBody = insert.Parameters.Add("$body", SqliteType.Text);
+
+        using var readHead = connection.CreateCommand();
+        readHead.CommandText = "SELECT head FROM entities WHERE id = $id";
+        var pHeadId = readHead.Parameters.Add("$id", SqliteType.Text);
+
+        using var writeHead = connection.CreateCommand();
+        writeHead.CommandText = "UPDATE entities SET head = $head WHERE id = $id";
+        var pNewHead = writeHead.Parameters.Add("$head", SqliteType.Integer);
+        var pNewHeadId = writeHead.Parameters.Add("$id", SqliteType.Text);
+
+        var reader = queue.Reader;
+        var group = new List<PendingAppend>();
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            group.Clear();
+            var eventCount = 0;
+            while (eventCount < MaxEventsPerCommit && reader.TryRead(out var pending))
+            {
+                group.Add(pending);
+                eventCount += pending.Events.Count;
+            }
+
+            var outcomes = new List<AppendOutcome[]>(group.Count);
+            try
+            {
+                touched.Clear();
+                var recordedAt = DateTimeOffset.UtcNow.UtcTicks;
+                using var transaction = connection.BeginTransaction();
+                insert.Transaction = readHead.Transaction = writeHead.Transaction = transaction;
+                foreach (var pending in group)
+                {
+                    var results = new AppendOutcome[pending.Events.Count];
+                    for (var i = 0; i < results.Length; i++)
+                    {
+                        var e = pending.Events[i];
+                        if (!heads.TryGetValue(e.Entity, out var head))
+                        {
+                            pHeadId.Value = e.Entity;
+                            head = readHead.ExecuteScalar() is long stored ? stored : 0;
+                        }
+
+                        pId.Value = e.Id;
+                        pEntity.Value = e.Entity;
+                        pEntitySeq.Value = head + 1;
+                        pType.Value = e.Type.WireName();
+                        pOccurredAt.Value = e.OccurredAt.UtcTicks;
+                        pRecordedAt.Value = recordedAt;
+                        pBody.Value = EventJson.Serialize(e);
+                        if (insert.ExecuteNonQuery() == 1)
+                        {
+                            heads[e.Entity] = head + 1;
+                            touched.Add(e.Entity);
+                            results[i] = new AppendOutcome(false, head + 1);
+                        }
+                        else
+                        {
+                            heads[e.Entity] = head;
+                            results[i] = AppendOutcome.Duplicated;
+                        }
+                    }
+
+                    outcomes.Add(results);
+                }
+
+                foreach (var entity in touched)
+                {
+                    pNewHead.Value = heads[entity];
+                    pNewHeadId.Value = entity;
+                    writeHead.ExecuteNonQuery();
+                }
+
+                transaction.Commit();
+            }
+            catch (Exception ex)
+            {
+                // Nothing of this group was committed: forget the heads it advanced and fail every request in it.
+                heads.Clear();
+                foreach (var pending in group)
+                {
+                    pending.Completion.TrySetException(new EventLogUnavailableException("the event log could not commit the batch", ex));
+                }
+
+                continue;
+            }
+
+            for (var i = 0; i < group.Count; i++)
+            {
+                group[i].Completion.TrySetResult(outcomes[i]);
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<LoggedEvent>> ReadEntityAsync(string entity, long afterSequence, long throughSequence = long.MaxValue, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT entity_seq, body FROM events
+            WHERE entity = $entity AND entity_seq > $after AND entity_seq <= $through
+            ORDER BY entity_seq
+            """;
+        command.Parameters.AddWithValue("$entity", entity);
+        command.Parameters.AddWithValue("$after", afterSequence);
+        command.Parameters.AddWithValue("$through", throughSequence);
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT entity_seq, body FROM events
+            WHERE entity = $entity AND occurred_at < $before
+            ORDER BY occurred_at DESC, entity_seq DESC
+            LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$entity", entity);
+        command.Parameters.AddWithValue("$before", before?.UtcTicks ?? long.MaxValue);
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadEventsAsync(command, cancellationToken);
+    }
+
+    private static async Task<IReadOnlyList<LoggedEvent>> ReadEventsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var events = new List<LoggedEvent>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            events.Add(new LoggedEvent(reader.GetInt64(0), EventJson.Deserialize(reader.GetString(1))));
+        }
+
+        return events;
+    }
+
+    public void Dispose()
+    {
+        queue.Writer.TryComplete();
+        writerThread.Join(TimeSpan.FromSeconds(30));
+    }
+}

@@ -32,6 +32,8 @@ public sealed partial class EntityGrain(
     private long changeStamp;
     private (long Stamp, Peak Peak)? cachedPeak;
 
+    private readonly string modelIdentity = table.Model.Identity;
+
     private string Id => this.GetPrimaryKeyString();
 
     /// <summary>Sequences are 1…N without gaps, so the count is the last applied sequence.</summary>
@@ -50,7 +52,7 @@ public sealed partial class EntityGrain(
     {
         ledger = new EventLedger(table);
         var saved = snapshot.State;
-        if (saved.ModelVersion == table.Model.Version && IsContiguous(saved.Events))
+        if (saved.ModelVersion == modelIdentity && IsContiguous(saved.Events))
         {
             foreach (var e in saved.Events)
             {
@@ -162,7 +164,7 @@ public sealed partial class EntityGrain(
         snapshotTimer = null;
         var sequence = AppliedSequence;
         snapshot.State.AppliedSequence = sequence;
-        snapshot.State.ModelVersion = table.Model.Version;
+        snapshot.State.ModelVersion = modelIdentity;
         snapshot.State.Events = bySequence;
         try
         {

@@ -12,7 +12,7 @@ public sealed class EntitySnapshot
     /// <summary>Every event with an entity sequence up to this one is in <see cref="Events"/>.</summary>
     [Id(0)] public long AppliedSequence { get; set; }
 
-    /// <summary>The model the impacts were scored under; a snapshot from another model is discarded.</summary>
+    /// <summary>The identity (version and parameter hash) of the model the impacts were scored under; a snapshot from another model is discarded.</summary>
     [Id(1)] public string ModelVersion { get; set; } = "";
 
     /// <summary>The events in sequence order.</summary>

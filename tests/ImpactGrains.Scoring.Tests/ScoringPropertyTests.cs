@@ -340,3 +340,28 @@ public sealed class ScoringPropertyTests
         }
     }
 }
+
+public sealed class ScoringModelTests
+{
+    [Fact]
+    public void The_identity_changes_with_any_parameter_and_only_then()
+    {
+        var model = ScoringModel.Default;
+        Assert.Equal(model.Identity, (model with { }).Identity);
+        Assert.StartsWith("v1#", model.Identity);
+        Assert.NotEqual(model.Identity, (model with { Kappa = 11 }).Identity);
+        Assert.NotEqual(model.Identity, (model with { StockDropScale = 6 }).Identity);
+        var types = model.Types.ToDictionary(t => t.Key, t => t.Value);
+        types[EventType.Outage] = types[EventType.Outage] with { HalfLife = TimeSpan.FromHours(6) };
+        Assert.NotEqual(model.Identity, (model with { Types = types }).Identity);
+    }
+
+    [Fact]
+    public void The_default_model_is_valid_and_a_broken_one_says_what_is_wrong()
+    {
+        Assert.Empty(ScoringModel.Default.Validate());
+        var problems = (ScoringModel.Default with { Kappa = 0, Version = "" }).Validate();
+        Assert.Contains(problems, p => p.StartsWith("Kappa"));
+        Assert.Contains(problems, p => p.StartsWith("Version"));
+    }
+}

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using ImpactGrains.Scoring.Events;
 
 namespace ImpactGrains.Scoring.Model;
@@ -66,6 +69,28 @@ public sealed record ScoringModel
             [Severity.Critical] = 3.0,
         },
     };
+
+    /// <summary>
+    /// The version name and a hash of every parameter. Stored state is only reused under the same identity, so two
+    /// definitions that share a version name by mistake never mix their impacts.
+    /// </summary>
+    public string Identity
+    {
+        get
+        {
+            var text = string.Join(";",
+                new[] { Version, Kappa.ToString("R", CultureInfo.InvariantCulture) }
+                    .Concat(EventTypes.All.Select(t => $"{t.WireName()}={Types[t].Severity.ToString("R", CultureInfo.InvariantCulture)}/{Types[t].HalfLife.Ticks}"))
+                    .Concat(Enum.GetValues<Severity>().Select(v => $"{v.WireName()}={SeverityMagnitudes[v].ToString("R", CultureInfo.InvariantCulture)}"))
+                    .Concat(new[]
+                    {
+                        OutageBaselineFloor, OutageDurationWeight, ClaimedCyberattackFactor, ProtestParticipantScale,
+                        SalesDropScale, StockDropScale, NetWorthDropScale, NetWorthAbsoluteScaleUsd,
+                    }.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
+            return $"{Version}#{Convert.ToHexStringLower(hash.AsSpan(0, 8))}";
+        }
+    }
 
     /// <summary>Checks that the definition is usable; returns the problems found.</summary>
     public IReadOnlyList<string> Validate()

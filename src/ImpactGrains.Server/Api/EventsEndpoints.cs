@@ -31,12 +31,12 @@ public static class EventsEndpoints
         {
             return TypedResults.Ok(await ingestion.IngestAsync(events!, cancellationToken));
         }
-        catch (EventLogUnavailableException ex)
+        catch (Exception ex) when (ex is EventLogUnavailableException or System.Data.Common.DbException)
         {
             // Nothing of this request was committed; it is safe to send it again.
             context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Event log unavailable",
-                $"{ex.Message}; nothing from this request was stored, retry after {RetryAfterSeconds} seconds");
+                $"the event log is unavailable ({ex.Message}); nothing from this request was stored, retry after {RetryAfterSeconds} seconds");
         }
     }
 }

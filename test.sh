@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs every test of ImpactGrains on a fresh machine: installs what the tests need, builds, tests, and prints
+# the summary line "N passed, N failed". Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required (dotnet was not found on PATH)" >&2
+  exit 2
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
+dotnet build ImpactGrains.sln -c Release --nologo -v quiet
+
+status=0
+dotnet test ImpactGrains.sln -c Release --no-build --nologo \
+  --logger "trx;LogFilePrefix=run" --results-directory "$results" || status=$?
+
+# Count the outcomes of every test from the TRX files, so the summary covers all test projects.
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -e "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+
+echo "$passed passed, $failed failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi

@@ -1,0 +1,84 @@
+using System.Net;
+using static ImpactGrains.Server.Tests.Http;
+
+namespace ImpactGrains.Server.Tests;
+
+/// <summary>Each test runs its own server process, since they start from particular states or kill it.</summary>
+public sealed class DemoAndDurabilityTests
+{
+    [Fact]
+    public async Task A_new_user_sees_live_scores_for_the_article_entities()
+    {
+        await using var server = await ServerProcess.StartAsync(demo: true);
+        try
+        {
+            var entities = (await server.Http.GetJsonAsync("/api/entities")).EnumerateArray()
+                .ToDictionary(e => e.GetProperty("id").GetString()!, e => e.GetProperty("score").GetDouble());
+            Assert.Equal(["elon-musk", "spacex", "tesla", "x"], entities.Keys.Order());
+            Assert.All(entities.Values, score => Assert.InRange(score, 1, 100));
+
+            var x = await server.Http.GetJsonAsync("/api/entities/x/explain");
+            var ids = x.GetProperty("contributions").EnumerateArray().Select(c => c.GetProperty("eventId").GetString()).ToList();
+            Assert.Contains("demo-x-outage-1", ids);
+            Assert.Contains("demo-x-cyberattack-claim", ids);
+            Assert.Contains(x.GetProperty("contributions").EnumerateArray(), c => c.GetProperty("entity").GetString() == "elon-musk");
+
+            var tesla = await server.Http.GetJsonAsync("/api/entities/tesla/impact");
+            Assert.True(tesla.GetProperty("regions").GetProperty("CN").GetDouble() > 0);
+            Assert.True(tesla.GetProperty("regions").GetProperty("DE").GetDouble() > tesla.GetProperty("regions").GetProperty("CN").GetDouble());
+            Assert.True(tesla.GetProperty("inherited").GetDouble() > 0);
+
+            var top = await server.Http.GetJsonAsync("/api/leaderboard");
+            Assert.Equal(4, top.GetProperty("entries").GetArrayLength());
+        }
+        finally
+        {
+            server.DeleteData();
+        }
+    }
+
+    [Fact]
+    public async Task Every_acknowledged_event_survives_a_kill_9()
+    {
+        var server = await ServerProcess.StartAsync(demo: false);
+        try
+        {
+            await server.Http.RegisterAsync("durable");
+            var acknowledged = 0;
+            for (var batch = 0; batch < 20; batch++)
+            {
+                var body = string.Join("\n", Enumerable.Range(0, 50).Select(i => Outage($"durable-{batch}-{i}", "durable", "2025-03-10T14:00:00Z", batch * 50 + i)));
+                var result = await (await server.Http.PostNdjsonAsync("/api/events", body)).JsonAsync();
+                acknowledged += result.GetProperty("accepted").GetInt32();
+            }
+
+            // One more acknowledged batch, then kill -9 at once: no shutdown, no snapshot flush.
+            var last = await (await server.Http.PostJsonAsync("/api/events", Outage("durable-last", "durable", "2025-03-10T15:00:00Z", 777))).JsonAsync();
+            acknowledged += last.GetProperty("accepted").GetInt32();
+            server.Kill();
+
+            await server.StartAsync();
+            var after = await server.Http.GetJsonAsync("/api/entities/durable/impact?at=2025-03-11T00:00:00Z");
+            Assert.Equal(1001, acknowledged);
+            Assert.Equal(acknowledged, after.GetProperty("eventCount").GetInt32());
+            var newest = await server.Http.GetJsonAsync("/api/entities/durable/events?limit=1");
+            Assert.Equal("durable-last", newest.GetProperty("events")[0].GetProperty("id").GetString());
+
+            // Sending everything again after the restart adds nothing.
+            var again = await (await server.Http.PostJsonAsync("/api/events", Outage("durable-last", "durable", "2025-03-10T15:00:00Z", 777))).JsonAsync();
+            Assert.Equal(1, again.GetProperty("duplicates").GetInt32());
+        }
+        finally
+        {
+            await server.DisposeAsync();
+            server.DeleteData();
+        }
+    }
+
+    [Fact]
+    public async Task An_invalid_model_configuration_stops_the_server_with_a_clear_message()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(demo: false, extraArgs: ["--Impact:Model:Kappa=2"]));
+        Assert.Contains("give them a new version name", error.Message);
+    }
+}

@@ -1,0 +1,24 @@
+namespace ImpactGrains.Server.Tests;
+
+/// <summary>One server, started empty, shared by the contract tests; each test uses its own entity ids.</summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    public ServerProcess Server { get; private set; } = null!;
+
+    public HttpClient Http => Server.Http;
+
+    public async Task InitializeAsync() =>
+        Server = await ServerProcess.StartAsync(demo: false, extraArgs: ["--Impact:Ingestion:MaxBodyBytes=65536", "--Impact:Ingestion:MaxEventsPerRequest=100"]);
+
+    public async Task DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        Server.DeleteData();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServerCollection : ICollectionFixture<ServerFixture>
+{
+    public const string Name = "server";
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace ImpactGrains.Server.Tests;
+
+/// <summary>
+/// The real server as a separate process on loopback, with its own free ports and data directory, so that tests see
+/// exactly what a user sees, including what survives a kill -9.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly StringBuilder output = new();
+    private Process? process;
+
+    private ServerProcess(string dataDirectory, IReadOnlyList<string> extraArgs)
+    {
+        DataDirectory = dataDirectory;
+        ExtraArgs = extraArgs;
+        HttpPort = FreePort();
+        SiloPort = FreePort();
+        GatewayPort = FreePort();
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string DataDirectory { get; }
+
+    public IReadOnlyList<string> ExtraArgs { get; }
+
+    public int HttpPort { get; }
+
+    public int SiloPort { get; }
+
+    public int GatewayPort { get; }
+
+    public HttpClient Http { get; }
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(bool demo = false, string? dataDirectory = null, params string[] extraArgs)
+    {
+        var directory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "impactgrains-tests", Guid.NewGuid().ToString("N"));
+        var server = new ServerProcess(directory, [$"--Impact:Demo={demo.ToString().ToLowerInvariant()}", .. extraArgs]);
+        await server.StartAsync();
+        return server;
+    }
+
+    public async Task StartAsync()
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(ServerAssembly)!,
+        };
+        foreach (var arg in new[]
+                 {
+                     ServerAssembly, $"--urls=http://127.0.0.1:{HttpPort}", $"--Impact:DataDirectory={DataDirectory}",
+                     $"--Orleans:SiloPort={SiloPort}", $"--Orleans:GatewayPort={GatewayPort}",
+                 }.Concat(ExtraArgs))
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the server exited with {process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync("/api/entities");
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"the server did not start within 60 s:\n{Output}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+
+    /// <summary>kill -9: no shutdown hooks, no flushing.</summary>
+    public void Kill()
+    {
+        process?.Kill(entireProcessTree: true);
+        process?.WaitForExit();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            Kill();
+        }
+
+        Http.Dispose();
+        await Task.Yield();
+    }
+
+    public void DeleteData()
+    {
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The server built next to these tests, in the same configuration.</summary>
+    private static string ServerAssembly
+    {
+        get
+        {
+            var testDirectory = AppContext.BaseDirectory;
+            var root = new DirectoryInfo(testDirectory);
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "ImpactGrains.sln")))
+            {
+                root = root.Parent;
+            }
+
+            var configuration = testDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+            var path = Path.Combine(root!.FullName, "src", "ImpactGrains.Server", "bin", configuration, "net10.0", "ImpactGrains.Server.dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException("build the server first", path);
+        }
+    }
+}

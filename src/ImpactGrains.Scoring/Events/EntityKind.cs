@@ -19,18 +19,5 @@ public static class EntityKinds
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 
-    public static bool TryParse(string? name, out EntityKind kind)
-    {
-        foreach (var candidate in Enum.GetValues<EntityKind>())
-        {
-            if (string.Equals(candidate.WireName(), name, StringComparison.Ordinal))
-            {
-                kind = candidate;
-                return true;
-            }
-        }
-
-        kind = default;
-        return false;
-    }
+    public static bool TryParse(string? name, out EntityKind kind) => WireNames.TryParse(name, WireName, out kind);
 }

@@ -78,48 +78,29 @@ public static class EventTypes
         _ => throw new ArgumentOutOfRangeException(nameof(severity), severity, null),
     };
 
-    public static bool TryParse(string? name, out EventType type)
+    public static bool TryParse(string? name, out EventType type) => WireNames.TryParse(name, WireName, out type);
+
+    public static bool TryParseCategory(string? name, out EventCategory category) => WireNames.TryParse(name, WireName, out category);
+
+    public static bool TryParseSeverity(string? name, out Severity severity) => WireNames.TryParse(name, WireName, out severity);
+}
+
+/// <summary>Reads an enum from its wire name, exactly (case-sensitive), as the JSON contract spells it.</summary>
+public static class WireNames
+{
+    public static bool TryParse<T>(string? name, Func<T, string> wireName, out T value)
+        where T : struct, Enum
     {
-        foreach (var candidate in All)
+        foreach (var candidate in Enum.GetValues<T>())
         {
-            if (string.Equals(candidate.WireName(), name, StringComparison.Ordinal))
+            if (string.Equals(wireName(candidate), name, StringComparison.Ordinal))
             {
-                type = candidate;
+                value = candidate;
                 return true;
             }
         }
 
-        type = default;
-        return false;
-    }
-
-    public static bool TryParseCategory(string? name, out EventCategory category)
-    {
-        foreach (var candidate in Categories)
-        {
-            if (string.Equals(candidate.WireName(), name, StringComparison.Ordinal))
-            {
-                category = candidate;
-                return true;
-            }
-        }
-
-        category = default;
-        return false;
-    }
-
-    public static bool TryParseSeverity(string? name, out Severity severity)
-    {
-        foreach (var candidate in Enum.GetValues<Severity>())
-        {
-            if (string.Equals(candidate.WireName(), name, StringComparison.Ordinal))
-            {
-                severity = candidate;
-                return true;
-            }
-        }
-
-        severity = default;
+        value = default;
         return false;
     }
 }

@@ -13,6 +13,12 @@ public interface IEntityGrain : IGrainWithStringKey
     /// </summary>
     Task ApplyAsync(EntityEventBatch batch);
 
+    /// <summary>
+    /// Makes sure every event up to <paramref name="throughSequence"/> is applied, reading what is missing from the
+    /// log: how an append whose appender died before delivering reaches its grain.
+    /// </summary>
+    Task EnsureAppliedAsync(long throughSequence);
+
     /// <summary>Re-reads the entity's inbound links from the catalog after they changed.</summary>
     Task ReloadLinksAsync();
 

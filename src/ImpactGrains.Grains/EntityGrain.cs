@@ -149,6 +149,15 @@ public sealed partial class EntityGrain(
         }
     }
 
+    public async Task EnsureAppliedAsync(long throughSequence)
+    {
+        if (throughSequence > AppliedSequence)
+        {
+            await CatchUpAsync(throughSequence);
+            ScheduleSnapshot();
+        }
+    }
+
     private void ScheduleSnapshot()
     {
         if (AppliedSequence > savedSequence && snapshotTimer is null)

@@ -12,14 +12,37 @@ public readonly record struct AppendOutcome(bool Duplicate, long EntitySequence)
     public static AppendOutcome Duplicated => new(true, 0);
 }
 
+/// <summary>The outcome of one append, in the order of the events given.</summary>
+/// <param name="DeliveryId">The outbox row that stands for the accepted events until their delivery is confirmed; 0 when none were accepted.</param>
+public sealed record AppendResult(IReadOnlyList<AppendOutcome> Outcomes, long DeliveryId);
+
+/// <summary>An acknowledged append whose delivery to the entity grains was never confirmed.</summary>
+/// <param name="Through">For each entity, the last sequence the append gave it.</param>
+public sealed record PendingDelivery(long Id, IReadOnlyDictionary<string, long> Through);
+
 /// <summary>
 /// The durable event log, the source of truth. Appends are idempotent on the event id and numbered per entity
 /// (1, 2, 3, …); an append returns only after the events are committed.
 /// </summary>
 public interface IEventLog
 {
-    /// <summary>Appends a batch in one transaction; outcomes are in the order of <paramref name="events"/>.</summary>
-    Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Appends a batch in one transaction, together with an outbox row for its delivery; outcomes are in the order of
+    /// <paramref name="events"/>. Throws <see cref="EventLogUnavailableException"/> when nothing could be committed.
+    /// </summary>
+    Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the outbox row once every entity grain has the append's events.</summary>
+    Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Claims outbox rows older than <paramref name="olderThan"/> (their appender died or its delivery failed) for
+    /// <paramref name="claimFor"/>, so that one silo at a time redelivers them.
+    /// </summary>
+    Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>Every entity's last sequence, for verification.</summary>
+    Task<IReadOnlyDictionary<string, long>> HeadsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>An entity's events with sequence in (<paramref name="afterSequence"/>, <paramref name="throughSequence"/>], in sequence order.</summary>
     Task<IReadOnlyList<LoggedEvent>> ReadEntityAsync(string entity, long afterSequence, long throughSequence = long.MaxValue, CancellationToken cancellationToken = default);

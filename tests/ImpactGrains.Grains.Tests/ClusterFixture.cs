@@ -89,7 +89,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// <summary>What the ingestion path does: commit to the log, then one grain call per entity.</summary>
     public async Task<IReadOnlyList<ScoredEvent>> IngestAsync(IReadOnlyList<ImpactEvent> events)
     {
-        var outcomes = await Log.AppendAsync(events);
+        var outcomes = (await Log.AppendAsync(events)).Outcomes;
         var scored = events.Select((e, i) => (Event: e, Outcome: outcomes[i]))
             .Where(x => !x.Outcome.Duplicate)
             .Select(x => Calculator.Score(x.Event, x.Outcome.EntitySequence))

@@ -63,7 +63,7 @@ public sealed class EntityGrainTests(ClusterFixture fixture) : IClassFixture<Clu
     {
         await fixture.RegisterAsync("gappy");
         var events = Events("gappy", 6, 99);
-        var outcomes = await fixture.Log.AppendAsync(events);
+        var outcomes = (await fixture.Log.AppendAsync(events)).Outcomes;
         var scored = events.Select((e, i) => ClusterFixture.Calculator.Score(e, outcomes[i].EntitySequence)).ToList();
         var grain = fixture.Client.GetGrain<IEntityGrain>("gappy");
 

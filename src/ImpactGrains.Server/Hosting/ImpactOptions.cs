@@ -5,6 +5,15 @@ public sealed class ImpactOptions
 {
     public const string Section = "Impact";
 
+    /// <summary>Sqlite (the embedded default: one silo, files in <see cref="DataDirectory"/>) or Postgres (a cluster).</summary>
+    public StorageProfile Storage { get; set; } = StorageProfile.Sqlite;
+
+    /// <summary>Apply pending schema migrations at start-up (under an advisory lock on PostgreSQL).</summary>
+    public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>How long a SIGTERM may take: in-flight requests finish, grains write snapshots, the silo leaves the cluster.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Where the embedded profile keeps its files.</summary>
     public string DataDirectory { get; set; } = "./data";
 
@@ -14,6 +23,12 @@ public sealed class ImpactOptions
     public IngestionOptions Ingestion { get; set; } = new();
 
     public QueryOptions Query { get; set; } = new();
+}
+
+public enum StorageProfile
+{
+    Sqlite,
+    Postgres,
 }
 
 public sealed class IngestionOptions

@@ -1,28 +1,27 @@
-using ImpactGrains.Grains;
 using ImpactGrains.Scoring.Ledger;
 using ImpactGrains.Scoring.Model;
 using ImpactGrains.Server.Api;
 using ImpactGrains.Server.Demo;
 using ImpactGrains.Server.Ingestion;
-using ImpactGrains.Storage;
-using ImpactGrains.Storage.Sqlite;
-using Orleans.Configuration;
-using Orleans.Serialization;
-using Orleans.Storage;
 
 namespace ImpactGrains.Server.Hosting;
 
-/// <summary>Wires the host together: domain, storage, the Orleans silo, ingestion and the HTTP API.</summary>
+/// <summary>Wires the host together: domain, the storage profile, the Orleans silo, ingestion and the HTTP API.</summary>
 public static class ImpactServices
 {
-    public const string ServiceId = "impactgrains";
+    public const string DefaultServiceId = "impactgrains";
+
+    public static ImpactOptions ReadOptions(IConfiguration configuration) =>
+        configuration.GetSection(ImpactOptions.Section).Get<ImpactOptions>() ?? new ImpactOptions();
 
     public static WebApplicationBuilder AddImpactGrains(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var impact = configuration.GetSection(ImpactOptions.Section).Get<ImpactOptions>() ?? new ImpactOptions();
+        var impact = ReadOptions(configuration);
         builder.Services.Configure<ImpactOptions>(configuration.GetSection(ImpactOptions.Section));
-        builder.Services.Configure<SnapshotOptions>(configuration.GetSection("Impact:Snapshots"));
+        builder.Services.Configure<Grains.SnapshotOptions>(configuration.GetSection("Impact:Snapshots"));
+        builder.Services.Configure<DeliveryRecoveryOptions>(configuration.GetSection("Impact:DeliveryRecovery"));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = impact.ShutdownTimeout);
 
         if (string.IsNullOrEmpty(configuration["urls"]))
         {
@@ -32,44 +31,40 @@ public static class ImpactServices
         // Our own limit answers with a clear 413; Kestrel's sits above it as a backstop.
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = impact.Ingestion.MaxBodyBytes + 1024 * 1024);
 
-        // Domain
-        var model = ScoringModelConfiguration.Read(configuration.GetSection("Impact:Model"));
-        builder.Services.AddSingleton(model);
-        builder.Services.AddSingleton(new DecayTable(model));
-        builder.Services.AddSingleton(new ImpactCalculator(model));
-        builder.Services.AddSingleton(TimeProvider.System);
-
-        // Storage: the embedded profile. The schema must exist before the silo reads its queries.
-        var database = new SqliteDatabase(impact.DataDirectory);
-        database.Migrate();
-        builder.Services.AddSingleton(database);
-        builder.Services.AddSingleton<SqliteEventLog>();
-        builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<SqliteEventLog>());
-        builder.Services.AddSingleton<IEntityCatalog, SqliteEntityCatalog>();
-
+        builder.Services.AddImpactDomain(configuration);
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(
-                siloPort: configuration.GetValue("Orleans:SiloPort", 11111),
-                gatewayPort: configuration.GetValue("Orleans:GatewayPort", 30000),
-                serviceId: ServiceId,
-                clusterId: "local");
-            silo.AddAdoNetGrainStorage(GrainStorageNames.Snapshots, options => options.Configure<Serializer>((o, serializer) =>
+            switch (impact.Storage)
             {
-                o.Invariant = SqliteDatabase.OrleansInvariant;
-                o.ConnectionString = database.SnapshotConnectionString;
-                // Orleans' binary serializer: snapshots are lists of events, and JSON would triple their size.
-                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-            }));
+                case StorageProfile.Postgres:
+                    PostgresProfile.Configure(builder, impact, silo);
+                    break;
+                default:
+                    EmbeddedProfile.Configure(builder, impact, silo);
+                    break;
+            }
         });
 
         // Ingestion and the API
         builder.Services.AddSingleton<GrainDelivery>();
         builder.Services.AddSingleton<IngestionService>();
+        builder.Services.AddHostedService<DeliveryRecovery>();
         builder.Services.AddHostedService<DemoLoader>();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<StorageUnavailableHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new LoggedEventJsonConverter()));
         return builder;
+    }
+
+    /// <summary>The scoring model and what is derived from it; shared by the host and the operator commands.</summary>
+    public static IServiceCollection AddImpactDomain(this IServiceCollection services, IConfiguration configuration)
+    {
+        var model = ScoringModelConfiguration.Read(configuration.GetSection("Impact:Model"));
+        services.AddSingleton(model);
+        services.AddSingleton(new DecayTable(model));
+        services.AddSingleton(new ImpactCalculator(model));
+        services.AddSingleton(TimeProvider.System);
+        return services;
     }
 
     public static WebApplication MapImpactApi(this WebApplication app)

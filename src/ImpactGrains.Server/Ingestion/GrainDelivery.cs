@@ -1,29 +1,31 @@
 using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Ledger;
+using ImpactGrains.Storage;
 
 namespace ImpactGrains.Server.Ingestion;
 
 /// <summary>
 /// Hands committed events to their entity grains, one call per entity per batch. A delivery that fails or is slow
-/// does not fail the request (the events are already durable); it is retried in the background until the grain has
-/// them. Grains skip sequences they already hold, so a retry never counts an event twice.
+/// does not fail the request (the events are already durable): it is retried in the background, and once every grain
+/// has its events the append's outbox row is removed. Grains skip sequences they already hold, so a retry never counts
+/// an event twice; if this process dies first, <see cref="DeliveryRecovery"/> on any silo finishes the job.
 /// </summary>
-public sealed partial class GrainDelivery(IGrainFactory grains, ILogger<GrainDelivery> logger, IHostApplicationLifetime lifetime)
+public sealed partial class GrainDelivery(IGrainFactory grains, IEventLog log, ILogger<GrainDelivery> logger, IHostApplicationLifetime lifetime)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     /// <summary>Delivers, waiting at most <paramref name="wait"/> for the grains to confirm.</summary>
-    public async Task DeliverAsync(IReadOnlyDictionary<string, List<ScoredEvent>> byEntity, TimeSpan wait)
+    public async Task DeliverAsync(IReadOnlyDictionary<string, List<ScoredEvent>> byEntity, long deliveryId, TimeSpan wait)
     {
         if (byEntity.Count == 0)
         {
             return;
         }
 
-        var deliveries = byEntity.Select(pair => DeliverWithRetryAsync(pair.Key, pair.Value)).ToList();
+        var delivered = CompleteAsync(byEntity.Select(pair => DeliverWithRetryAsync(pair.Key, pair.Value)).ToList(), deliveryId);
         try
         {
-            await Task.WhenAll(deliveries).WaitAsync(wait);
+            await delivered.WaitAsync(wait);
         }
         catch (TimeoutException)
         {
@@ -31,7 +33,23 @@ public sealed partial class GrainDelivery(IGrainFactory grains, ILogger<GrainDel
         }
     }
 
-    private async Task DeliverWithRetryAsync(string entity, List<ScoredEvent> events)
+    private async Task CompleteAsync(List<Task<bool>> deliveries, long deliveryId)
+    {
+        if ((await Task.WhenAll(deliveries)).All(done => done))
+        {
+            try
+            {
+                await log.CompleteDeliveryAsync(deliveryId);
+            }
+            catch (Exception ex)
+            {
+                // The row stays; recovery will find every grain up to date and remove it.
+                LogCompletionFailed(ex, deliveryId);
+            }
+        }
+    }
+
+    private async Task<bool> DeliverWithRetryAsync(string entity, List<ScoredEvent> events)
     {
         var batch = new EntityEventBatch(events);
         var backoff = TimeSpan.FromMilliseconds(200);
@@ -40,7 +58,7 @@ public sealed partial class GrainDelivery(IGrainFactory grains, ILogger<GrainDel
             try
             {
                 await grains.GetGrain<IEntityGrain>(entity).ApplyAsync(batch);
-                return;
+                return true;
             }
             catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)
             {
@@ -51,10 +69,14 @@ public sealed partial class GrainDelivery(IGrainFactory grains, ILogger<GrainDel
                 }
                 catch (OperationCanceledException)
                 {
-                    return; // shutting down: the grain replays these events from the log when it next activates
+                    return false; // shutting down: the outbox row stays for recovery on another silo
                 }
 
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+            catch (Exception)
+            {
+                return false;
             }
         }
     }
@@ -64,4 +86,7 @@ public sealed partial class GrainDelivery(IGrainFactory grains, ILogger<GrainDel
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery to entity {Entity} failed (attempt {Attempt}); retrying in {Backoff}")]
     private partial void LogDeliveryFailed(Exception exception, string entity, int attempt, TimeSpan backoff);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove outbox row {DeliveryId}; recovery will")]
+    private partial void LogCompletionFailed(Exception exception, long deliveryId);
 }

@@ -53,7 +53,8 @@ public sealed partial class IngestionService(
         }
 
         // The acknowledgement point: once this returns, the accepted events are committed.
-        var outcomes = await log.AppendAsync(valid, cancellationToken);
+        var appended = await log.AppendAsync(valid, cancellationToken);
+        var outcomes = appended.Outcomes;
 
         var duplicates = 0;
         var byEntity = new Dictionary<string, List<ScoredEvent>>(StringComparer.Ordinal);
@@ -75,7 +76,7 @@ public sealed partial class IngestionService(
         }
 
         LogIngested(valid.Count - duplicates, duplicates, rejected.Count);
-        await delivery.DeliverAsync(byEntity, options.Value.Ingestion.ApplyWait);
+        await delivery.DeliverAsync(byEntity, appended.DeliveryId, options.Value.Ingestion.ApplyWait);
         return new IngestionResult(valid.Count - duplicates, duplicates, rejected);
     }
 

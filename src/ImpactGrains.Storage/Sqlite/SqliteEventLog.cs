@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Threading.Channels;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Validation;
@@ -33,16 +34,16 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         writerThread.Start();
     }
 
-    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, TaskCompletionSource<IReadOnlyList<AppendOutcome>> Completion);
+    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, TaskCompletionSource<AppendResult> Completion);
 
-    public async Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
+    public async Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
     {
         if (events.Count == 0)
         {
-            return [];
+            return new AppendResult([], 0);
         }
 
-        var pending = new PendingAppend(events, new TaskCompletionSource<IReadOnlyList<AppendOutcome>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingAppend(events, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         await queue.Writer.WriteAsync(pending, cancellationToken);
 
         // Once queued, the append is committed or fails as a whole; cancelling only stops waiting for the answer.
@@ -82,6 +83,11 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         var pNewHead = writeHead.Parameters.Add("$head", SqliteType.Integer);
         var pNewHeadId = writeHead.Parameters.Add("$id", SqliteType.Text);
 
+        using var outbox = connection.CreateCommand();
+        outbox.CommandText = "INSERT INTO pending_deliveries (created_at, targets) VALUES ($createdAt, $targets) RETURNING id";
+        var pCreatedAt = outbox.Parameters.Add("$createdAt", SqliteType.Integer);
+        var pTargets = outbox.Parameters.Add("$targets", SqliteType.Text);
+
         var reader = queue.Reader;
         var group = new List<PendingAppend>();
         var touched = new HashSet<string>(StringComparer.Ordinal);
@@ -95,16 +101,17 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 eventCount += pending.Events.Count;
             }
 
-            var outcomes = new List<AppendOutcome[]>(group.Count);
+            var outcomes = new List<AppendResult>(group.Count);
             try
             {
                 touched.Clear();
                 var recordedAt = DateTimeOffset.UtcNow.UtcTicks;
                 using var transaction = connection.BeginTransaction();
-                insert.Transaction = readHead.Transaction = writeHead.Transaction = transaction;
+                insert.Transaction = readHead.Transaction = writeHead.Transaction = outbox.Transaction = transaction;
                 foreach (var pending in group)
                 {
                     var results = new AppendOutcome[pending.Events.Count];
+                    var through = new Dictionary<string, long>(StringComparer.Ordinal);
                     for (var i = 0; i < results.Length; i++)
                     {
                         var e = pending.Events[i];
@@ -124,6 +131,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                         if (insert.ExecuteNonQuery() == 1)
                         {
                             heads[e.Entity] = head + 1;
+                            through[e.Entity] = head + 1;
                             touched.Add(e.Entity);
                             results[i] = new AppendOutcome(false, head + 1);
                         }
@@ -134,7 +142,15 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                         }
                     }
 
-                    outcomes.Add(results);
+                    long deliveryId = 0;
+                    if (through.Count > 0)
+                    {
+                        pCreatedAt.Value = recordedAt;
+                        pTargets.Value = JsonSerializer.Serialize(through);
+                        deliveryId = (long)outbox.ExecuteScalar()!;
+                    }
+
+                    outcomes.Add(new AppendResult(results, deliveryId));
                 }
 
                 foreach (var entity in touched)
@@ -163,6 +179,62 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 group[i].Completion.TrySetResult(outcomes[i]);
             }
         }
+    }
+
+    public async Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default)
+    {
+        if (deliveryId == 0)
+        {
+            return;
+        }
+
+        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM pending_deliveries WHERE id = $id";
+        command.Parameters.AddWithValue("$id", deliveryId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default)
+    {
+        var now = DateTimeOffset.UtcNow.UtcTicks;
+        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            UPDATE pending_deliveries SET claimed_until = $claimedUntil
+            WHERE id IN (
+                SELECT id FROM pending_deliveries
+                WHERE created_at < $createdBefore AND (claimed_until IS NULL OR claimed_until < $now)
+                ORDER BY id LIMIT $max)
+            RETURNING id, targets
+            """;
+        command.Parameters.AddWithValue("$claimedUntil", now + claimFor.Ticks);
+        command.Parameters.AddWithValue("$createdBefore", now - olderThan.Ticks);
+        command.Parameters.AddWithValue("$now", now);
+        command.Parameters.AddWithValue("$max", max);
+        var claimed = new List<PendingDelivery>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            claimed.Add(new PendingDelivery(reader.GetInt64(0), JsonSerializer.Deserialize<Dictionary<string, long>>(reader.GetString(1))!));
+        }
+
+        return claimed;
+    }
+
+    public async Task<IReadOnlyDictionary<string, long>> HeadsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, head FROM entities";
+        var heads = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            heads[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return heads;
     }
 
     public async Task<IReadOnlyList<LoggedEvent>> ReadEntityAsync(string entity, long afterSequence, long throughSequence = long.MaxValue, CancellationToken cancellationToken = default)

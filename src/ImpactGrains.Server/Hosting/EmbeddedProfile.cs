@@ -1,0 +1,48 @@
+using ImpactGrains.Grains;
+using ImpactGrains.Storage;
+using ImpactGrains.Storage.Sqlite;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace ImpactGrains.Server.Hosting;
+
+/// <summary>The embedded default: one silo on localhost clustering, the log and snapshots in SQLite files.</summary>
+internal static class EmbeddedProfile
+{
+    public static void Configure(WebApplicationBuilder builder, ImpactOptions impact, ISiloBuilder silo)
+    {
+        var configuration = builder.Configuration;
+        var database = OpenDatabase(impact);
+        builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton<SqliteEventLog>();
+        builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<SqliteEventLog>());
+        builder.Services.AddSingleton<IEntityCatalog, SqliteEntityCatalog>();
+        builder.Services.AddSingleton<IStorageHealth>(new SqliteStorageHealth(database));
+
+        silo.UseLocalhostClustering(
+            siloPort: configuration.GetValue("Orleans:SiloPort", 11111),
+            gatewayPort: configuration.GetValue("Orleans:GatewayPort", 30000),
+            serviceId: configuration["Orleans:ServiceId"] ?? ImpactServices.DefaultServiceId,
+            clusterId: configuration["Orleans:ClusterId"] ?? "local");
+        silo.AddAdoNetGrainStorage(GrainStorageNames.Snapshots, options => options.Configure<Serializer>((o, serializer) =>
+        {
+            o.Invariant = SqliteDatabase.OrleansInvariant;
+            o.ConnectionString = database.SnapshotConnectionString;
+            // Orleans' binary serializer: snapshots are lists of events, and JSON would triple their size.
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
+    }
+
+    /// <summary>The schema must exist before the silo reads its queries.</summary>
+    public static SqliteDatabase OpenDatabase(ImpactOptions impact)
+    {
+        var database = new SqliteDatabase(impact.DataDirectory);
+        database.Migrate();
+        return database;
+    }
+
+    private sealed class SqliteStorageHealth(SqliteDatabase database) : IStorageHealth
+    {
+        public Task<bool> IsReachableAsync(CancellationToken cancellationToken) => Task.FromResult(Directory.Exists(database.DataDirectory));
+    }
+}

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using ImpactGrains.Scoring.Events;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ImpactGrains.Storage.Postgres;
+
+/// <summary>The entity catalog on PostgreSQL, shared by every silo.</summary>
+public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCatalog
+{
+    // Entities are never removed, so once seen an entity stays known; ingestion checks every event against this.
+    private readonly ConcurrentDictionary<string, bool> known = new(StringComparer.Ordinal);
+
+    private NpgsqlDataSource Source => database.DataSource;
+
+    public async Task<bool> UpsertEntityAsync(string id, string name, EntityKind kind, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand("""
+            INSERT INTO entities (id, name, kind, tags) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, tags = excluded.tags, updated_at = now()
+            RETURNING xmax = 0
+            """);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(name);
+        command.Parameters.AddWithValue(kind.WireName());
+        command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(tags), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        var created = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+        known[id] = true;
+        return created;
+    }
+
+    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var found = await QueryEntitiesAsync("WHERE id = $1", id, cancellationToken);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    public async ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default)
+    {
+        if (known.ContainsKey(id))
+        {
+            return true;
+        }
+
+        await using var command = Source.CreateCommand("SELECT 1 FROM entities WHERE id = $1");
+        command.Parameters.AddWithValue(id);
+        var exists = await command.ExecuteScalarAsync(cancellationToken) is not null;
+        if (exists)
+        {
+            known[id] = true;
+        }
+
+        return exists;
+    }
+
+    public Task<IReadOnlyList<EntityRecord>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
+        QueryEntitiesAsync("", null, cancellationToken);
+
+    private async Task<IReadOnlyList<EntityRecord>> QueryEntitiesAsync(string where, string? id, CancellationToken cancellationToken)
+    {
+        await using var command = Source.CreateCommand($"SELECT id, name, kind, tags::text, created_at, updated_at FROM entities {where} ORDER BY id");
+        if (id is not null)
+        {
+            command.Parameters.AddWithValue(id);
+        }
+
+        var result = new List<EntityRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            EntityKinds.TryParse(reader.GetString(2), out var kind);
+            result.Add(new EntityRecord(
+                reader.GetString(0),
+                reader.GetString(1),
+                kind,
+                JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [],
+                reader.GetFieldValue<DateTimeOffset>(4),
+                reader.GetFieldValue<DateTimeOffset>(5)));
+            known[reader.GetString(0)] = true;
+        }
+
+        return result;
+    }
+
+    public async Task<bool> UpsertLinkAsync(LinkRecord link, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand("""
+            INSERT INTO links (from_entity, to_entity, weight, relation) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (from_entity, to_entity) DO UPDATE SET weight = excluded.weight, relation = excluded.relation
+            RETURNING xmax = 0
+            """);
+        command.Parameters.AddWithValue(link.From);
+        command.Parameters.AddWithValue(link.To);
+        command.Parameters.AddWithValue(link.Weight);
+        command.Parameters.AddWithValue(link.Relation);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<bool> DeleteLinkAsync(string from, string to, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand("DELETE FROM links WHERE from_entity = $1 AND to_entity = $2");
+        command.Parameters.AddWithValue(from);
+        command.Parameters.AddWithValue(to);
+        return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    public async Task<IReadOnlyList<LinkRecord>> LinksOfAsync(string entity, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand("""
+            SELECT from_entity, to_entity, weight, relation FROM links
+            WHERE from_entity = $1 OR to_entity = $1
+            ORDER BY from_entity, to_entity
+            """);
+        command.Parameters.AddWithValue(entity);
+        var result = new List<LinkRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(new LinkRecord(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetString(3)));
+        }
+
+        return result;
+    }
+}

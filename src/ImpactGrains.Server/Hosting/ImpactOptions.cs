@@ -17,8 +17,13 @@ public sealed class ImpactOptions
     /// <summary>Where the embedded profile keeps its files.</summary>
     public string DataDirectory { get; set; } = "./data";
 
-    /// <summary>Load the demo scenario on the first start into an empty store.</summary>
-    public bool Demo { get; set; } = true;
+    /// <summary>
+    /// Load the demo scenario on the first start into an empty store. Unset means on for the embedded profile and off
+    /// for PostgreSQL, where an empty production cluster should stay empty.
+    /// </summary>
+    public bool? Demo { get; set; }
+
+    public bool LoadsDemo => Demo ?? Storage == StorageProfile.Sqlite;
 
     public IngestionOptions Ingestion { get; set; } = new();
 

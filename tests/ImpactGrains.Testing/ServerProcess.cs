@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
-namespace ImpactGrains.Server.Tests;
+namespace ImpactGrains.Testing;
 
 /// <summary>
 /// The real server as a separate process on loopback, with its own free ports and data directory, so that tests see
@@ -18,9 +17,9 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         DataDirectory = dataDirectory;
         ExtraArgs = extraArgs;
-        HttpPort = FreePort();
-        SiloPort = FreePort();
-        GatewayPort = FreePort();
+        HttpPort = PostgresServer.FreePort();
+        SiloPort = PostgresServer.FreePort();
+        GatewayPort = PostgresServer.FreePort();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -120,6 +119,25 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>SIGTERM, as Kubernetes sends it; waits for the process to exit and returns its exit code.</summary>
+    public async Task<int> StopAsync(TimeSpan timeout)
+    {
+        if (process is not { HasExited: false })
+        {
+            return process?.ExitCode ?? 0;
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync(new CancellationTokenSource(timeout).Token);
+        return process.ExitCode;
+    }
+
+    public bool HasExited => process?.HasExited ?? true;
+
     /// <summary>kill -9: no shutdown hooks, no flushing.</summary>
     public void Kill()
     {
@@ -148,13 +166,6 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             // best effort
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The server built next to these tests, in the same configuration.</summary>

@@ -19,8 +19,15 @@ public interface IEntityGrain : IGrainWithStringKey
     /// </summary>
     Task EnsureAppliedAsync(long throughSequence);
 
-    /// <summary>Re-reads the entity's inbound links from the catalog after they changed.</summary>
-    Task ReloadLinksAsync();
+    /// <summary>Re-reads the entity's name, kind and links from the catalog after they changed.</summary>
+    Task ReloadAsync();
+
+    /// <summary>
+    /// An entity linked into this one applied new events: pull them and report the new standing. One-way, so that the
+    /// source never waits on the entities it feeds.
+    /// </summary>
+    [OneWay]
+    Task InheritedChangedAsync();
 
     Task<ImpactReport> GetImpactAsync(DateTimeOffset at);
 

@@ -19,11 +19,16 @@ public sealed partial class EntityGrain(
     IEntityCatalog catalog,
     ImpactCalculator calculator,
     DecayTable table,
+    TimeProvider time,
     IOptions<SnapshotOptions> snapshotOptions,
+    IOptions<LeaderboardOptions> leaderboardOptions,
     ILogger<EntityGrain> logger) : Grain, IEntityGrain
 {
     private readonly List<ScoredEvent> bySequence = [];
     private readonly Dictionary<string, InheritedSourceState> inherited = new(StringComparer.Ordinal);
+    private List<string> outbound = [];
+    private string name = "";
+    private EntityKind kind;
     private EventLedger ledger = null!;
     private long savedSequence;
     private IGrainTimer? snapshotTimer;
@@ -68,8 +73,15 @@ public sealed partial class EntityGrain(
             LogReplayed(Id, savedSequence, replayed);
         }
 
-        await LoadLinksAsync(cancellationToken);
+        await LoadProfileAsync(cancellationToken);
         ScheduleSnapshot();
+        if (AppliedSequence > 0 || inherited.Count > 0)
+        {
+            // Re-report once active (a partition may have lost this entity's last report with a dead silo). Not from
+            // here: pulling from linked entities inside an activation could wait on their activation, which may
+            // wait on this one.
+            this.RegisterGrainTimer(async _ => await InheritedChangedAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -139,6 +151,7 @@ public sealed partial class EntityGrain(
             Append(e);
         }
 
+        OnOwnEventsChanged();
         if (AppliedSequence - savedSequence >= snapshotOptions.Value.EveryEvents)
         {
             await SaveSnapshotAsync();
@@ -154,6 +167,7 @@ public sealed partial class EntityGrain(
         if (throughSequence > AppliedSequence)
         {
             await CatchUpAsync(throughSequence);
+            OnOwnEventsChanged();
             ScheduleSnapshot();
         }
     }
@@ -188,11 +202,47 @@ public sealed partial class EntityGrain(
         }
     }
 
-    public Task ReloadLinksAsync() => LoadLinksAsync(CancellationToken.None);
-
-    private async Task LoadLinksAsync(CancellationToken cancellationToken)
+    /// <summary>New own events: tell the leaderboard, and the entities that inherit from this one.</summary>
+    private void OnOwnEventsChanged()
     {
-        var inbound = (await catalog.LinksOfAsync(Id, cancellationToken)).Where(l => l.To == Id && l.From != Id).ToList();
+        ReportStanding();
+        foreach (var target in outbound)
+        {
+            GrainFactory.GetGrain<IEntityGrain>(target).InheritedChangedAsync().Ignore();
+        }
+    }
+
+    public async Task InheritedChangedAsync()
+    {
+        await SyncInheritedAsync();
+        ReportStanding();
+    }
+
+    /// <summary>One one-way call to the entity's leaderboard partition: never per event, and never waited on.</summary>
+    private void ReportStanding()
+    {
+        var vector = View().VectorAt(time.GetUtcNow().UtcTicks);
+        var partition = leaderboardOptions.Value.PartitionOf(Id);
+        GrainFactory.GetGrain<ILeaderboardPartitionGrain>(partition).ReportAsync(StandingReport.From(Id, name, kind, vector)).Ignore();
+    }
+
+    public async Task ReloadAsync()
+    {
+        await LoadProfileAsync(CancellationToken.None);
+        await SyncInheritedAsync();
+        ReportStanding();
+    }
+
+    private async Task LoadProfileAsync(CancellationToken cancellationToken)
+    {
+        if (await catalog.FindEntityAsync(Id, cancellationToken) is { } profile)
+        {
+            (name, kind) = (profile.Name, profile.Kind);
+        }
+
+        var links = await catalog.LinksOfAsync(Id, cancellationToken);
+        outbound = links.Where(l => l.From == Id && l.To != Id).Select(l => l.To).ToList();
+        var inbound = links.Where(l => l.To == Id && l.From != Id).ToList();
         foreach (var stale in inherited.Keys.Except(inbound.Select(l => l.From)).ToList())
         {
             inherited.Remove(stale);

@@ -10,4 +10,6 @@ public static class GrainStorageNames
     /// every grain type needs its own state name.
     /// </summary>
     public const string EntitySnapshot = "entity-snapshot";
+
+    public const string LeaderboardPartition = "leaderboard-partition";
 }

@@ -50,6 +50,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton<IEntityCatalog>(Catalog);
             silo.Services.AddSingleton(Table);
             silo.Services.AddSingleton(Calculator);
+            silo.Services.AddSingleton(TimeProvider.System);
             // Small, so that snapshots are written and read back during the tests.
             silo.Services.Configure<SnapshotOptions>(o => o.EveryEvents = 5);
             silo.AddAdoNetGrainStorage(GrainStorageNames.Snapshots, options => options.Configure<Serializer>((o, serializer) =>

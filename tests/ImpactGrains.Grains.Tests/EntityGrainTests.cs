@@ -86,8 +86,8 @@ public sealed class EntityGrainTests(ClusterFixture fixture) : IClassFixture<Clu
         await fixture.RegisterAsync("musk", "tesla-co");
         await fixture.Catalog.UpsertLinkAsync(new LinkRecord("musk", "tesla-co", 0.5, "ceo"));
         await fixture.Catalog.UpsertLinkAsync(new LinkRecord("tesla-co", "musk", 0.25, "leads"));
-        await fixture.Client.GetGrain<IEntityGrain>("musk").ReloadLinksAsync();
-        await fixture.Client.GetGrain<IEntityGrain>("tesla-co").ReloadLinksAsync();
+        await fixture.Client.GetGrain<IEntityGrain>("musk").ReloadAsync();
+        await fixture.Client.GetGrain<IEntityGrain>("tesla-co").ReloadAsync();
 
         var muskEvents = await fixture.IngestAsync(Events("musk", 5, 1));
         var teslaEvents = await fixture.IngestAsync(Events("tesla-co", 7, 2));
@@ -120,7 +120,7 @@ public sealed class EntityGrainTests(ClusterFixture fixture) : IClassFixture<Clu
 
         // Removing the link removes the inherited impact.
         await fixture.Catalog.DeleteLinkAsync("musk", "tesla-co");
-        await fixture.Client.GetGrain<IEntityGrain>("tesla-co").ReloadLinksAsync();
+        await fixture.Client.GetGrain<IEntityGrain>("tesla-co").ReloadAsync();
         Assert.Equal(0, (await fixture.Client.GetGrain<IEntityGrain>("tesla-co").GetImpactAsync(at)).Inherited);
     }
 

@@ -52,43 +52,16 @@ public sealed class ImpactView
         table = own.Table;
     }
 
-    /// <summary>Raw (unsaturated) impact per type, split into direct and inherited, and per region.</summary>
-    private sealed class RawImpact
-    {
-        public readonly double[] Direct = new double[EventTypes.Count];
-        public readonly double[] Inherited = new double[EventTypes.Count];
-        public readonly Dictionary<string, double> Regions = new(StringComparer.Ordinal);
-
-        public double DirectTotal => Direct.Sum();
-
-        public double InheritedTotal => Inherited.Sum();
-    }
-
     public ImpactBreakdown Evaluate(DateTimeOffset at, Peak? knownPeak = null)
     {
         var atTicks = at.UtcTicks;
-        var raw = Raw(atTicks);
+        var raw = VectorAt(atTicks);
         var direct = raw.DirectTotal;
         var inherited = raw.InheritedTotal;
         var score = table.ToScore(direct + inherited);
-
-        var categories = new Dictionary<EventCategory, double>();
-        foreach (var category in EventTypes.Categories)
-        {
-            var sum = 0.0;
-            foreach (var type in EventTypes.All)
-            {
-                if (EventTypes.CategoryOf(type) == category)
-                {
-                    sum += raw.Direct[(int)type] + raw.Inherited[(int)type];
-                }
-            }
-
-            categories[category] = table.ToScore(sum);
-        }
-
-        var regions = raw.Regions.ToDictionary(r => r.Key, r => table.ToScore(r.Value), StringComparer.Ordinal);
-        var earlier = table.ToScore(Total(Raw(atTicks - TrendWindow.Ticks)));
+        var categories = EventTypes.Categories.ToDictionary(c => c, c => table.ToScore(raw.Category(c)));
+        var regions = raw.Regions.ToDictionary(r => r.Key, r => table.ToScore(r.Value.Sum()), StringComparer.Ordinal);
+        var earlier = table.ToScore(VectorAt(atTicks - TrendWindow.Ticks).Total);
         var peak = knownPeak ?? PeakAsOf(atTicks);
         if (peak.Score < score)
         {
@@ -100,21 +73,26 @@ public sealed class ImpactView
             score - earlier, own.CountAtOrBefore(atTicks));
     }
 
-    private static double Total(RawImpact raw) => raw.DirectTotal + raw.InheritedTotal;
-
-    private RawImpact Raw(long atTicks)
+    /// <summary>The raw impact vector at an instant: only the events up to it count, each decayed to it.</summary>
+    public ImpactVector VectorAt(long atTicks)
     {
-        var raw = new RawImpact();
-        Accumulate(own, 1.0, raw.Direct, raw.Regions, atTicks);
+        var raw = new ImpactVector(atTicks);
+        Accumulate(own, 1.0, raw.Direct, raw, atTicks);
         foreach (var source in sources)
         {
-            Accumulate(source.Ledger, source.Weight, raw.Inherited, raw.Regions, atTicks);
+            Accumulate(source.Ledger, source.Weight, raw.Inherited, raw, atTicks);
+        }
+
+        // A region whose events have all decayed to nothing is not listed.
+        foreach (var empty in raw.Regions.Where(r => !(r.Value.Sum() > 0)).Select(r => r.Key).ToList())
+        {
+            raw.Regions.Remove(empty);
         }
 
         return raw;
     }
 
-    private void Accumulate(EventLedger ledger, double weight, double[] byType, Dictionary<string, double> regions, long atTicks)
+    private void Accumulate(EventLedger ledger, double weight, double[] byType, ImpactVector regions, long atTicks)
     {
         if (ledger.Count == 0)
         {
@@ -131,15 +109,10 @@ public sealed class ImpactView
 
             foreach (var (region, sums) in ledger.RegionTotals)
             {
-                var sum = 0.0;
+                var vector = regions.RegionVector(region);
                 foreach (var type in EventTypes.All)
                 {
-                    sum += sums.ValueAt(type, atTicks);
-                }
-
-                if (sum > 0)
-                {
-                    regions[region] = regions.GetValueOrDefault(region) + weight * sum;
+                    vector[(int)type] += weight * sums.ValueAt(type, atTicks);
                 }
             }
 
@@ -156,7 +129,7 @@ public sealed class ImpactView
             byType[(int)e.Type] += value;
             if (value > 0)
             {
-                regions[e.Region] = regions.GetValueOrDefault(e.Region) + value;
+                regions.RegionVector(e.Region)[(int)e.Type] += value;
             }
         }
     }

@@ -26,6 +26,6 @@ public sealed record EntitySummary(string Id, string Name, string Kind, double S
 
 public sealed record LeaderboardEntry(string Entity, string Name, string Kind, double Score);
 
-public sealed record LeaderboardResponse(DateTimeOffset At, string? Kind, string? Category, IReadOnlyList<LeaderboardEntry> Entries);
+public sealed record LeaderboardResponse(DateTimeOffset At, string? Kind, string? Category, string? Region, IReadOnlyList<LeaderboardEntry> Entries);
 
 public sealed record EventsPage(string Entity, IReadOnlyList<LoggedEvent> Events);

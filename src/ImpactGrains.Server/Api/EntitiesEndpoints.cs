@@ -23,7 +23,7 @@ public static class EntitiesEndpoints
     }
 
     private static async Task<Results<Created<EntityResponse>, Ok<EntityResponse>, ProblemHttpResult>> PutEntity(
-        string id, HttpRequest request, IEntityCatalog catalog, CancellationToken cancellationToken)
+        string id, HttpRequest request, IEntityCatalog catalog, IGrainFactory grains, CancellationToken cancellationToken)
     {
         if (!EntityIds.IsValid(id))
         {
@@ -74,6 +74,12 @@ public static class EntitiesEndpoints
             }
 
             var created = await catalog.UpsertEntityAsync(id, name, kind, tags, cancellationToken);
+            if (!created)
+            {
+                // A new entity's grain reads its profile when it first activates; an existing one is told to reread.
+                await grains.GetGrain<IEntityGrain>(id).ReloadAsync();
+            }
+
             var entity = await catalog.FindEntityAsync(id, cancellationToken);
             var response = EntityResponse.From(entity!, await catalog.LinksOfAsync(id, cancellationToken));
             return created ? TypedResults.Created($"/api/entities/{id}", response) : TypedResults.Ok(response);

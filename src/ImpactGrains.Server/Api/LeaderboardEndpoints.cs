@@ -1,4 +1,7 @@
+using ImpactGrains.Abstractions;
+using ImpactGrains.Grains;
 using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Server.Hosting;
 using ImpactGrains.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -6,7 +9,11 @@ using Microsoft.Extensions.Options;
 
 namespace ImpactGrains.Server.Api;
 
-/// <summary>The ranking of entities by score, overall or in one category.</summary>
+/// <summary>
+/// The ranking of entities by score, overall, in one category or in one region, optionally of one kind. The live
+/// ranking (now, up to the partitions' candidate count) comes from the leaderboard grain, fed by the partitions; a
+/// ranking as of another instant, or a longer one, asks every entity's grain.
+/// </summary>
 public static class LeaderboardEndpoints
 {
     private const int DefaultLimit = 10;
@@ -18,8 +25,8 @@ public static class LeaderboardEndpoints
     }
 
     private static async Task<Results<Ok<LeaderboardResponse>, ProblemHttpResult>> GetLeaderboard(
-        string? kind, string? category, string? limit, string? at, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time,
-        IOptions<ImpactOptions> options, CancellationToken cancellationToken)
+        string? kind, string? category, string? region, string? limit, string? at, IEntityCatalog catalog, IGrainFactory grains,
+        TimeProvider time, IOptions<ImpactOptions> options, IOptions<LeaderboardOptions> live, CancellationToken cancellationToken)
     {
         EntityKind? kindFilter = null;
         if (!string.IsNullOrEmpty(kind))
@@ -37,21 +44,47 @@ public static class LeaderboardEndpoints
             return Problems.BadRequest("category: must be one of operational, market, financial, reputational");
         }
 
+        string? regionCode = null;
+        if (!string.IsNullOrEmpty(region))
+        {
+            if (!Regions.TryNormalize(region, out var normalized))
+            {
+                return Problems.BadRequest("region: must be an ISO 3166-1 alpha-2 code (such as US or DE) or GLOBAL");
+            }
+
+            regionCode = normalized;
+        }
+
+        if (!string.IsNullOrEmpty(category) && regionCode is not null)
+        {
+            return Problems.BadRequest("category, region: rank by a category or by a region, not both");
+        }
+
         if (!QueryValues.TryInstant(at, "at", time.GetUtcNow(), out var instant, out var error) ||
             !QueryValues.TryLimit(limit, "limit", DefaultLimit, options.Value.Query.MaxLimit, out var count, out error))
         {
             return Problems.BadRequest(error!);
         }
 
+        var categoryName = string.IsNullOrEmpty(category) ? null : category;
+        if (string.IsNullOrEmpty(at) && count <= live.Value.Candidates)
+        {
+            var top = await grains.GetGrain<ILeaderboardGrain>(0).TopAsync(kindFilter?.WireName(), categoryName, regionCode, count, instant);
+            return TypedResults.Ok(new LeaderboardResponse(instant, kind, categoryName, regionCode,
+                top.Select(t => new LeaderboardEntry(t.Entity, t.Name, t.Kind, t.Score)).ToList()));
+        }
+
         var entities = (await catalog.ListEntitiesAsync(cancellationToken)).Where(e => kindFilter is null || e.Kind == kindFilter).ToList();
         var scored = await EntityScores.ReadAsync(grains, entities, instant);
         var entries = scored
             .Select(s => new LeaderboardEntry(s.Entity.Id, s.Entity.Name, s.Entity.Kind.WireName(),
-                string.IsNullOrEmpty(category) ? s.Impact.Score : s.Impact.Categories[category]))
+                regionCode is not null ? s.Impact.Regions.GetValueOrDefault(regionCode)
+                : categoryName is not null ? s.Impact.Categories[categoryName] : s.Impact.Score))
+            .Where(e => e.Score > 0)
             .OrderByDescending(e => e.Score)
             .ThenBy(e => e.Entity, StringComparer.Ordinal)
             .Take(count)
             .ToList();
-        return TypedResults.Ok(new LeaderboardResponse(instant, kind, category, entries));
+        return TypedResults.Ok(new LeaderboardResponse(instant, kind, categoryName, regionCode, entries));
     }
 }

@@ -75,7 +75,7 @@ public static class LinksEndpoints
         }
 
         var created = await catalog.UpsertLinkAsync(link, cancellationToken);
-        await grains.GetGrain<IEntityGrain>(link.To).ReloadLinksAsync();
+        await Task.WhenAll(grains.GetGrain<IEntityGrain>(link.From).ReloadAsync(), grains.GetGrain<IEntityGrain>(link.To).ReloadAsync());
         var response = LinkResponse.Of(link);
         return created ? TypedResults.Created($"/api/entities/{link.To}", response) : TypedResults.Ok(response);
     }
@@ -104,7 +104,7 @@ public static class LinksEndpoints
             return Problems.NotFound($"there is no link from '{from}' to '{to}'");
         }
 
-        await grains.GetGrain<IEntityGrain>(to!).ReloadLinksAsync();
+        await Task.WhenAll(grains.GetGrain<IEntityGrain>(from!).ReloadAsync(), grains.GetGrain<IEntityGrain>(to!).ReloadAsync());
         return TypedResults.NoContent();
     }
 }

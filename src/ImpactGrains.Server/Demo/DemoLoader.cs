@@ -36,8 +36,9 @@ public sealed partial class DemoLoader(
         foreach (var link in DemoScenario.Links)
         {
             await catalog.UpsertLinkAsync(link, cancellationToken);
-            await grains.GetGrain<IEntityGrain>(link.To).ReloadLinksAsync();
         }
+
+        await Task.WhenAll(DemoScenario.Entities.Select(e => grains.GetGrain<IEntityGrain>(e.Id).ReloadAsync()));
 
         var shift = time.GetUtcNow() - LastEventAge - DemoScenario.Events.Max(e => e.OccurredAt);
         var events = DemoScenario.Events

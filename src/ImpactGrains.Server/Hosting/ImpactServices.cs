@@ -20,6 +20,7 @@ public static class ImpactServices
         var impact = ReadOptions(configuration);
         builder.Services.Configure<ImpactOptions>(configuration.GetSection(ImpactOptions.Section));
         builder.Services.Configure<Grains.SnapshotOptions>(configuration.GetSection("Impact:Snapshots"));
+        builder.Services.Configure<Grains.LeaderboardOptions>(configuration.GetSection("Impact:Leaderboard"));
         builder.Services.Configure<DeliveryRecoveryOptions>(configuration.GetSection("Impact:DeliveryRecovery"));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = impact.ShutdownTimeout);
 

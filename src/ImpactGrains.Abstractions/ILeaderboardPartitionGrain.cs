@@ -1,0 +1,15 @@
+using Orleans.Concurrency;
+
+namespace ImpactGrains.Abstractions;
+
+/// <summary>
+/// One of a fixed set of partitions (entity id hash mod N) that collect entity standings, so that no single grain
+/// sits on the event path. At a steady cadence each publishes its top candidates to <see cref="ILeaderboardGrain"/>
+/// and its changed scores to <see cref="ILiveFeedGrain"/>.
+/// </summary>
+public interface ILeaderboardPartitionGrain : IGrainWithIntegerKey
+{
+    /// <summary>An entity's latest standing; one-way, so the reporting entity never waits on its partition.</summary>
+    [OneWay]
+    Task ReportAsync(StandingReport report);
+}

@@ -1,0 +1,20 @@
+namespace ImpactGrains.Abstractions;
+
+/// <summary>
+/// The cluster-wide fan-out of the live feed: publishers (leaderboard partitions, alerting, spike detection) send it
+/// batches; it numbers them and forwards them to one observer per silo, which serves that silo's stream clients.
+/// </summary>
+public interface ILiveFeedGrain : IGrainWithIntegerKey
+{
+    Task PublishAsync(IReadOnlyList<LiveMessage> messages);
+
+    /// <summary>Subscribes a silo's observer; observers renew their subscription periodically.</summary>
+    Task SubscribeAsync(ILiveFeedObserver observer);
+
+    Task UnsubscribeAsync(ILiveFeedObserver observer);
+}
+
+public interface ILiveFeedObserver : IGrainObserver
+{
+    void OnMessages(IReadOnlyList<LiveMessage> messages);
+}

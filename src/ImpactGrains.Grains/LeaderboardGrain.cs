@@ -1,0 +1,33 @@
+using ImpactGrains.Abstractions;
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Ledger;
+using ImpactGrains.Scoring.Ranking;
+
+namespace ImpactGrains.Grains;
+
+/// <inheritdoc cref="ILeaderboardGrain"/>
+/// <remarks>
+/// It holds only the partitions' candidates (at most K per board per partition) and is written a few times a second
+/// per partition, never per event. Its state is rebuilt by the partitions' next publications after a move.
+/// </remarks>
+public sealed class LeaderboardGrain(DecayTable table) : Grain, ILeaderboardGrain
+{
+    private readonly Dictionary<int, IReadOnlyList<Standing>> candidates = [];
+
+    public Task PublishAsync(int partition, IReadOnlyList<StandingReport> reports)
+    {
+        candidates[partition] = reports.Select(r => r.ToStanding()).ToList();
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<RankedEntry>> TopAsync(string? kind, string? category, string? region, int limit, DateTimeOffset at)
+    {
+        EntityKind? kindFilter = kind is null ? null : EntityKinds.TryParse(kind, out var k) ? k : throw new ArgumentException($"unknown kind {kind}");
+        EventCategory? categoryFilter = category is null ? null : EventTypes.TryParseCategory(category, out var c) ? c : throw new ArgumentException($"unknown category {category}");
+        var board = new Board(kindFilter, categoryFilter, region);
+        IReadOnlyList<RankedEntry> top = Rankings.Top(candidates.Values.SelectMany(s => s), board, at.UtcTicks, table, limit)
+            .Select(r => new RankedEntry(r.Standing.Entity, r.Standing.Name, r.Standing.Kind.WireName(), r.Score))
+            .ToList();
+        return Task.FromResult(top);
+    }
+}

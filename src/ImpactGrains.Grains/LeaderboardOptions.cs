@@ -1,0 +1,28 @@
+namespace ImpactGrains.Grains;
+
+public sealed class LeaderboardOptions
+{
+    /// <summary>How many partitions collect standings. Fixed for the life of a cluster: it decides where entities report.</summary>
+    public int Partitions { get; set; } = 8;
+
+    /// <summary>How often a partition with changes publishes them (leaderboard freshness and stream latency).</summary>
+    public TimeSpan PublishInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>A partition republishes this often even without changes, since decay keeps reordering scores.</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many entities per board each partition publishes: the largest live leaderboard limit.</summary>
+    public int Candidates { get; set; } = 100;
+
+    public int PartitionOf(string entity)
+    {
+        // A stable hash (string.GetHashCode is randomised per process, and every silo must agree).
+        var hash = 2166136261u;
+        foreach (var ch in entity)
+        {
+            hash = (hash ^ ch) * 16777619u;
+        }
+
+        return (int)(hash % (uint)Partitions);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using ImpactGrains.Abstractions;
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Ledger;
+using ImpactGrains.Scoring.Ranking;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ImpactGrains.Grains;
+
+/// <summary>The last standings of a partition's entities, persisted so that a moved partition keeps its view.</summary>
+[GenerateSerializer]
+public sealed class LeaderboardPartitionState
+{
+    [Id(0)] public Dictionary<string, StandingReport> Standings { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <inheritdoc cref="ILeaderboardPartitionGrain"/>
+public sealed partial class LeaderboardPartitionGrain(
+    [PersistentState(GrainStorageNames.LeaderboardPartition, GrainStorageNames.Snapshots)] IPersistentState<LeaderboardPartitionState> state,
+    DecayTable table,
+    TimeProvider time,
+    IOptions<LeaderboardOptions> options,
+    ILogger<LeaderboardPartitionGrain> logger) : Grain, ILeaderboardPartitionGrain
+{
+    private static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(5);
+
+    private readonly HashSet<string> changed = new(StringComparer.Ordinal);
+    private DateTimeOffset lastPublished = DateTimeOffset.MinValue;
+    private DateTimeOffset lastSaved = DateTimeOffset.MinValue;
+    private bool dirty;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var interval = options.Value.PublishInterval;
+        this.RegisterGrainTimer(PublishAsync, interval, interval);
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (dirty)
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    public Task ReportAsync(StandingReport report)
+    {
+        // Reports can overtake each other; the newest instant wins.
+        if (!state.State.Standings.TryGetValue(report.Entity, out var known) || known.AtTicks <= report.AtTicks)
+        {
+            state.State.Standings[report.Entity] = report;
+            changed.Add(report.Entity);
+            dirty = true;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private async Task PublishAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (changed.Count == 0 && now - lastPublished < options.Value.RefreshInterval)
+        {
+            return;
+        }
+
+        var standings = state.State.Standings.Values.Select(s => s.ToStanding()).ToList();
+        var candidates = Rankings.Candidates(standings, now.UtcTicks, table, options.Value.Candidates);
+        var messages = changed.Select(id => state.State.Standings[id].ToStanding()).Select(s => ScoreMessage(s, now)).ToList();
+        changed.Clear();
+        lastPublished = now;
+
+        try
+        {
+            await GrainFactory.GetGrain<ILeaderboardGrain>(0).PublishAsync((int)this.GetPrimaryKeyLong(),
+                candidates.Select(c => StandingReport.From(c.Entity, c.Name, c.Kind, c.Vector)).ToList());
+            if (messages.Count > 0)
+            {
+                await GrainFactory.GetGrain<ILiveFeedGrain>(0).PublishAsync(messages);
+            }
+        }
+        catch (Exception ex)
+        {
+            // The next tick publishes again (the refresh interval guarantees it); nothing is lost but latency.
+            LogPublishFailed(ex, this.GetPrimaryKeyLong());
+        }
+
+        if (dirty && now - lastSaved >= SaveInterval)
+        {
+            await state.WriteStateAsync(cancellationToken);
+            lastSaved = now;
+            dirty = false;
+        }
+    }
+
+    private LiveMessage ScoreMessage(Standing standing, DateTimeOffset now)
+    {
+        var vector = standing.Vector.DecayTo(now.UtcTicks, table);
+        var data = JsonSerializer.Serialize(new
+        {
+            entity = standing.Entity,
+            name = standing.Name,
+            kind = standing.Kind.WireName(),
+            at = now,
+            score = table.ToScore(vector.Total),
+            direct = table.ToScore(vector.DirectTotal),
+            inherited = table.ToScore(vector.InheritedTotal),
+            categories = EventTypes.Categories.ToDictionary(c => c.WireName(), c => table.ToScore(vector.Category(c))),
+            regions = vector.Regions.ToDictionary(r => r.Key, r => table.ToScore(r.Value.Sum())),
+        });
+        return new LiveMessage("", 0, "score", standing.Entity, standing.Kind.WireName(), null, now, data);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leaderboard partition {Partition} could not publish; it will on its next tick")]
+    private partial void LogPublishFailed(Exception exception, long partition);
+}

@@ -2,9 +2,26 @@ using ImpactGrains.Scoring.Ledger;
 
 namespace ImpactGrains.Abstractions;
 
-/// <summary>Committed events for one entity, each carrying its entity sequence.</summary>
+/// <summary>
+/// Committed events for one entity, each carrying its entity sequence, and the outage report counts among them,
+/// which feed spike detection.
+/// </summary>
 [GenerateSerializer, Immutable]
-public sealed record EntityEventBatch([property: Id(0)] IReadOnlyList<ScoredEvent> Events);
+public sealed record EntityEventBatch(
+    [property: Id(0)] IReadOnlyList<ScoredEvent> Events,
+    [property: Id(1)] IReadOnlyList<OutageObservation>? Outages = null);
+
+/// <summary>One outage event's report count, in its region.</summary>
+[GenerateSerializer, Immutable]
+public sealed record OutageObservation(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] string Region,
+    [property: Id(2)] long OccurredAtTicks,
+    [property: Id(3)] long Reports)
+{
+    public static OutageObservation? Of(ImpactGrains.Scoring.Events.ImpactEvent e, long sequence) =>
+        e.Data is ImpactGrains.Scoring.Events.OutageData outage ? new(sequence, e.Region, e.OccurredAt.UtcTicks, outage.Reports) : null;
+}
 
 /// <summary>An entity's own events after a sequence, and the sequence it has applied up to.</summary>
 [GenerateSerializer, Immutable]

@@ -1,5 +1,7 @@
 using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Incidents;
+using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Scoring.Ledger;
 using ImpactGrains.Scoring.Model;
 using ImpactGrains.Storage;
@@ -22,11 +24,16 @@ public sealed partial class EntityGrain(
     TimeProvider time,
     IOptions<SnapshotOptions> snapshotOptions,
     IOptions<LeaderboardOptions> leaderboardOptions,
+    IOptions<SpikeDetectorOptions> spikeOptions,
     ILogger<EntityGrain> logger) : Grain, IEntityGrain
 {
     private readonly List<ScoredEvent> bySequence = [];
     private readonly Dictionary<string, InheritedSourceState> inherited = new(StringComparer.Ordinal);
     private List<string> outbound = [];
+
+    // Spike detection per region, fed in sequence order by the outage events this grain applies.
+    private readonly Dictionary<string, SpikeDetector> spikes = new(StringComparer.Ordinal);
+    private readonly List<OutageObservation> pendingOutages = [];
     private string name = "";
     private EntityKind kind;
     private EventLedger ledger = null!;
@@ -61,7 +68,12 @@ public sealed partial class EntityGrain(
         {
             foreach (var e in saved.Events)
             {
-                Append(e);
+                Append(e, null);
+            }
+
+            foreach (var (region, state) in saved.Spikes)
+            {
+                spikes[region] = new SpikeDetector(spikeOptions.Value, state.ToState());
             }
 
             savedSequence = AppliedSequence;
@@ -72,6 +84,9 @@ public sealed partial class EntityGrain(
         {
             LogReplayed(Id, savedSequence, replayed);
         }
+
+        // Replayed outages re-run detection; incidents already logged come back as duplicates and change nothing.
+        await DetectSpikesAsync();
 
         await LoadProfileAsync(cancellationToken);
         ScheduleSnapshot();
@@ -105,8 +120,13 @@ public sealed partial class EntityGrain(
         return true;
     }
 
-    private void Append(ScoredEvent e)
+    private void Append(ScoredEvent e, OutageObservation? outage)
     {
+        if (outage is not null)
+        {
+            pendingOutages.Add(outage);
+        }
+
         bySequence.Add(e);
         ledger.TryAdd(e);
         changeStamp++;
@@ -121,7 +141,7 @@ public sealed partial class EntityGrain(
         {
             if (logged.EntitySequence == AppliedSequence + 1)
             {
-                Append(calculator.Score(logged.Event, logged.EntitySequence));
+                Append(calculator.Score(logged.Event, logged.EntitySequence), OutageObservation.Of(logged.Event, logged.EntitySequence));
                 applied++;
             }
         }
@@ -131,6 +151,7 @@ public sealed partial class EntityGrain(
 
     public async Task ApplyAsync(EntityEventBatch batch)
     {
+        var outages = batch.Outages?.ToDictionary(o => o.Sequence);
         foreach (var e in batch.Events)
         {
             if (e.Sequence <= AppliedSequence)
@@ -148,9 +169,10 @@ public sealed partial class EntityGrain(
                 }
             }
 
-            Append(e);
+            Append(e, outages?.GetValueOrDefault(e.Sequence));
         }
 
+        await DetectSpikesAsync();
         OnOwnEventsChanged();
         if (AppliedSequence - savedSequence >= snapshotOptions.Value.EveryEvents)
         {
@@ -167,9 +189,64 @@ public sealed partial class EntityGrain(
         if (throughSequence > AppliedSequence)
         {
             await CatchUpAsync(throughSequence);
+            await DetectSpikesAsync();
             OnOwnEventsChanged();
             ScheduleSnapshot();
         }
+    }
+
+    /// <summary>
+    /// Feeds the newly applied outage report counts to their region's detector. A detected or resolved spike is an
+    /// event in its own right: it is appended to the log (with an id fixed by the spike, so a replay never adds it
+    /// twice), applied here like any other event, and announced on the live feed.
+    /// </summary>
+    private async Task DetectSpikesAsync()
+    {
+        if (pendingOutages.Count == 0)
+        {
+            return;
+        }
+
+        var incidents = new List<ImpactEvent>();
+        foreach (var outage in pendingOutages)
+        {
+            if (!spikes.TryGetValue(outage.Region, out var detector))
+            {
+                spikes[outage.Region] = detector = new SpikeDetector(spikeOptions.Value);
+            }
+
+            if (detector.Observe(new DateTimeOffset(outage.OccurredAtTicks, TimeSpan.Zero), outage.Reports) is { } signal)
+            {
+                incidents.Add(IncidentEvent(outage.Region, signal));
+            }
+        }
+
+        pendingOutages.Clear();
+        if (incidents.Count == 0)
+        {
+            return;
+        }
+
+        var appended = await log.AppendAsync(incidents);
+        var fresh = incidents.Where((_, i) => !appended.Outcomes[i].Duplicate).ToList();
+        if (fresh.Count == 0)
+        {
+            return;
+        }
+
+        await CatchUpAsync(appended.Outcomes.Max(o => o.EntitySequence));
+        await log.CompleteDeliveryAsync(appended.DeliveryId);
+        var messages = fresh.Select(e => new LiveMessage("", 0, "incident", Id, kind.WireName(), null, e.OccurredAt, EventJson.Serialize(e))).ToList();
+        GrainFactory.GetGrain<ILiveFeedGrain>(0).PublishAsync(messages).Ignore();
+        LogIncidents(Id, fresh.Count);
+    }
+
+    private ImpactEvent IncidentEvent(string region, SpikeSignal signal)
+    {
+        var status = signal.Transition == SpikeTransition.Detected ? IncidentStatus.Detected : IncidentStatus.Resolved;
+        var id = $"incident-{Id}-{region}-{signal.StartedAt.UtcTicks}-{(status == IncidentStatus.Detected ? "detected" : "resolved")}";
+        return new ImpactEvent(id, Id, EventType.Incident, signal.At, region, 1.0, "spike-detector",
+            new IncidentData(status, signal.Reports, signal.BaselineMean, signal.BaselineStdDev, signal.ZScore, signal.StartedAt, signal.PeakReports));
     }
 
     private void ScheduleSnapshot()
@@ -189,6 +266,7 @@ public sealed partial class EntityGrain(
         snapshot.State.AppliedSequence = sequence;
         snapshot.State.ModelVersion = modelIdentity;
         snapshot.State.Events = bySequence;
+        snapshot.State.Spikes = spikes.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
         try
         {
             await snapshot.WriteStateAsync();
@@ -369,6 +447,9 @@ public sealed partial class EntityGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity} replayed {Count} events from the log after sequence {Sequence}")]
     private partial void LogReplayed(string entity, long sequence, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity}: spike detection logged {Count} incident events")]
+    private partial void LogIncidents(string entity, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity} could not write its snapshot; it will retry")]
     private partial void LogSnapshotFailed(Exception exception, string entity);

@@ -10,7 +10,7 @@ namespace ImpactGrains.Grains;
 /// all the fan-out it needs. Publishers already batch (a partition publishes at most a few times a second), so this
 /// single grain sees a handful of calls per second, not one per event.
 /// </remarks>
-public sealed class LiveFeedGrain(ILogger<LiveFeedGrain> logger) : Grain, ILiveFeedGrain
+public sealed class LiveFeedGrain(IEnumerable<ILiveFeedListener> listeners, ILogger<LiveFeedGrain> logger) : Grain, ILiveFeedGrain
 {
     /// <summary>Observers that have not renewed within this time are dropped (their silo is gone).</summary>
     public static readonly TimeSpan ObserverExpiry = TimeSpan.FromMinutes(1);
@@ -23,6 +23,11 @@ public sealed class LiveFeedGrain(ILogger<LiveFeedGrain> logger) : Grain, ILiveF
     {
         var numbered = messages.Select(m => m with { Epoch = epoch, Id = ++next }).ToList();
         observers.Notify(o => o.OnMessages(numbered));
+        foreach (var listener in listeners)
+        {
+            listener.OnPublished(numbered);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -37,4 +42,13 @@ public sealed class LiveFeedGrain(ILogger<LiveFeedGrain> logger) : Grain, ILiveF
         observers.Unsubscribe(observer);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>
+/// Something in the silo that hosts the feed and must see every message exactly once cluster-wide (alert evaluation).
+/// It must not block: <see cref="OnPublished"/> runs inside the feed grain's turn.
+/// </summary>
+public interface ILiveFeedListener
+{
+    void OnPublished(IReadOnlyList<LiveMessage> messages);
 }

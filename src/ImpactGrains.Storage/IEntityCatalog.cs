@@ -1,4 +1,5 @@
 using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Groups;
 
 namespace ImpactGrains.Storage;
 
@@ -7,7 +8,13 @@ public sealed record EntityRecord(string Id, string Name, EntityKind Kind, IRead
 /// <summary>A directed link: <see cref="From"/>'s direct impact flows into <see cref="To"/>'s inherited impact at <see cref="Weight"/>.</summary>
 public sealed record LinkRecord(string From, string To, double Weight, string Relation);
 
-/// <summary>The registered entities and the links between them.</summary>
+/// <summary>A group member and its weight in (0, 1].</summary>
+public sealed record GroupMember(string Entity, double Weight);
+
+/// <summary>A named set of entities whose scores combine by <see cref="Method"/>.</summary>
+public sealed record GroupRecord(string Id, string Name, GroupMethod Method, IReadOnlyList<GroupMember> Members, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>The registered entities, the links between them, and the groups they form.</summary>
 public interface IEntityCatalog
 {
     /// <summary>Creates or updates an entity; true when it was created.</summary>
@@ -28,4 +35,11 @@ public interface IEntityCatalog
 
     /// <summary>Every link that starts or ends at the entity.</summary>
     Task<IReadOnlyList<LinkRecord>> LinksOfAsync(string entity, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or replaces a group; true when it was created.</summary>
+    Task<bool> UpsertGroupAsync(string id, string name, GroupMethod method, IReadOnlyList<GroupMember> members, CancellationToken cancellationToken = default);
+
+    Task<GroupRecord?> FindGroupAsync(string id, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(CancellationToken cancellationToken = default);
 }

@@ -26,7 +26,18 @@ public sealed class PostgresEventLogTests(PostgresFixture fixture)
         var databases = Enumerable.Range(0, 6).Select(_ => new PostgresDatabase(connectionString)).ToList();
         var applied = await Task.WhenAll(databases.Select(d => d.MigrateAsync()));
 
-        Assert.Equal(["0001-orleans.sql", "0002-event-log.sql"], applied.SelectMany(a => a).Order());
+        // Every numbered script embedded in the storage assembly, each applied by exactly one of the six.
+        const string prefix = "ImpactGrains.Storage.Sql.Postgres.";
+        var scripts = typeof(PostgresDatabase).Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && char.IsDigit(n[prefix.Length]))
+            .Select(n => n[prefix.Length..])
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        Assert.Contains("0001-orleans.sql", scripts);
+        Assert.Contains("0002-event-log.sql", scripts);
+        Assert.Contains("0003-alerts.sql", scripts);
+        Assert.Contains("0004-models.sql", scripts);
+        Assert.Equal(scripts, applied.SelectMany(a => a).Order(StringComparer.Ordinal));
         Assert.Empty(await databases[0].MigrateAsync());
         await using var count = databases[0].DataSource.CreateCommand("SELECT count(*) FROM OrleansQuery");
         Assert.Equal(19L, await count.ExecuteScalarAsync()); // 9 membership, 7 reminder and 3 grain-state queries

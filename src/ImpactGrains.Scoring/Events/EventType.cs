@@ -11,6 +11,9 @@ public enum EventType : byte
     NetWorthChange,
     ProductFailure,
     Statement,
+
+    /// <summary>An outage spike detected (or resolved) from report counts, with the evidence.</summary>
+    Incident,
 }
 
 /// <summary>Where an event type's impact is counted.</summary>
@@ -32,7 +35,7 @@ public enum Severity : byte
 
 public static class EventTypes
 {
-    public const int Count = 8;
+    public const int Count = 9;
 
     public static readonly IReadOnlyList<EventType> All = Enum.GetValues<EventType>();
 
@@ -40,7 +43,7 @@ public static class EventTypes
 
     public static EventCategory CategoryOf(EventType type) => type switch
     {
-        EventType.Outage or EventType.Cyberattack or EventType.ProductFailure => EventCategory.Operational,
+        EventType.Outage or EventType.Cyberattack or EventType.ProductFailure or EventType.Incident => EventCategory.Operational,
         EventType.StockChange or EventType.SalesChange => EventCategory.Market,
         EventType.NetWorthChange => EventCategory.Financial,
         EventType.Protest or EventType.Statement => EventCategory.Reputational,
@@ -58,6 +61,7 @@ public static class EventTypes
         EventType.NetWorthChange => "net-worth-change",
         EventType.ProductFailure => "product-failure",
         EventType.Statement => "statement",
+        EventType.Incident => "incident",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 

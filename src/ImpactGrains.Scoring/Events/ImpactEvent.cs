@@ -36,3 +36,22 @@ public sealed record NetWorthChangeData(double DeltaUsd, double? NetWorthUsd) : 
 
 /// <summary>For product failures and statements, whose size is a severity judgement.</summary>
 public sealed record SeverityData(Severity Severity, string? Description) : EventData;
+
+/// <summary>
+/// A spike in outage reports, declared or resolved by spike detection (or by an external detector), with the
+/// evidence: the report count that decided it and the baseline it was measured against.
+/// </summary>
+public sealed record IncidentData(
+    IncidentStatus Status,
+    long Reports,
+    double BaselineMean,
+    double BaselineStdDev,
+    double ZScore,
+    DateTimeOffset StartedAt,
+    long PeakReports) : EventData;
+
+public enum IncidentStatus : byte
+{
+    Detected,
+    Resolved,
+}

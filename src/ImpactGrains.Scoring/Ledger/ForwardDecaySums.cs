@@ -18,7 +18,7 @@ public sealed class ForwardDecaySums
     private readonly DecayTable table;
     private readonly double[] sums = new double[EventTypes.Count];
     private readonly long[] landmarks = new long[EventTypes.Count];
-    private byte usedTypes; // one bit per event type that has a landmark
+    private int usedTypes; // one bit per event type that has a landmark
 
     public ForwardDecaySums(DecayTable table) => this.table = table;
 
@@ -28,7 +28,7 @@ public sealed class ForwardDecaySums
         var halfLife = table.HalfLifeTicks(type);
         var window = (long)(halfLife * WindowHalfLives);
         var landmark = ticks - Mod(ticks, window);
-        var bit = (byte)(1 << index);
+        var bit = 1 << index;
         if ((usedTypes & bit) == 0)
         {
             usedTypes |= bit;

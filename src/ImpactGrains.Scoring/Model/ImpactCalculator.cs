@@ -27,6 +27,8 @@ public sealed class ImpactCalculator(ScoringModel model)
         StockChangeData s => Drop(s.Percent, Model.StockDropScale),
         NetWorthChangeData n => NetWorthLoss(n),
         SeverityData s => Model.SeverityMagnitudes[s.Severity],
+        // A resolution is news, not harm: only the detection carries impact.
+        IncidentData i => i.Status == IncidentStatus.Detected ? Math.Log(1 + Math.Max(0, i.ZScore) / Model.IncidentZScale) : 0,
         _ => throw new ArgumentOutOfRangeException(nameof(data), data, "unknown event data"),
     };
 

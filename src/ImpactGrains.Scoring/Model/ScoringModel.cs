@@ -48,6 +48,9 @@ public sealed record ScoringModel
 
     public required IReadOnlyDictionary<Severity, double> SeverityMagnitudes { get; init; }
 
+    /// <summary>A detected incident's size is ln(1 + z / this): how far above its baseline the spike stood.</summary>
+    public double IncidentZScale { get; init; } = 4;
+
     public static ScoringModel Default { get; } = new()
     {
         Version = "v1",
@@ -61,6 +64,7 @@ public sealed record ScoringModel
             [EventType.NetWorthChange] = new(2.0, TimeSpan.FromDays(30)),
             [EventType.ProductFailure] = new(1.5, TimeSpan.FromDays(14)),
             [EventType.Statement] = new(1.0, TimeSpan.FromDays(3)),
+            [EventType.Incident] = new(1.0, TimeSpan.FromHours(12)),
         },
         SeverityMagnitudes = new Dictionary<Severity, double>
         {
@@ -85,7 +89,7 @@ public sealed record ScoringModel
                     .Concat(new[]
                     {
                         OutageBaselineFloor, OutageDurationWeight, ClaimedCyberattackFactor, ProtestParticipantScale,
-                        SalesDropScale, StockDropScale, NetWorthDropScale, NetWorthAbsoluteScaleUsd,
+                        SalesDropScale, StockDropScale, NetWorthDropScale, NetWorthAbsoluteScaleUsd, IncidentZScale,
                     }.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
             var hash = SHA256.HashData(Encoding.UTF8.GetBytes(text));
             return $"{Version}#{Convert.ToHexStringLower(hash.AsSpan(0, 8))}";
@@ -120,6 +124,7 @@ public sealed record ScoringModel
                      (nameof(OutageBaselineFloor), OutageBaselineFloor), (nameof(ProtestParticipantScale), ProtestParticipantScale),
                      (nameof(SalesDropScale), SalesDropScale), (nameof(StockDropScale), StockDropScale),
                      (nameof(NetWorthDropScale), NetWorthDropScale), (nameof(NetWorthAbsoluteScaleUsd), NetWorthAbsoluteScaleUsd),
+                     (nameof(IncidentZScale), IncidentZScale),
                  })
         {
             if (!(value > 0) || !double.IsFinite(value)) problems.Add($"{name} must be a positive number");

@@ -269,6 +269,32 @@ public static partial class EventJson
                 return null;
             }
 
+            case EventType.Incident:
+            {
+                var statusElement = fields.Get("status");
+                var status = statusElement is { ValueKind: JsonValueKind.String } ? statusElement.Value.GetString() : null;
+                if (status is not ("detected" or "resolved"))
+                {
+                    return "data.status: required, detected or resolved";
+                }
+
+                if (fields.Integer("reports", 0, MaxCount, required: true, out var reports) is { } e1) return e1;
+                if (fields.Number("baselineMean", 0, MaxCount, required: true, out var mean) is { } e2) return e2;
+                if (fields.Number("baselineStdDev", 0, MaxCount, required: true, out var stdDev) is { } e3) return e3;
+                if (fields.Number("zScore", -MaxCount, MaxCount, required: true, out var z) is { } e4) return e4;
+                if (fields.Integer("peakReports", 0, MaxCount, required: false, out var peak) is { } e5) return e5;
+                var startedElement = fields.Get("startedAt");
+                var started = startedElement is { ValueKind: JsonValueKind.String } ? ParseTimestamp(startedElement.Value.GetString()) : null;
+                if (started is null)
+                {
+                    return "data.startedAt: required RFC 3339 timestamp with an offset";
+                }
+
+                result = new IncidentData(status == "detected" ? IncidentStatus.Detected : IncidentStatus.Resolved,
+                    reports!.Value, mean!.Value, stdDev!.Value, z!.Value, started.Value.ToUniversalTime(), peak ?? reports.Value);
+                return null;
+            }
+
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, null);
         }
@@ -462,6 +488,15 @@ public static partial class EventJson
             case SeverityData s:
                 writer.WriteString("severity", s.Severity.WireName());
                 WriteOptional(writer, "description", s.Description);
+                break;
+            case IncidentData i:
+                writer.WriteString("status", i.Status == IncidentStatus.Detected ? "detected" : "resolved");
+                writer.WriteNumber("reports", i.Reports);
+                writer.WriteNumber("baselineMean", i.BaselineMean);
+                writer.WriteNumber("baselineStdDev", i.BaselineStdDev);
+                writer.WriteNumber("zScore", i.ZScore);
+                writer.WriteString("startedAt", FormatTimestamp(i.StartedAt));
+                writer.WriteNumber("peakReports", i.PeakReports);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(e), e.Data, "unknown event data");

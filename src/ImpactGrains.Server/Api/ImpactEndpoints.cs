@@ -68,27 +68,11 @@ public static class ImpactEndpoints
             return missing;
         }
 
-        var now = time.GetUtcNow();
-        if (!QueryValues.TryInstant(to, "to", now, out var end, out var error) ||
-            !QueryValues.TryInstant(from, "from", end - TimeSpan.FromDays(7), out var start, out error) ||
-            !QueryValues.TryDuration(step, "step", TimeSpan.FromHours(1), out var interval, out error))
+        if (HistoryPoints.Parse(from, to, step, time.GetUtcNow(), options.Value.Query.MaxHistoryPoints, out var points) is { } error)
         {
-            return Problems.BadRequest(error!);
+            return Problems.BadRequest(error);
         }
 
-        if (start > end)
-        {
-            return Problems.BadRequest("from: must not be after to");
-        }
-
-        var max = options.Value.Query.MaxHistoryPoints;
-        var count = Math.Floor((end - start) / interval) + 1;
-        if (count > max)
-        {
-            return Problems.BadRequest($"from, to and step ask for {count:0} points; at most {max} are allowed, so widen the step or narrow the range");
-        }
-
-        var points = Enumerable.Range(0, (int)count).Select(i => start + i * interval).ToList();
         return TypedResults.Ok(await grains.GetGrain<IEntityGrain>(id).GetHistoryAsync(points));
     }
 

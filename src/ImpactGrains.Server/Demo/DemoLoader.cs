@@ -39,6 +39,8 @@ public sealed partial class DemoLoader(
         }
 
         await Task.WhenAll(DemoScenario.Entities.Select(e => grains.GetGrain<IEntityGrain>(e.Id).ReloadAsync()));
+        var (groupId, groupName, method, members) = DemoScenario.Group;
+        await catalog.UpsertGroupAsync(groupId, groupName, method, members.Select(m => new GroupMember(m, 1.0)).ToList(), cancellationToken);
 
         var shift = time.GetUtcNow() - LastEventAge - DemoScenario.Events.Max(e => e.OccurredAt);
         var events = DemoScenario.Events

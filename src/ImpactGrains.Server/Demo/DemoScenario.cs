@@ -1,4 +1,5 @@
 using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Groups;
 using ImpactGrains.Storage;
 
 namespace ImpactGrains.Server.Demo;
@@ -28,6 +29,10 @@ public static class DemoScenario
         new("x", "elon-musk", 0.3, "owns"),
         new("spacex", "elon-musk", 0.3, "leads"),
     ];
+
+    /// <summary>The companies Musk runs, as one portfolio: hit if any of them is (noisy-OR).</summary>
+    public static readonly (string Id, string Name, GroupMethod Method, string[] Members) Group =
+        ("musk-companies", "Musk companies", GroupMethod.NoisyOr, ["x", "tesla", "spacex"]);
 
     private static DateTimeOffset Utc(string text) => DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
 

@@ -1,5 +1,6 @@
 using ImpactGrains.Scoring.Ledger;
 using ImpactGrains.Scoring.Model;
+using ImpactGrains.Server.Alerts;
 using ImpactGrains.Server.Api;
 using ImpactGrains.Server.Demo;
 using ImpactGrains.Server.Ingestion;
@@ -22,6 +23,8 @@ public static class ImpactServices
         builder.Services.Configure<Grains.SnapshotOptions>(configuration.GetSection("Impact:Snapshots"));
         builder.Services.Configure<Grains.LeaderboardOptions>(configuration.GetSection("Impact:Leaderboard"));
         builder.Services.Configure<DeliveryRecoveryOptions>(configuration.GetSection("Impact:DeliveryRecovery"));
+        builder.Services.Configure<Scoring.Incidents.SpikeDetectorOptions>(configuration.GetSection("Impact:Spikes"));
+        builder.Services.Configure<Live.LiveFeedOptions>(configuration.GetSection("Impact:Stream"));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = impact.ShutdownTimeout);
 
         if (string.IsNullOrEmpty(configuration["urls"]))
@@ -33,6 +36,9 @@ public static class ImpactServices
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = impact.Ingestion.MaxBodyBytes + 1024 * 1024);
 
         builder.Services.AddImpactDomain(configuration);
+
+        // Started before the silo: a model version that conflicts with the registry stops the server before it joins.
+        builder.Services.AddHostedService<CurrentModelRegistration>();
         builder.UseOrleans(silo =>
         {
             switch (impact.Storage)
@@ -50,7 +56,10 @@ public static class ImpactServices
         builder.Services.AddSingleton<GrainDelivery>();
         builder.Services.AddSingleton<IngestionService>();
         builder.Services.AddHostedService<DeliveryRecovery>();
+        builder.Services.AddImpactAlerts(configuration);
         builder.Services.AddHostedService<DemoLoader>();
+        builder.Services.AddSingleton<Live.LiveFeedHub>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Live.LiveFeedHub>());
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<StorageUnavailableHandler>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new LoggedEventJsonConverter()));
@@ -77,7 +86,11 @@ public static class ImpactServices
             .MapLinks()
             .MapEvents()
             .MapImpact()
-            .MapLeaderboard();
+            .MapLeaderboard()
+            .MapGroups()
+            .MapStream()
+            .MapAlerts()
+            .MapAdmin();
         return app;
     }
 }

@@ -53,6 +53,7 @@ public static class ScoringModelConfiguration
             StockDropScale = Number(nameof(ScoringModel.StockDropScale), model.StockDropScale),
             NetWorthDropScale = Number(nameof(ScoringModel.NetWorthDropScale), model.NetWorthDropScale),
             NetWorthAbsoluteScaleUsd = Number(nameof(ScoringModel.NetWorthAbsoluteScaleUsd), model.NetWorthAbsoluteScaleUsd),
+            IncidentZScale = Number(nameof(ScoringModel.IncidentZScale), model.IncidentZScale),
             SeverityMagnitudes = magnitudes,
         };
 

@@ -1,5 +1,4 @@
 using ImpactGrains.Abstractions;
-using ImpactGrains.Scoring.Ledger;
 using ImpactGrains.Storage;
 
 namespace ImpactGrains.Server.Ingestion;
@@ -15,7 +14,7 @@ public sealed partial class GrainDelivery(IGrainFactory grains, IEventLog log, I
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     /// <summary>Delivers, waiting at most <paramref name="wait"/> for the grains to confirm.</summary>
-    public async Task DeliverAsync(IReadOnlyDictionary<string, List<ScoredEvent>> byEntity, long deliveryId, TimeSpan wait)
+    public async Task DeliverAsync(IReadOnlyDictionary<string, EntityEventBatch> byEntity, long deliveryId, TimeSpan wait)
     {
         if (byEntity.Count == 0)
         {
@@ -49,9 +48,8 @@ public sealed partial class GrainDelivery(IGrainFactory grains, IEventLog log, I
         }
     }
 
-    private async Task<bool> DeliverWithRetryAsync(string entity, List<ScoredEvent> events)
+    private async Task<bool> DeliverWithRetryAsync(string entity, EntityEventBatch batch)
     {
-        var batch = new EntityEventBatch(events);
         var backoff = TimeSpan.FromMilliseconds(200);
         for (var attempt = 1; ; attempt++)
         {

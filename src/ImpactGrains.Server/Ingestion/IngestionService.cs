@@ -1,3 +1,4 @@
+using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Ledger;
 using ImpactGrains.Scoring.Model;
@@ -58,6 +59,7 @@ public sealed partial class IngestionService(
 
         var duplicates = 0;
         var byEntity = new Dictionary<string, List<ScoredEvent>>(StringComparer.Ordinal);
+        var outagesByEntity = new Dictionary<string, List<OutageObservation>>(StringComparer.Ordinal);
         for (var i = 0; i < valid.Count; i++)
         {
             if (outcomes[i].Duplicate)
@@ -73,10 +75,21 @@ public sealed partial class IngestionService(
             }
 
             batch.Add(calculator.Score(e, outcomes[i].EntitySequence));
+            if (OutageObservation.Of(e, outcomes[i].EntitySequence) is { } outage)
+            {
+                if (!outagesByEntity.TryGetValue(e.Entity, out var outages))
+                {
+                    outagesByEntity[e.Entity] = outages = [];
+                }
+
+                outages.Add(outage);
+            }
         }
 
         LogIngested(valid.Count - duplicates, duplicates, rejected.Count);
-        await delivery.DeliverAsync(byEntity, appended.DeliveryId, options.Value.Ingestion.ApplyWait);
+        await delivery.DeliverAsync(
+            byEntity.ToDictionary(p => p.Key, p => new EntityEventBatch(p.Value, outagesByEntity.GetValueOrDefault(p.Key)), StringComparer.Ordinal),
+            appended.DeliveryId, options.Value.Ingestion.ApplyWait);
         return new IngestionResult(valid.Count - duplicates, duplicates, rejected);
     }
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net.Http.Json;
 using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Ledger;
-using ImpactGrains.Scoring.Model;
 using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Server.Hosting;
 using ImpactGrains.Storage;
@@ -66,8 +65,6 @@ public static class OperatorCommands
         var impact = ImpactServices.ReadOptions(configuration);
         var url = configuration["url"] ?? "http://127.0.0.1:5080";
         var model = ScoringModelConfiguration.Read(configuration.GetSection("Impact:Model"));
-        var calculator = new ImpactCalculator(model);
-        var table = new DecayTable(model);
         var at = configuration["at"] is { } text
             ? EventJson.ParseTimestamp(text) ?? throw new InvalidOperationException($"--at: '{text}' is not an RFC 3339 timestamp")
             : DateTimeOffset.UtcNow;
@@ -91,7 +88,7 @@ public static class OperatorCommands
 
         try
         {
-            var rebuilt = await new ScoreRebuilder(log, catalog, calculator, table).RebuildAsync(at, CancellationToken.None);
+            var rebuilt = await new ScoreRebuilder(log, catalog).RebuildAsync(model, at, CancellationToken.None);
             using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
             var pending = rebuilt.Keys.ToList();
             var differences = new List<string>();

@@ -4,34 +4,51 @@ using ImpactGrains.Storage;
 
 namespace ImpactGrains.Server.Operations;
 
-/// <summary>Rebuilds every entity's score from the event log and the catalog alone, without any grain.</summary>
-public sealed class ScoreRebuilder(IEventLog log, IEntityCatalog catalog, ImpactCalculator calculator, DecayTable table)
+/// <summary>
+/// Rebuilds every entity's score from the event log and the catalog alone, without any grain, under any scoring model.
+/// The log is read in sequence order and the catalog in id order, so the same log and model give the same numbers.
+/// </summary>
+public sealed class ScoreRebuilder(IEventLog log, IEntityCatalog catalog)
 {
-    public async Task<IReadOnlyDictionary<string, ImpactBreakdown>> RebuildAsync(DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>Every entity's impact at <paramref name="at"/> under <paramref name="model"/>, by entity id.</summary>
+    public async Task<IReadOnlyDictionary<string, ImpactBreakdown>> RebuildAsync(ScoringModel model, DateTimeOffset at, CancellationToken cancellationToken) =>
+        (await RebuildAsync([model], at, cancellationToken))[0];
+
+    /// <summary>The same under several models, reading the log once: one result per model, in the order given.</summary>
+    public async Task<IReadOnlyList<IReadOnlyDictionary<string, ImpactBreakdown>>> RebuildAsync(
+        IReadOnlyList<ScoringModel> models, DateTimeOffset at, CancellationToken cancellationToken)
     {
+        var scorers = models.Select(m => (Calculator: new ImpactCalculator(m), Table: new DecayTable(m))).ToList();
         var entities = await catalog.ListEntitiesAsync(cancellationToken);
-        var ledgers = new Dictionary<string, EventLedger>(StringComparer.Ordinal);
+        var ledgers = scorers.Select(_ => new Dictionary<string, EventLedger>(StringComparer.Ordinal)).ToList();
         foreach (var entity in entities)
         {
-            var ledger = new EventLedger(table);
-            foreach (var logged in await log.ReadEntityAsync(entity.Id, 0, long.MaxValue, cancellationToken))
+            var events = await log.ReadEntityAsync(entity.Id, 0, long.MaxValue, cancellationToken);
+            for (var i = 0; i < scorers.Count; i++)
             {
-                ledger.TryAdd(calculator.Score(logged.Event, logged.EntitySequence));
-            }
+                var ledger = new EventLedger(scorers[i].Table);
+                foreach (var logged in events)
+                {
+                    ledger.TryAdd(scorers[i].Calculator.Score(logged.Event, logged.EntitySequence));
+                }
 
-            ledgers[entity.Id] = ledger;
+                ledgers[i][entity.Id] = ledger;
+            }
         }
 
-        var result = new Dictionary<string, ImpactBreakdown>(StringComparer.Ordinal);
+        var results = scorers.Select(_ => new Dictionary<string, ImpactBreakdown>(StringComparer.Ordinal)).ToList();
         foreach (var entity in entities)
         {
-            var sources = (await catalog.LinksOfAsync(entity.Id, cancellationToken))
-                .Where(l => l.To == entity.Id && ledgers.ContainsKey(l.From))
-                .Select(l => new InheritedSource(l.From, l.Weight, ledgers[l.From]))
+            var links = (await catalog.LinksOfAsync(entity.Id, cancellationToken))
+                .Where(l => l.To == entity.Id && ledgers[0].ContainsKey(l.From))
                 .ToList();
-            result[entity.Id] = new ImpactView(entity.Id, ledgers[entity.Id], sources).Evaluate(at);
+            for (var i = 0; i < scorers.Count; i++)
+            {
+                var sources = links.Select(l => new InheritedSource(l.From, l.Weight, ledgers[i][l.From])).ToList();
+                results[i][entity.Id] = new ImpactView(entity.Id, ledgers[i][entity.Id], sources).Evaluate(at);
+            }
         }
 
-        return result;
+        return results;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Groups;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -118,6 +119,46 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
         while (await reader.ReadAsync(cancellationToken))
         {
             result.Add(new LinkRecord(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetString(3)));
+        }
+
+        return result;
+    }
+
+    public async Task<bool> UpsertGroupAsync(string id, string name, GroupMethod method, IReadOnlyList<GroupMember> members, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand("""
+            INSERT INTO entity_groups (id, name, method, members) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, method = excluded.method, members = excluded.members, updated_at = now()
+            RETURNING xmax = 0
+            """);
+        command.Parameters.AddWithValue(id);
+        command.Parameters.AddWithValue(name);
+        command.Parameters.AddWithValue(method.WireName());
+        command.Parameters.Add(new NpgsqlParameter { Value = GroupMembersJson.Write(members), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async Task<GroupRecord?> FindGroupAsync(string id, CancellationToken cancellationToken = default) =>
+        (await QueryGroupsAsync("WHERE id = $1", id, cancellationToken)).FirstOrDefault();
+
+    public Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(CancellationToken cancellationToken = default) =>
+        QueryGroupsAsync("", null, cancellationToken);
+
+    private async Task<IReadOnlyList<GroupRecord>> QueryGroupsAsync(string where, string? id, CancellationToken cancellationToken)
+    {
+        await using var command = Source.CreateCommand($"SELECT id, name, method, members::text, created_at, updated_at FROM entity_groups {where} ORDER BY id");
+        if (id is not null)
+        {
+            command.Parameters.AddWithValue(id);
+        }
+
+        var result = new List<GroupRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            GroupMethods.TryParse(reader.GetString(2), out var method);
+            result.Add(new GroupRecord(reader.GetString(0), reader.GetString(1), method, GroupMembersJson.Read(reader.GetString(3)),
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)));
         }
 
         return result;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Groups;
 using Microsoft.Data.Sqlite;
 
 namespace ImpactGrains.Storage.Sqlite;
@@ -137,6 +138,52 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
         while (await reader.ReadAsync(cancellationToken))
         {
             result.Add(new LinkRecord(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetString(3)));
+        }
+
+        return result;
+    }
+
+    public async Task<bool> UpsertGroupAsync(string id, string name, GroupMethod method, IReadOnlyList<GroupMember> members, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        var now = DateTimeOffset.UtcNow.UtcTicks;
+        command.CommandText = """
+            INSERT INTO entity_groups (id, name, method, members, created_at, updated_at) VALUES ($id, $name, $method, $members, $now, $now)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, method = excluded.method, members = excluded.members, updated_at = excluded.updated_at
+            RETURNING created_at = updated_at
+            """;
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$name", name);
+        command.Parameters.AddWithValue("$method", method.WireName());
+        command.Parameters.AddWithValue("$members", GroupMembersJson.Write(members));
+        command.Parameters.AddWithValue("$now", now);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken)) == 1;
+    }
+
+    public async Task<GroupRecord?> FindGroupAsync(string id, CancellationToken cancellationToken = default) =>
+        (await QueryGroupsAsync("WHERE id = $id", id, cancellationToken)).FirstOrDefault();
+
+    public Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(CancellationToken cancellationToken = default) =>
+        QueryGroupsAsync("", null, cancellationToken);
+
+    private async Task<IReadOnlyList<GroupRecord>> QueryGroupsAsync(string where, string? id, CancellationToken cancellationToken)
+    {
+        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT id, name, method, members, created_at, updated_at FROM entity_groups {where} ORDER BY id";
+        if (id is not null)
+        {
+            command.Parameters.AddWithValue("$id", id);
+        }
+
+        var result = new List<GroupRecord>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            GroupMethods.TryParse(reader.GetString(2), out var method);
+            result.Add(new GroupRecord(reader.GetString(0), reader.GetString(1), method, GroupMembersJson.Read(reader.GetString(3)),
+                new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero), new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero)));
         }
 
         return result;

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace ImpactGrains.Server.Alerts;
+
+/// <summary>Wires alert evaluation and webhook delivery. The storage profile registers the <c>IAlertStore</c>.</summary>
+public static class AlertServices
+{
+    /// <summary>The named HttpClient that sends webhooks.</summary>
+    public const string WebhookClient = "impact-webhooks";
+
+    public static IServiceCollection AddImpactAlerts(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<AlertOptions>(configuration.GetSection(AlertOptions.Section));
+        services.AddAlertWebhookClient();
+        services.AddSingleton<AlertOutboxSignal>();
+        services.AddSingleton<AlertEvaluator>();
+        services.AddSingleton<WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+        services.AddSingleton<AlertFeedListener>();
+        services.AddSingleton<Grains.ILiveFeedListener>(sp => sp.GetRequiredService<AlertFeedListener>());
+        services.AddHostedService(sp => sp.GetRequiredService<AlertFeedListener>());
+        return services;
+    }
+
+    /// <summary>
+    /// The webhook client: a total timeout around retries (exponential backoff with jitter, on transient failures:
+    /// 5xx, 408, 429, network errors and attempt timeouts) around a per-attempt timeout, then the handler that writes
+    /// each attempt to the delivery log. Redirects are not followed: a webhook must answer 2xx itself.
+    /// </summary>
+    public static IHttpClientBuilder AddAlertWebhookClient(this IServiceCollection services)
+    {
+        var client = services.AddHttpClient(WebhookClient, http =>
+            {
+                // The resilience pipeline's total timeout is the limit.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+                http.DefaultRequestHeaders.UserAgent.ParseAdd("ImpactGrains-Webhooks/1.0");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
+        client.AddResilienceHandler("webhook", (pipeline, context) =>
+        {
+            var options = context.ServiceProvider.GetRequiredService<IOptions<AlertOptions>>().Value;
+            pipeline.AddTimeout(options.TotalTimeout);
+            if (options.Retries > 0)
+            {
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = options.Retries,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = options.RetryDelay,
+                });
+            }
+
+            pipeline.AddTimeout(options.AttemptTimeout);
+        });
+        client.AddHttpMessageHandler(() => new DeliveryAttemptHandler());
+        return client;
+    }
+}

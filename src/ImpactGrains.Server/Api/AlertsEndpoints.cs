@@ -1,0 +1,207 @@
+using System.Text.Json;
+using System.Xml;
+using ImpactGrains.Scoring.Validation;
+using ImpactGrains.Server.Alerts;
+using ImpactGrains.Server.Hosting;
+using ImpactGrains.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ImpactGrains.Server.Api;
+
+/// <summary>Alert rules and the alerts they fired, with their webhook deliveries.</summary>
+public static class AlertsEndpoints
+{
+    private const int DefaultAlertsLimit = 50;
+    private const int MinSecretLength = 8;
+    private const int MaxSecretLength = 200;
+    private const int MaxWebhookLength = 2000;
+    private const string GroupPrefix = "group:";
+
+    public static RouteGroupBuilder MapAlerts(this RouteGroupBuilder api)
+    {
+        api.MapPost("/alert-rules", CreateRule);
+        api.MapGet("/alert-rules", ListRules);
+        api.MapGet("/alert-rules/{id}", GetRule);
+        api.MapDelete("/alert-rules/{id}", DeleteRule);
+        api.MapGet("/alerts", ListAlerts);
+        api.MapGet("/alerts/{id}/deliveries", Deliveries);
+        return api;
+    }
+
+    private static async Task<Results<Created<AlertRuleResponse>, ProblemHttpResult>> CreateRule(
+        HttpRequest request, IAlertStore alerts, IEntityCatalog catalog, AlertEvaluator evaluator, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (document, problem) = await RequestJson.ReadObjectAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        AlertRule rule;
+        using (document)
+        {
+            var body = document!.RootElement;
+            var target = RequestJson.RequiredString(body, "target", 64 + GroupPrefix.Length, out _);
+            if (target is null)
+            {
+                return Problems.BadRequest("target: required string: an entity id, group:<group-id> or *");
+            }
+
+            if (target != "*")
+            {
+                var id = target.StartsWith(GroupPrefix, StringComparison.Ordinal) ? target[GroupPrefix.Length..] : target;
+                if (!EntityIds.IsValid(id))
+                {
+                    return Problems.BadRequest(target.StartsWith(GroupPrefix, StringComparison.Ordinal)
+                        ? $"target: '{id}' is not a valid group id (lower-case letters, digits and '-', 1–64 characters, not starting with '-')"
+                        : $"target: must be an entity id, group:<group-id> or *; {EntityIds.Describe(target)}");
+                }
+            }
+
+            if (!body.TryGetProperty("metric", out var metricElement) || metricElement.ValueKind != JsonValueKind.String ||
+                metricElement.GetString() is not { } metric || !AlertMetrics.IsValid(metric))
+            {
+                return Problems.BadRequest($"metric: required, one of {string.Join(", ", AlertMetrics.All)}");
+            }
+
+            var (min, max) = ThresholdRange(metric);
+            if (!body.TryGetProperty("threshold", out var thresholdElement) || thresholdElement.ValueKind != JsonValueKind.Number ||
+                !thresholdElement.TryGetDouble(out var threshold) || !(threshold >= min && threshold <= max))
+            {
+                return Problems.BadRequest($"threshold: required number from {min} to {max} for the metric {metric}");
+            }
+
+            if (!body.TryGetProperty("coolDown", out var coolDownElement) || coolDownElement.ValueKind != JsonValueKind.String ||
+                string.IsNullOrEmpty(coolDownElement.GetString()))
+            {
+                return Problems.BadRequest("coolDown: required ISO 8601 duration of at least one second, such as PT10M or P1D");
+            }
+
+            if (!QueryValues.TryDuration(coolDownElement.GetString(), "coolDown", TimeSpan.Zero, out var coolDown, out var error))
+            {
+                return Problems.BadRequest(error!);
+            }
+
+            if (!body.TryGetProperty("webhook", out var webhookElement) || webhookElement.ValueKind != JsonValueKind.String ||
+                webhookElement.GetString() is not { Length: > 0 and <= MaxWebhookLength } webhookText ||
+                !Uri.TryCreate(webhookText, UriKind.Absolute, out var webhook) ||
+                webhook.Scheme is not ("http" or "https") || string.IsNullOrEmpty(webhook.Host))
+            {
+                return Problems.BadRequest($"webhook: required absolute http or https URL of at most {MaxWebhookLength} characters");
+            }
+
+            if (!body.TryGetProperty("secret", out var secretElement) || secretElement.ValueKind != JsonValueKind.String ||
+                secretElement.GetString() is not { Length: >= MinSecretLength and <= MaxSecretLength } secret || secret.Any(char.IsControl))
+            {
+                return Problems.BadRequest($"secret: required string of {MinSecretLength}–{MaxSecretLength} characters without control characters");
+            }
+
+            rule = new AlertRule("", target, metric, threshold, coolDown, webhook, secret, time.GetUtcNow());
+        }
+
+        // There is no group store yet: a group target is checked for its syntax only.
+        if (rule.Target != "*" && !rule.Target.StartsWith(GroupPrefix, StringComparison.Ordinal) &&
+            !await catalog.ExistsAsync(rule.Target, cancellationToken))
+        {
+            return Problems.UnknownEntity(rule.Target);
+        }
+
+        var stored = await alerts.CreateRuleAsync(rule, cancellationToken)
+            ?? throw new InvalidOperationException("a generated rule id was taken");
+        evaluator.RulesChanged();
+        return TypedResults.Created($"/api/alert-rules/{stored.Id}", AlertRuleResponse.Of(stored));
+    }
+
+    /// <summary>score and the categories lie in [0, 100]; trend24h, a difference of scores, in [−100, 100]; spike is a z-score.</summary>
+    private static (double Min, double Max) ThresholdRange(string metric) => metric switch
+    {
+        AlertMetrics.Trend24h => (-100, 100),
+        AlertMetrics.Spike => (0, 1000),
+        _ => (0, 100),
+    };
+
+    private static async Task<Ok<List<AlertRuleResponse>>> ListRules(IAlertStore alerts, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await alerts.ListRulesAsync(cancellationToken)).Select(AlertRuleResponse.Of).ToList());
+
+    private static async Task<Results<Ok<AlertRuleResponse>, ProblemHttpResult>> GetRule(string id, IAlertStore alerts, CancellationToken cancellationToken) =>
+        await alerts.FindRuleAsync(id, cancellationToken) is { } rule
+            ? TypedResults.Ok(AlertRuleResponse.Of(rule))
+            : NoSuchRule(id);
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteRule(
+        string id, IAlertStore alerts, AlertEvaluator evaluator, CancellationToken cancellationToken)
+    {
+        if (!await alerts.DeleteRuleAsync(id, cancellationToken))
+        {
+            return NoSuchRule(id);
+        }
+
+        evaluator.RulesChanged();
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<AlertsPage>, ProblemHttpResult>> ListAlerts(
+        string? limit, string? before, IAlertStore alerts, IOptions<ImpactOptions> options, CancellationToken cancellationToken)
+    {
+        if (!QueryValues.TryLimit(limit, "limit", DefaultAlertsLimit, options.Value.Query.MaxLimit, out var count, out var error) ||
+            !QueryValues.TryInstant(before, "before", DateTimeOffset.MaxValue, out var cursor, out error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        var page = await alerts.ListAlertsAsync(count, string.IsNullOrEmpty(before) ? null : cursor, cancellationToken);
+        return TypedResults.Ok(new AlertsPage(page.Select(AlertResponse.Of).ToList()));
+    }
+
+    private static async Task<Results<Ok<DeliveryLogResponse>, ProblemHttpResult>> Deliveries(string id, IAlertStore alerts, CancellationToken cancellationToken)
+    {
+        if (await alerts.FindAlertAsync(id, cancellationToken) is not { } alert)
+        {
+            return Problems.NotFound($"there is no alert '{Shorten(id)}'");
+        }
+
+        var attempts = await alerts.ListAttemptsAsync(alert.Delivery.Id, cancellationToken);
+        return TypedResults.Ok(new DeliveryLogResponse(alert.Alert.Id, DeliveryResponse.Of(alert.Delivery), attempts.Select(AttemptResponse.Of).ToList()));
+    }
+
+    private static ProblemHttpResult NoSuchRule(string id) => Problems.NotFound($"there is no alert rule '{Shorten(id)}'");
+
+    private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
+}
+
+/// <summary>A rule as the API shows it: never its secret. <see cref="CoolDown"/> is an ISO 8601 duration.</summary>
+public sealed record AlertRuleResponse(string Id, string Target, string Metric, double Threshold, string CoolDown, string Webhook, DateTimeOffset CreatedAt)
+{
+    public static AlertRuleResponse Of(AlertRule rule) =>
+        new(rule.Id, rule.Target, rule.Metric, rule.Threshold, XmlConvert.ToString(rule.CoolDown), rule.Webhook.AbsoluteUri, rule.CreatedAt);
+}
+
+public sealed record DeliveryResponse(string Id, string Status, int Attempts, DateTimeOffset CreatedAt, DateTimeOffset? NextAttemptAt, DateTimeOffset? CompletedAt, string? LastError)
+{
+    public static DeliveryResponse Of(AlertDelivery delivery) => new(
+        delivery.Id, AlertStoreText.StatusName(delivery.Status), delivery.Attempts, delivery.CreatedAt, delivery.NextAttemptAt, delivery.CompletedAt, delivery.LastError);
+}
+
+public sealed record AlertResponse(
+    string Id, string RuleId, string Target, string Metric, string? Entity, string? Group, double Value, double Threshold, DateTimeOffset At,
+    JsonElement Details, DeliveryResponse Delivery)
+{
+    public static AlertResponse Of(StoredAlert stored)
+    {
+        var alert = AlertJson.Of(stored.Alert);
+        return new AlertResponse(alert.Id, alert.RuleId, alert.Target, alert.Metric, alert.Entity, alert.Group, alert.Value, alert.Threshold, alert.At,
+            alert.Details, DeliveryResponse.Of(stored.Delivery));
+    }
+}
+
+public sealed record AlertsPage(IReadOnlyList<AlertResponse> Alerts);
+
+/// <summary>One attempt of the delivery log; <see cref="Outcome"/> is <c>delivered</c> or <c>failed</c>.</summary>
+public sealed record AttemptResponse(int Attempt, DateTimeOffset At, string Outcome, int? StatusCode, string? Error, double DurationMs)
+{
+    public static AttemptResponse Of(DeliveryAttempt attempt) =>
+        new(attempt.Number, attempt.At, attempt.Succeeded ? "delivered" : "failed", attempt.StatusCode, attempt.Error, attempt.Duration.TotalMilliseconds);
+}
+
+public sealed record DeliveryLogResponse(string Alert, DeliveryResponse Delivery, IReadOnlyList<AttemptResponse> Attempts);

@@ -1,0 +1,183 @@
+using System.Text.Json;
+using ImpactGrains.Abstractions;
+using ImpactGrains.Scoring.Groups;
+using ImpactGrains.Scoring.Validation;
+using ImpactGrains.Server.Hosting;
+using ImpactGrains.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace ImpactGrains.Server.Api;
+
+/// <summary>Groups (portfolios): define them, and read their combined impact, history and explanation.</summary>
+public static class GroupsEndpoints
+{
+    private const int MaxMembers = 1000;
+
+    public sealed record GroupResponse(string Id, string Name, string Method, IReadOnlyList<GroupMember> Members, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    {
+        public static GroupResponse Of(GroupRecord g) => new(g.Id, g.Name, g.Method.WireName(), g.Members, g.CreatedAt, g.UpdatedAt);
+    }
+
+    public static RouteGroupBuilder MapGroups(this RouteGroupBuilder api)
+    {
+        api.MapPut("/groups/{id}", PutGroup);
+        api.MapGet("/groups", ListGroups);
+        api.MapGet("/groups/{id}", GetGroup);
+        api.MapGet("/groups/{id}/impact", Impact);
+        api.MapGet("/groups/{id}/explain", Explain);
+        api.MapGet("/groups/{id}/history", History);
+        return api;
+    }
+
+    private static async Task<Results<Created<GroupResponse>, Ok<GroupResponse>, ProblemHttpResult>> PutGroup(
+        string id, HttpRequest request, IEntityCatalog catalog, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        if (!EntityIds.IsValid(id))
+        {
+            return Problems.BadRequest("id: " + EntityIds.Describe(id).Replace("entity id", "group id"));
+        }
+
+        var (document, problem) = await RequestJson.ReadObjectAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        string name;
+        GroupMethod method;
+        var members = new List<GroupMember>();
+        using (document)
+        {
+            var body = document!.RootElement;
+            name = RequestJson.RequiredString(body, "name", 200, out var error)!;
+            if (name is null)
+            {
+                return Problems.BadRequest(error!);
+            }
+
+            if (!body.TryGetProperty("method", out var methodElement) || methodElement.ValueKind != JsonValueKind.String ||
+                !GroupMethods.TryParse(methodElement.GetString(), out method))
+            {
+                return Problems.BadRequest("method: required, one of max, weighted-sum, noisy-or");
+            }
+
+            if (!body.TryGetProperty("members", out var membersElement) || membersElement.ValueKind != JsonValueKind.Array ||
+                membersElement.GetArrayLength() is 0 or > MaxMembers)
+            {
+                return Problems.BadRequest($"members: required array of 1–{MaxMembers} entity ids or {{\"entity\", \"weight\"}} objects");
+            }
+
+            var index = 0;
+            foreach (var member in membersElement.EnumerateArray())
+            {
+                var (entity, weight) = member.ValueKind switch
+                {
+                    JsonValueKind.String => (member.GetString(), 1.0),
+                    JsonValueKind.Object when member.TryGetProperty("entity", out var e) && e.ValueKind == JsonValueKind.String =>
+                        (e.GetString(), member.TryGetProperty("weight", out var w) ? w.ValueKind == JsonValueKind.Number && w.TryGetDouble(out var d) ? d : double.NaN : 1.0),
+                    _ => (null, double.NaN),
+                };
+                if (!EntityIds.IsValid(entity))
+                {
+                    return Problems.BadRequest($"members[{index}]: " + EntityIds.Describe(entity));
+                }
+
+                if (!(weight > 0 && weight <= 1))
+                {
+                    return Problems.BadRequest($"members[{index}].weight: must be a number in (0, 1]");
+                }
+
+                if (members.Any(m => m.Entity == entity))
+                {
+                    return Problems.BadRequest($"members[{index}]: '{entity}' is listed twice");
+                }
+
+                members.Add(new GroupMember(entity!, weight));
+                index++;
+            }
+        }
+
+        foreach (var member in members)
+        {
+            if (!await catalog.ExistsAsync(member.Entity, cancellationToken))
+            {
+                return Problems.UnknownEntity(member.Entity);
+            }
+        }
+
+        var created = await catalog.UpsertGroupAsync(id, name, method, members, cancellationToken);
+        if (!created)
+        {
+            await grains.GetGrain<IGroupGrain>(id).ReloadAsync();
+        }
+
+        var response = GroupResponse.Of((await catalog.FindGroupAsync(id, cancellationToken))!);
+        return created ? TypedResults.Created($"/api/groups/{id}", response) : TypedResults.Ok(response);
+    }
+
+    private static async Task<Ok<List<GroupResponse>>> ListGroups(IEntityCatalog catalog, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await catalog.ListGroupsAsync(cancellationToken)).Select(GroupResponse.Of).ToList());
+
+    private static async Task<ProblemHttpResult?> CheckGroupAsync(string id, IEntityCatalog catalog, CancellationToken cancellationToken) =>
+        EntityIds.IsValid(id) && await catalog.FindGroupAsync(id, cancellationToken) is not null
+            ? null
+            : Problems.NotFound($"there is no group '{id}'");
+
+    private static async Task<Results<Ok<GroupResponse>, ProblemHttpResult>> GetGroup(string id, IEntityCatalog catalog, CancellationToken cancellationToken)
+    {
+        var group = EntityIds.IsValid(id) ? await catalog.FindGroupAsync(id, cancellationToken) : null;
+        return group is null ? Problems.NotFound($"there is no group '{id}'") : TypedResults.Ok(GroupResponse.Of(group));
+    }
+
+    private static async Task<Results<Ok<GroupImpactReport>, ProblemHttpResult>> Impact(
+        string id, string? at, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await CheckGroupAsync(id, catalog, cancellationToken) is { } missing)
+        {
+            return missing;
+        }
+
+        if (!QueryValues.TryInstant(at, "at", time.GetUtcNow(), out var instant, out var error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IGroupGrain>(id).GetImpactAsync(instant));
+    }
+
+    private static async Task<Results<Ok<GroupExplainReport>, ProblemHttpResult>> Explain(
+        string id, string? at, string? limit, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time,
+        IOptions<ImpactOptions> options, CancellationToken cancellationToken)
+    {
+        if (await CheckGroupAsync(id, catalog, cancellationToken) is { } missing)
+        {
+            return missing;
+        }
+
+        if (!QueryValues.TryInstant(at, "at", time.GetUtcNow(), out var instant, out var error) ||
+            !QueryValues.TryLimit(limit, "limit", 20, options.Value.Query.MaxLimit, out var count, out error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IGroupGrain>(id).ExplainAsync(instant, count));
+    }
+
+    private static async Task<Results<Ok<HistoryReport>, ProblemHttpResult>> History(
+        string id, string? from, string? to, string? step, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time,
+        IOptions<ImpactOptions> options, CancellationToken cancellationToken)
+    {
+        if (await CheckGroupAsync(id, catalog, cancellationToken) is { } missing)
+        {
+            return missing;
+        }
+
+        if (HistoryPoints.Parse(from, to, step, time.GetUtcNow(), options.Value.Query.MaxHistoryPoints, out var points) is { } error)
+        {
+            return Problems.BadRequest(error);
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IGroupGrain>(id).GetHistoryAsync(points));
+    }
+}

@@ -1,0 +1,140 @@
+using System.Text;
+using ImpactGrains.Abstractions;
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Validation;
+using ImpactGrains.Server.Live;
+using ImpactGrains.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace ImpactGrains.Server.Api;
+
+/// <summary>
+/// GET /api/stream: Server-Sent Events with score changes, alerts and incidents, from whichever silo the client is
+/// connected to (the feed fans out to every silo).
+/// </summary>
+public static class StreamEndpoints
+{
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
+    private static readonly string[] Types = ["score", "alert", "incident"];
+
+    public static RouteGroupBuilder MapStream(this RouteGroupBuilder api)
+    {
+        api.MapGet("/stream", Stream);
+        return api;
+    }
+
+    private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> Stream(
+        HttpContext context, string? entity, string? group, string? kind, string? types, LiveFeedHub hub, IEntityCatalog catalog,
+        CancellationToken cancellationToken)
+    {
+        if (entity is not null && !(EntityIds.IsValid(entity) && await catalog.ExistsAsync(entity, cancellationToken)))
+        {
+            return Problems.UnknownEntity(entity);
+        }
+
+        HashSet<string>? members = null;
+        if (group is not null)
+        {
+            var found = EntityIds.IsValid(group) ? await catalog.FindGroupAsync(group, cancellationToken) : null;
+            if (found is null)
+            {
+                return Problems.NotFound($"there is no group '{group}'");
+            }
+
+            members = found.Members.Select(m => m.Entity).ToHashSet(StringComparer.Ordinal);
+        }
+
+        if (kind is not null && !EntityKinds.TryParse(kind, out _))
+        {
+            return Problems.BadRequest("kind: must be one of company, person, organization, product");
+        }
+
+        var wanted = types?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        if (wanted is not null && (wanted.Count == 0 || !wanted.IsSubsetOf(Types)))
+        {
+            return Problems.BadRequest("types: a comma-separated list of score, alert, incident");
+        }
+
+        bool Matches(LiveMessage m) =>
+            (wanted is null || wanted.Contains(m.Type)) &&
+            (entity is null || m.Entity == entity) &&
+            (kind is null || m.EntityKind == kind) &&
+            (members is null || m.Group == group || (m.Entity is not null && members.Contains(m.Entity)));
+
+        var lastEventId = context.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? context.Request.Query["lastEventId"].FirstOrDefault();
+        var client = hub.Connect(Matches, lastEventId, out var resumed);
+        if (client is null)
+        {
+            return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Too many streams", "this instance serves its maximum number of streams; try another or later");
+        }
+
+        var response = context.Response;
+        response.Headers.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        try
+        {
+            await WriteAsync(response, "retry: 3000\n\n", cancellationToken);
+            if (lastEventId is not null && !resumed)
+            {
+                // The messages after that id are gone (or came from another feed epoch): the client must refetch state.
+                await WriteAsync(response, "event: reset\ndata: {\"reason\":\"cannot resume from that Last-Event-ID; reload the current state\"}\n\n", cancellationToken);
+            }
+
+            while (true)
+            {
+                bool more;
+                using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    wait.CancelAfter(Heartbeat);
+                    try
+                    {
+                        more = await client.Messages.WaitToReadAsync(wait.Token);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // Quiet for a while: a comment keeps proxies from closing the connection.
+                        await WriteAsync(response, ": keep-alive\n\n", cancellationToken);
+                        continue;
+                    }
+                }
+
+                if (!more)
+                {
+                    if (client.CloseReason is { } reason)
+                    {
+                        await WriteAsync(response, $"event: dropped\ndata: {System.Text.Json.JsonSerializer.Serialize(new { reason })}\n\n", cancellationToken);
+                    }
+
+                    break;
+                }
+
+                var text = new StringBuilder();
+                while (client.Messages.TryRead(out var message))
+                {
+                    text.Append("id: ").Append(LiveFeedHub.FormatId(message)).Append('\n')
+                        .Append("event: ").Append(message.Type).Append('\n')
+                        .Append("data: ").Append(message.Data).Append("\n\n");
+                }
+
+                await WriteAsync(response, text.ToString(), cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the client went away
+        }
+        finally
+        {
+            client.Detach();
+        }
+
+        return TypedResults.Empty;
+    }
+
+    private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)
+    {
+        await response.WriteAsync(text, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,301 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace ImpactGrains.Storage.Postgres;
+
+/// <summary>
+/// Alert rules, alerts and the webhook delivery outbox on PostgreSQL, shared by every silo. Each write is one
+/// statement (data-modifying CTEs), so it is atomic without an explicit transaction; the dispatchers of all silos claim
+/// due deliveries with <c>FOR UPDATE SKIP LOCKED</c> and a lease, and the lease times come from the database's clock.
+/// </summary>
+public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
+{
+    private const string AlertColumns = "a.id, a.rule_id, a.target, a.metric, a.entity, a.group_id, a.value, a.threshold, a.at, a.details";
+    private const string DeliveryColumns = "d.id, d.alert_id, d.rule_id, d.status, d.attempts, d.created_at, d.due_at, d.completed_at, d.last_error";
+    private const string RuleColumns = "r.id, r.target, r.metric, r.threshold, r.cool_down, r.webhook, r.secret, r.created_at";
+
+    private NpgsqlDataSource Source => database.DataSource;
+
+    public async Task<IReadOnlyList<AlertRule>> ListRulesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand($"SELECT {RuleColumns} FROM alert_rules r ORDER BY r.created_at, r.id");
+        var rules = new List<AlertRule>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rules.Add(ReadRule(reader, 0));
+        }
+
+        return rules;
+    }
+
+    public async Task<AlertRule?> FindRuleAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand($"SELECT {RuleColumns} FROM alert_rules r WHERE r.id = $1");
+        command.Parameters.AddWithValue(id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadRule(reader, 0) : null;
+    }
+
+    public async Task<AlertRule?> CreateRuleAsync(AlertRule rule, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(rule.Id))
+        {
+            rule = rule with { Id = AlertIds.New("rule") };
+        }
+
+        await using var command = Source.CreateCommand("""
+            INSERT INTO alert_rules (id, target, metric, threshold, cool_down, webhook, secret, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (id) DO NOTHING
+            """);
+        command.Parameters.AddWithValue(rule.Id);
+        command.Parameters.AddWithValue(rule.Target);
+        command.Parameters.AddWithValue(rule.Metric);
+        command.Parameters.AddWithValue(rule.Threshold);
+        command.Parameters.AddWithValue(rule.CoolDown.Ticks);
+        command.Parameters.AddWithValue(rule.Webhook.AbsoluteUri);
+        command.Parameters.AddWithValue(rule.Secret);
+        command.Parameters.AddWithValue(rule.CreatedAt.UtcTicks);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1
+            ? rule with { CreatedAt = new DateTimeOffset(rule.CreatedAt.UtcTicks, TimeSpan.Zero) }
+            : null;
+    }
+
+    public async Task<bool> DeleteRuleAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand("""
+            WITH deleted AS (DELETE FROM alert_rules WHERE id = $1 RETURNING id),
+            cancelled AS (
+                UPDATE alert_deliveries
+                SET status = 'cancelled', due_at = NULL, claimed_until = NULL, lease = NULL, completed_at = now(), last_error = 'the rule was deleted'
+                WHERE rule_id IN (SELECT id FROM deleted) AND status = 'pending')
+            SELECT count(*) FROM deleted
+            """);
+        command.Parameters.AddWithValue(id);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! > 0;
+    }
+
+    public async Task<bool> RecordAsync(AlertRecord alert, CancellationToken cancellationToken = default)
+    {
+        // One statement: the alert and its outbox row commit together, or neither does.
+        await using var command = Source.CreateCommand("""
+            WITH inserted AS (
+                INSERT INTO alerts (id, rule_id, target, metric, entity, group_id, value, threshold, at, details)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id)
+            INSERT INTO alert_deliveries (id, alert_id, rule_id, status, due_at)
+            SELECT $11, id, $2, 'pending', now() FROM inserted
+            """);
+        command.Parameters.AddWithValue(alert.Id);
+        command.Parameters.AddWithValue(alert.RuleId);
+        command.Parameters.AddWithValue(alert.Target);
+        command.Parameters.AddWithValue(alert.Metric);
+        command.Parameters.Add(Text(alert.Entity));
+        command.Parameters.Add(Text(alert.Group));
+        command.Parameters.AddWithValue(alert.Value);
+        command.Parameters.AddWithValue(alert.Threshold);
+        command.Parameters.AddWithValue(alert.At.UtcTicks);
+        command.Parameters.AddWithValue(alert.Details);
+        command.Parameters.AddWithValue(AlertIds.New("dlv"));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<IReadOnlyList<StoredAlert>> ListAlertsAsync(int limit, DateTimeOffset? before = null, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand($"""
+            SELECT {AlertColumns}, {DeliveryColumns}
+            FROM alerts a JOIN alert_deliveries d ON d.alert_id = a.id
+            WHERE a.at < $1
+            ORDER BY a.at DESC, a.id DESC
+            LIMIT $2
+            """);
+        command.Parameters.AddWithValue(before?.UtcTicks ?? long.MaxValue);
+        command.Parameters.AddWithValue(limit);
+        var alerts = new List<StoredAlert>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            alerts.Add(new StoredAlert(ReadAlert(reader, 0), ReadDelivery(reader, 10)));
+        }
+
+        return alerts;
+    }
+
+    public async Task<StoredAlert?> FindAlertAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand($"""
+            SELECT {AlertColumns}, {DeliveryColumns}
+            FROM alerts a JOIN alert_deliveries d ON d.alert_id = a.id
+            WHERE a.id = $1
+            """);
+        command.Parameters.AddWithValue(id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? new StoredAlert(ReadAlert(reader, 0), ReadDelivery(reader, 10)) : null;
+    }
+
+    public async Task<DateTimeOffset?> LastFiredAsync(string ruleId, string target, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand("SELECT max(at) FROM alerts WHERE rule_id = $1 AND target = $2");
+        command.Parameters.AddWithValue(ruleId);
+        command.Parameters.AddWithValue(target);
+        return await command.ExecuteScalarAsync(cancellationToken) is long ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+    }
+
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDueDeliveriesAsync(int max, TimeSpan lease, CancellationToken cancellationToken = default)
+    {
+        var token = AlertIds.New("lease");
+        await using var command = Source.CreateCommand($"""
+            WITH due AS (
+                SELECT id FROM alert_deliveries
+                WHERE status = 'pending' AND due_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
+                ORDER BY due_at LIMIT $1
+                FOR UPDATE SKIP LOCKED),
+            d AS (
+                UPDATE alert_deliveries SET claimed_until = now() + $2, lease = $3
+                FROM due WHERE alert_deliveries.id = due.id
+                RETURNING alert_deliveries.*)
+            SELECT {AlertColumns}, {DeliveryColumns}, {RuleColumns}
+            FROM d JOIN alerts a ON a.id = d.alert_id LEFT JOIN alert_rules r ON r.id = d.rule_id
+            ORDER BY d.due_at
+            """);
+        command.Parameters.AddWithValue(max);
+        command.Parameters.AddWithValue(lease);
+        command.Parameters.AddWithValue(token);
+        var claimed = new List<ClaimedDelivery>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var rule = reader.IsDBNull(19) ? null : ReadRule(reader, 19);
+            claimed.Add(new ClaimedDelivery(ReadDelivery(reader, 10), ReadAlert(reader, 0), rule, token));
+        }
+
+        return claimed;
+    }
+
+    public async Task<int> RecordAttemptAsync(string deliveryId, DateTimeOffset at, bool succeeded, int? statusCode, string? error, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        // The UPDATE's row lock numbers concurrent attempts of one delivery without gaps.
+        await using var command = Source.CreateCommand("""
+            WITH counted AS (UPDATE alert_deliveries SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts)
+            INSERT INTO alert_delivery_attempts (delivery_id, attempt, at, succeeded, status_code, error, duration)
+            SELECT $1, attempts, $2, $3, $4, $5, $6 FROM counted
+            RETURNING attempt
+            """);
+        command.Parameters.AddWithValue(deliveryId);
+        command.Parameters.AddWithValue(at.ToUniversalTime());
+        command.Parameters.AddWithValue(succeeded);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)statusCode ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+        command.Parameters.Add(Text(error));
+        command.Parameters.AddWithValue(duration.Ticks);
+        return await command.ExecuteScalarAsync(cancellationToken) is int number
+            ? number
+            : throw new InvalidOperationException($"there is no delivery '{deliveryId}'");
+    }
+
+    public async Task<bool> MarkDeliveredAsync(string deliveryId, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand("""
+            UPDATE alert_deliveries
+            SET status = 'delivered', due_at = NULL, claimed_until = NULL, lease = NULL, completed_at = now(), last_error = NULL
+            WHERE id = $1 AND status = 'pending'
+            """);
+        command.Parameters.AddWithValue(deliveryId);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<bool> ScheduleRetryAsync(string deliveryId, string lease, TimeSpan delay, string error, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand("""
+            UPDATE alert_deliveries SET due_at = now() + $3, claimed_until = NULL, lease = NULL, last_error = $4
+            WHERE id = $1 AND lease = $2 AND status = 'pending'
+            """);
+        command.Parameters.AddWithValue(deliveryId);
+        command.Parameters.AddWithValue(lease);
+        command.Parameters.AddWithValue(delay);
+        command.Parameters.AddWithValue(error);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<bool> MarkFailedAsync(string deliveryId, string lease, DeliveryStatus status, string error, CancellationToken cancellationToken = default)
+    {
+        if (status is not (DeliveryStatus.Failed or DeliveryStatus.Cancelled))
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "failed or cancelled");
+        }
+
+        await using var command = Source.CreateCommand("""
+            UPDATE alert_deliveries
+            SET status = $3, due_at = NULL, claimed_until = NULL, lease = NULL, completed_at = now(), last_error = $4
+            WHERE id = $1 AND lease = $2 AND status = 'pending'
+            """);
+        command.Parameters.AddWithValue(deliveryId);
+        command.Parameters.AddWithValue(lease);
+        command.Parameters.AddWithValue(AlertStoreText.StatusName(status));
+        command.Parameters.AddWithValue(error);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<IReadOnlyList<DeliveryAttempt>> ListAttemptsAsync(string deliveryId, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand("""
+            SELECT attempt, at, succeeded, status_code, error, duration FROM alert_delivery_attempts
+            WHERE delivery_id = $1 ORDER BY attempt
+            """);
+        command.Parameters.AddWithValue(deliveryId);
+        var attempts = new List<DeliveryAttempt>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            attempts.Add(new DeliveryAttempt(
+                reader.GetInt32(0),
+                reader.GetFieldValue<DateTimeOffset>(1),
+                reader.GetBoolean(2),
+                reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                TimeSpan.FromTicks(reader.GetInt64(5))));
+        }
+
+        return attempts;
+    }
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    private static AlertRule ReadRule(NpgsqlDataReader reader, int i) => new(
+        reader.GetString(i),
+        reader.GetString(i + 1),
+        reader.GetString(i + 2),
+        reader.GetDouble(i + 3),
+        TimeSpan.FromTicks(reader.GetInt64(i + 4)),
+        new Uri(reader.GetString(i + 5), UriKind.Absolute),
+        reader.GetString(i + 6),
+        new DateTimeOffset(reader.GetInt64(i + 7), TimeSpan.Zero));
+
+    private static AlertRecord ReadAlert(NpgsqlDataReader reader, int i) => new(
+        reader.GetString(i),
+        reader.GetString(i + 1),
+        reader.GetString(i + 2),
+        reader.GetString(i + 3),
+        reader.IsDBNull(i + 4) ? null : reader.GetString(i + 4),
+        reader.IsDBNull(i + 5) ? null : reader.GetString(i + 5),
+        reader.GetDouble(i + 6),
+        reader.GetDouble(i + 7),
+        new DateTimeOffset(reader.GetInt64(i + 8), TimeSpan.Zero),
+        reader.GetString(i + 9));
+
+    private static AlertDelivery ReadDelivery(NpgsqlDataReader reader, int i)
+    {
+        DateTimeOffset? Instant(int column) => reader.IsDBNull(column) ? null : reader.GetFieldValue<DateTimeOffset>(column);
+        return new AlertDelivery(
+            reader.GetString(i),
+            reader.GetString(i + 1),
+            reader.GetString(i + 2),
+            AlertStoreText.ParseStatus(reader.GetString(i + 3)),
+            reader.GetInt32(i + 4),
+            reader.GetFieldValue<DateTimeOffset>(i + 5),
+            Instant(i + 6),
+            Instant(i + 7),
+            reader.IsDBNull(i + 8) ? null : reader.GetString(i + 8));
+    }
+}

@@ -24,6 +24,28 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static readonly DecayTable Table = new(Model);
     public static readonly ImpactCalculator Calculator = new(Model);
 
+    /// <summary>
+    /// Counts incoming grain calls per method and per entity (the grain's key, or the entity a standing reports), on
+    /// every silo, so tests can see what the event path costs.
+    /// </summary>
+    public sealed class CallCounter : IIncomingGrainCallFilter
+    {
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Method, string Entity), int> Calls = new();
+
+        public Task Invoke(IIncomingGrainCallContext context)
+        {
+            var method = $"{context.InterfaceMethod.DeclaringType?.Name}.{context.InterfaceMethod.Name}";
+            var entity = context.Request.GetArgumentCount() > 0 && context.Request.GetArgument(0) is StandingReport report
+                ? report.Entity
+                : context.TargetId.Key.ToString() ?? "";
+            Calls.AddOrUpdate((method, entity), 1, (_, n) => n + 1);
+            return context.Invoke();
+        }
+
+        public static int Count(string method, Func<string, bool> entity) =>
+            Calls.Where(c => c.Key.Method == method && entity(c.Key.Entity)).Sum(c => c.Value);
+    }
+
     private readonly string directory = Path.Combine(Path.GetTempPath(), "impactgrains-tests", Guid.NewGuid().ToString("N"));
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -51,6 +73,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(Table);
             silo.Services.AddSingleton(Calculator);
             silo.Services.AddSingleton(TimeProvider.System);
+            silo.AddIncomingGrainCallFilter<CallCounter>();
             // Small, so that snapshots are written and read back during the tests.
             silo.Services.Configure<SnapshotOptions>(o => o.EveryEvents = 5);
             silo.AddAdoNetGrainStorage(GrainStorageNames.Snapshots, options => options.Configure<Serializer>((o, serializer) =>
@@ -99,15 +122,17 @@ public sealed class ClusterFixture : IAsyncLifetime
             .Where(x => !x.Outcome.Duplicate)
             .GroupBy(x => x.Entity);
         await Task.WhenAll(byEntity.Select(group => Client.GetGrain<IEntityGrain>(group.Key).ApplyAsync(
-            new EntityEventBatch(group.Select(x => Calculator.Score(events[x.Index], x.Outcome.EntitySequence)).ToList()))));
+            new EntityEventBatch(
+                group.Select(x => Calculator.Score(events[x.Index], x.Outcome.EntitySequence)).ToList(),
+                group.Select(x => OutageObservation.Of(events[x.Index], x.Outcome.EntitySequence)).OfType<OutageObservation>().ToList()))));
         return scored;
     }
 
-    /// <summary>Which silo each entity grain is active on.</summary>
-    public async Task<Dictionary<string, SiloAddress>> PlacementAsync()
+    /// <summary>Which silo each grain of a type (by default entity grains) is active on.</summary>
+    public async Task<Dictionary<string, SiloAddress>> PlacementAsync(string grainType = "entity")
     {
         var management = Client.GetGrain<IManagementGrain>(0);
-        var stats = (await management.GetDetailedGrainStatistics()).Where(s => s.GrainId.Type.ToString() == "entity").ToList();
+        var stats = (await management.GetDetailedGrainStatistics()).Where(s => s.GrainId.Type.ToString() == grainType).ToList();
         return stats.ToDictionary(s => s.GrainId.Key.ToString()!, s => s.SiloAddress);
     }
 }

@@ -1,0 +1,128 @@
+using ImpactGrains.Abstractions;
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Storage;
+
+namespace ImpactGrains.Grains.Tests;
+
+/// <summary>Leaderboards, groups and spike detection on a two-silo cluster.</summary>
+public sealed class LiveAggregationTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private static readonly DateTimeOffset Recent = DateTimeOffset.UtcNow.AddHours(-1);
+
+    private static ImpactEvent Outage(string id, string entity, DateTimeOffset at, long reports, string region = "US") =>
+        new(id, entity, EventType.Outage, at, region, 1, null, new OutageData(reports, 500, null));
+
+    private async Task<IReadOnlyList<RankedEntry>> EventuallyTopAsync(string? kind, int limit, Func<IReadOnlyList<RankedEntry>, bool> done)
+    {
+        IReadOnlyList<RankedEntry> top = [];
+        for (var i = 0; i < 100; i++)
+        {
+            top = await fixture.Client.GetGrain<ILeaderboardGrain>(0).TopAsync(kind, null, null, limit, DateTimeOffset.UtcNow);
+            if (done(top))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return top;
+    }
+
+    [Fact]
+    public async Task The_global_leaderboard_ranks_entities_from_every_partition_on_both_silos()
+    {
+        var ids = Enumerable.Range(0, 20).Select(i => $"rank-{i:00}").ToArray();
+        foreach (var id in ids)
+        {
+            await fixture.Catalog.UpsertEntityAsync(id, id.ToUpperInvariant(), EntityKind.Organization, []);
+        }
+
+        await fixture.IngestAsync(ids.Select((id, i) => Outage($"{id}-1", id, Recent, 1000 * (i + 1))).ToList());
+        var top = await EventuallyTopAsync("organization", 5, t => t.Count == 5 && t[0].Entity == "rank-19");
+
+        Assert.Equal(["rank-19", "rank-18", "rank-17", "rank-16", "rank-15"], top.Select(t => t.Entity));
+        Assert.Equal("RANK-19", top[0].Name);
+        var exact = await fixture.Client.GetGrain<IEntityGrain>("rank-19").GetImpactAsync(DateTimeOffset.UtcNow);
+        Assert.Equal(exact.Score, top[0].Score, 3);
+
+        // The entities report to all partitions, and the partitions live on both silos.
+        var partitions = (await fixture.PlacementAsync("leaderboardpartition")).Values.Distinct().Count();
+        Assert.Equal(2, partitions);
+    }
+
+    [Fact]
+    public async Task A_batch_costs_one_report_per_entity_not_one_call_per_event()
+    {
+        var ids = Enumerable.Range(0, 5).Select(i => $"hot-{i}").ToArray();
+        foreach (var id in ids)
+        {
+            await fixture.Catalog.UpsertEntityAsync(id, id, EntityKind.Company, []);
+        }
+
+        static bool Hot(string entity) => entity.StartsWith("hot-", StringComparison.Ordinal);
+        var events = Enumerable.Range(0, 1000).Select(i => Outage($"hot-e-{i}", ids[i % 5], Recent.AddSeconds(i), 100 + i)).ToList();
+        await fixture.IngestAsync(events);
+        await Task.Delay(1000);
+
+        // 1,000 events for 5 entities: 5 grain deliveries, and each entity reports its standing a bounded number of
+        // times (once per delivery, once more when it activates), never per event.
+        Assert.Equal(5, ClusterFixture.CallCounter.Count("IEntityGrain.ApplyAsync", Hot));
+        Assert.InRange(ClusterFixture.CallCounter.Count("ILeaderboardPartitionGrain.ReportAsync", Hot), 5, 10);
+    }
+
+    [Fact]
+    public async Task A_group_combines_members_that_live_on_different_silos()
+    {
+        var members = Enumerable.Range(0, 6).Select(i => $"grp-m{i}").ToArray();
+        foreach (var id in members)
+        {
+            await fixture.Catalog.UpsertEntityAsync(id, id, EntityKind.Company, []);
+        }
+
+        await fixture.IngestAsync(members.Select((id, i) => Outage($"{id}-1", id, Recent, 2000 * (i + 1))).ToList());
+        await fixture.Catalog.UpsertGroupAsync("grp-all", "All", Scoring.Groups.GroupMethod.Max, members.Select(m => new GroupMember(m, 1)).ToList());
+
+        var at = DateTimeOffset.UtcNow;
+        var report = await fixture.Client.GetGrain<IGroupGrain>("grp-all").GetImpactAsync(at);
+        var scores = new List<double>();
+        foreach (var id in members)
+        {
+            scores.Add((await fixture.Client.GetGrain<IEntityGrain>(id).GetImpactAsync(at)).Score);
+        }
+
+        Assert.Equal(scores.Max(), report.Score, 9);
+        Assert.Equal(1.0, report.Members.Single(m => m.Entity == "grp-m5").Share);
+        Assert.Equal(2, (await fixture.PlacementAsync()).Where(p => members.Contains(p.Key)).Select(p => p.Value).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_spike_becomes_an_incident_event_in_the_log_and_in_the_score()
+    {
+        await fixture.Catalog.UpsertEntityAsync("spiky", "Spiky", EntityKind.Company, []);
+        var start = DateTimeOffset.UtcNow.AddHours(-4);
+        var random = new Random(5);
+        var quiet = Enumerable.Range(0, 24).Select(i => Outage($"spiky-{i}", "spiky", start.AddMinutes(5 * i), 100 + random.Next(-10, 11))).ToList();
+        await fixture.IngestAsync(quiet);
+        var before = await fixture.Client.GetGrain<IEntityGrain>("spiky").GetImpactAsync(DateTimeOffset.UtcNow);
+
+        await fixture.IngestAsync([Outage("spiky-w1", "spiky", start.AddMinutes(125), 8000), Outage("spiky-w2", "spiky", start.AddMinutes(130), 9000)]);
+
+        var logged = await fixture.Log.ReadEntityAsync("spiky", 0);
+        var incident = Assert.Single(logged, e => e.Event.Type == EventType.Incident);
+        var data = Assert.IsType<IncidentData>(incident.Event.Data);
+        Assert.Equal(IncidentStatus.Detected, data.Status);
+        Assert.Equal(9000, data.Reports);
+        Assert.InRange(data.BaselineMean, 90, 110);
+
+        var after = await fixture.Client.GetGrain<IEntityGrain>("spiky").GetImpactAsync(DateTimeOffset.UtcNow);
+        Assert.Equal(before.EventCount + 3, after.EventCount);
+        var explained = await fixture.Client.GetGrain<IEntityGrain>("spiky").ExplainAsync(DateTimeOffset.UtcNow, 50);
+        Assert.Contains(explained.Contributions, c => c.Type == "incident");
+
+        // After deactivation the detector resumes from its snapshot and the log: the same outages add no incident.
+        await fixture.Cluster.DeactivateAsync(fixture.Client.GetGrain<IEntityGrain>("spiky"));
+        await fixture.IngestAsync([Outage("spiky-w3", "spiky", start.AddMinutes(135), 9500)]);
+        Assert.Single(await fixture.Log.ReadEntityAsync("spiky", 0), e => e.Event.Type == EventType.Incident);
+    }
+}

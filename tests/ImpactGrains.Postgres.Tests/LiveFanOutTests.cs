@@ -1,0 +1,76 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace ImpactGrains.Postgres.Tests;
+
+/// <summary>The live features across real silo processes: what one silo ingests, every silo streams and ranks.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LiveFanOutTests(PostgresFixture fixture)
+{
+    private static StringContent Json(string text, string type = "application/json") => new(text, Encoding.UTF8, type);
+
+    [Fact]
+    public async Task An_event_posted_to_one_silo_reaches_the_stream_and_leaderboard_of_the_other()
+    {
+        var connectionString = await fixture.Server.CreateDatabaseAsync();
+        await using var a = await ServerProcess.StartAsync(demo: false, extraArgs: PostgresFixture.ServerArgs(connectionString));
+        await using var b = await ServerProcess.StartAsync(demo: false, extraArgs: PostgresFixture.ServerArgs(connectionString));
+
+        var ids = Enumerable.Range(0, 8).Select(i => $"fan-{i}").ToArray();
+        foreach (var id in ids)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await a.Http.PutAsync($"/api/entities/{id}", Json($$"""{"name":"{{id}}","kind":"product"}"""))).StatusCode);
+        }
+
+        // A stream on silo B, then events through silo A for entities wherever they live.
+        using var response = await b.Http.GetAsync("/api/stream?types=score&kind=product", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var seen = new HashSet<string>();
+        var reading = Task.Run(async () =>
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith("data: ", StringComparison.Ordinal))
+                {
+                    lock (seen)
+                    {
+                        seen.Add(JsonDocument.Parse(line[6..]).RootElement.GetProperty("entity").GetString()!);
+                    }
+                }
+            }
+        });
+
+        await Task.Delay(500);
+        var at = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ssZ");
+        var body = string.Join("\n", ids.Select((id, i) =>
+            $$$"""{"id":"{{{id}}}-1","entity":"{{{id}}}","type":"outage","occurredAt":"{{{at}}}","data":{"reports":{{{1000 * (i + 1)}}},"baselineReports":500}}"""));
+        Assert.Equal(HttpStatusCode.OK, (await a.Http.PostAsync("/api/events", Json(body, "application/x-ndjson"))).StatusCode);
+
+        for (var i = 0; i < 100; i++)
+        {
+            lock (seen)
+            {
+                if (seen.Count == ids.Length)
+                {
+                    break;
+                }
+            }
+
+            await Task.Delay(100);
+        }
+
+        lock (seen)
+        {
+            Assert.Equal(ids.Order(), seen.Order());
+        }
+
+        // Both silos rank the same way, from the one leaderboard.
+        var fromA = await a.Http.GetStringAsync("/api/leaderboard?kind=product&limit=3");
+        var fromB = await b.Http.GetStringAsync("/api/leaderboard?kind=product&limit=3");
+        string[] Entities(string json) => JsonDocument.Parse(json).RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("entity").GetString()!).ToArray();
+        Assert.Equal(["fan-7", "fan-6", "fan-5"], Entities(fromA));
+        Assert.Equal(Entities(fromA), Entities(fromB));
+    }
+}

@@ -128,6 +128,27 @@ public sealed class ClusterFixture : IAsyncLifetime
         return scored;
     }
 
+    /// <summary>Activates the entities and moves them so that every other one lives on the second silo.</summary>
+    public async Task SpreadAsync(IReadOnlyList<string> ids)
+    {
+        var silos = Cluster.GetActiveSilos().Select(s => s.SiloAddress).ToList();
+        foreach (var id in ids)
+        {
+            await Client.GetGrain<IEntityGrain>(id).GetImpactAsync(DateTimeOffset.UtcNow);
+        }
+
+        var placement = await PlacementAsync();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var target = silos[i % silos.Count];
+            if (!placement[ids[i]].Equals(target))
+            {
+                // Bounded: a migration that does not happen within seconds leaves the grain where it is.
+                await Cluster.MigrateAsync(Client.GetGrain<IEntityGrain>(ids[i]), target).WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+    }
+
     /// <summary>Which silo each grain of a type (by default entity grains) is active on.</summary>
     public async Task<Dictionary<string, SiloAddress>> PlacementAsync(string grainType = "entity")
     {

@@ -37,6 +37,7 @@ public sealed class EntityGrainTests(ClusterFixture fixture) : IClassFixture<Clu
     {
         var ids = Enumerable.Range(0, 24).Select(i => $"spread-{i}").ToArray();
         await fixture.RegisterAsync(ids);
+        await fixture.SpreadAsync(ids);
         var scoredById = new Dictionary<string, IReadOnlyList<ScoredEvent>>();
         foreach (var (id, n) in ids.Select((id, n) => (id, n)))
         {

@@ -17,6 +17,7 @@ public sealed class SiloFailureTests : IAsyncLifetime
     {
         var ids = Enumerable.Range(0, 16).Select(i => $"survivor-{i}").ToArray();
         await fixture.RegisterAsync(ids);
+        await fixture.SpreadAsync(ids);
         var start = new DateTimeOffset(2025, 3, 10, 0, 0, 0, TimeSpan.Zero);
         foreach (var round in Enumerable.Range(0, 3))
         {

@@ -72,5 +72,66 @@ public sealed class LiveFanOutTests(PostgresFixture fixture)
         string[] Entities(string json) => JsonDocument.Parse(json).RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("entity").GetString()!).ToArray();
         Assert.Equal(["fan-7", "fan-6", "fan-5"], Entities(fromA));
         Assert.Equal(Entities(fromA), Entities(fromB));
+
+        // A rescore gives the same answer on either silo: it replays the one shared log.
+        var rescore = Json("""{"version":"v1","at":"2026-01-01T00:00:00Z"}""");
+        var onA = await (await a.Http.PostAsync("/api/admin/rescore", rescore)).Content.ReadAsStringAsync();
+        var onB = await (await b.Http.PostAsync("/api/admin/rescore", Json("""{"version":"v1","at":"2026-01-01T00:00:00Z"}"""))).Content.ReadAsStringAsync();
+        Assert.Equal(onA, onB);
+        Assert.Contains("\"entities\":8", onA);
+    }
+
+    [Fact]
+    public async Task An_alert_rule_created_on_one_silo_fires_once_for_an_event_posted_to_the_other()
+    {
+        var connectionString = await fixture.Server.CreateDatabaseAsync();
+        await using var a = await ServerProcess.StartAsync(demo: false, extraArgs: PostgresFixture.ServerArgs(connectionString));
+        await using var b = await ServerProcess.StartAsync(demo: false, extraArgs: PostgresFixture.ServerArgs(connectionString));
+        using var receiver = new System.Net.HttpListener();
+        var port = PostgresServer.FreePort();
+        receiver.Prefixes.Add($"http://127.0.0.1:{port}/");
+        receiver.Start();
+        var bodies = new List<string>();
+        var listening = Task.Run(async () =>
+        {
+            while (receiver.IsListening)
+            {
+                var context = await receiver.GetContextAsync();
+                using (var reader = new StreamReader(context.Request.InputStream))
+                {
+                    var body = await reader.ReadToEndAsync();
+                    lock (bodies)
+                    {
+                        bodies.Add(body);
+                    }
+                }
+
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        });
+
+        Assert.Equal(HttpStatusCode.Created, (await a.Http.PutAsync("/api/entities/fan-alert", Json("""{"name":"Fan","kind":"company"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await a.Http.PostAsync("/api/alert-rules",
+            Json($$"""{"target":"fan-alert","metric":"score","threshold":20,"coolDown":"PT1H","webhook":"http://127.0.0.1:{{port}}/hook","secret":"two-silo-secret"}"""))).StatusCode);
+
+        // Rules are cached per silo for a few seconds; wait them out before the event.
+        await Task.Delay(6000);
+        var at = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ssZ");
+        Assert.Equal(HttpStatusCode.OK, (await b.Http.PostAsync("/api/events",
+            Json($$$"""{"id":"fan-alert-1","entity":"fan-alert","type":"outage","occurredAt":"{{{at}}}","data":{"reports":30000,"baselineReports":500}}"""))).StatusCode);
+
+        for (var i = 0; i < 100 && bodies.Count == 0; i++)
+        {
+            await Task.Delay(100);
+        }
+
+        await Task.Delay(2000); // a second delivery, if any, would arrive meanwhile
+        receiver.Stop();
+        lock (bodies)
+        {
+            var body = Assert.Single(bodies);
+            Assert.Contains("\"target\":\"fan-alert\"", body);
+        }
     }
 }

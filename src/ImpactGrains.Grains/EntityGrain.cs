@@ -25,6 +25,7 @@ public sealed partial class EntityGrain(
     IOptions<SnapshotOptions> snapshotOptions,
     IOptions<LeaderboardOptions> leaderboardOptions,
     IOptions<SpikeDetectorOptions> spikeOptions,
+    ImpactMetrics metrics,
     ILogger<EntityGrain> logger) : Grain, IEntityGrain
 {
     private readonly List<ScoredEvent> bySequence = [];
@@ -150,6 +151,19 @@ public sealed partial class EntityGrain(
     }
 
     public async Task ApplyAsync(EntityEventBatch batch)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await ApplyBatchAsync(batch);
+        }
+        finally
+        {
+            metrics.ApplyLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    private async Task ApplyBatchAsync(EntityEventBatch batch)
     {
         var outages = batch.Outages?.ToDictionary(o => o.Sequence);
         foreach (var e in batch.Events)

@@ -73,6 +73,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(Table);
             silo.Services.AddSingleton(Calculator);
             silo.Services.AddSingleton(TimeProvider.System);
+            silo.Services.AddSingleton<ImpactMetrics>();
             silo.AddIncomingGrainCallFilter<CallCounter>();
             // Small, so that snapshots are written and read back during the tests.
             silo.Services.Configure<SnapshotOptions>(o => o.EveryEvents = 5);

@@ -114,3 +114,22 @@ public sealed class EntitiesAndLinksTests(ServerFixture fixture)
         await (await Api.DeleteAsync("/api/links?from=ghost&to=link-a")).ProblemAsync(HttpStatusCode.NotFound);
     }
 }
+
+[Collection(ServerCollection.Name)]
+public sealed class HealthTests(ServerFixture fixture)
+{
+    [Theory]
+    [InlineData("/health/live", "{\"status\":\"Healthy\",\"checks\":{}}")]
+    [InlineData("/health/ready", "\"silo\":{\"status\":\"Healthy\"")]
+    public async Task Health_endpoints_report_a_live_and_ready_silo(string url, string expected)
+    {
+        var response = await fixture.Http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains(expected, body);
+        if (url.EndsWith("ready"))
+        {
+            Assert.Contains("\"storage\":{\"status\":\"Healthy\"", body);
+        }
+    }
+}

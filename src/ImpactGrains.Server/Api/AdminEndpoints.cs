@@ -40,7 +40,7 @@ public static class AdminEndpoints
         api.MapGet("/admin/models", ListModels);
         api.MapGet("/admin/models/{name}", GetModel);
         api.MapPost("/admin/models", PostModel);
-        api.MapPost("/admin/rescore", Rescore);
+        api.MapPost("/admin/rescore", Rescore).Accepts<RescoreRequest>("application/json").WithSummary("Replay the log under a model version and report the movers");
         return api;
     }
 

@@ -20,7 +20,7 @@ public static class AlertsEndpoints
 
     public static RouteGroupBuilder MapAlerts(this RouteGroupBuilder api)
     {
-        api.MapPost("/alert-rules", CreateRule);
+        api.MapPost("/alert-rules", CreateRule).Accepts<AlertRuleRequest>("application/json").WithSummary("Create an alert rule");
         api.MapGet("/alert-rules", ListRules);
         api.MapGet("/alert-rules/{id}", GetRule);
         api.MapDelete("/alert-rules/{id}", DeleteRule);

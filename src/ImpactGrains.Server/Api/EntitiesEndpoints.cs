@@ -16,7 +16,7 @@ public static class EntitiesEndpoints
 
     public static RouteGroupBuilder MapEntities(this RouteGroupBuilder api)
     {
-        api.MapPut("/entities/{id}", PutEntity);
+        api.MapPut("/entities/{id}", PutEntity).Accepts<EntityRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or update an entity");
         api.MapGet("/entities", ListEntities);
         api.MapGet("/entities/{id}", GetEntity);
         return api;

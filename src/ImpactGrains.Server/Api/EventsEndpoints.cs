@@ -10,7 +10,12 @@ public static class EventsEndpoints
 {
     public static RouteGroupBuilder MapEvents(this RouteGroupBuilder api)
     {
-        api.MapPost("/events", PostEvents);
+        api.MapPost("/events", PostEvents)
+            .Accepts<EventRequest>("application/json", "application/x-ndjson")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithSummary("Ingest events: one, a JSON array, or NDJSON; answers once the accepted ones are committed");
         return api;
     }
 

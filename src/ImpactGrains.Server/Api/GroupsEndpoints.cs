@@ -21,7 +21,7 @@ public static class GroupsEndpoints
 
     public static RouteGroupBuilder MapGroups(this RouteGroupBuilder api)
     {
-        api.MapPut("/groups/{id}", PutGroup);
+        api.MapPut("/groups/{id}", PutGroup).Accepts<GroupRequest>("application/json").ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or replace a group");
         api.MapGet("/groups", ListGroups);
         api.MapGet("/groups/{id}", GetGroup);
         api.MapGet("/groups/{id}/impact", Impact);

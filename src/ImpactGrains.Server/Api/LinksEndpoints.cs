@@ -13,7 +13,7 @@ public static class LinksEndpoints
 
     public static RouteGroupBuilder MapLinks(this RouteGroupBuilder api)
     {
-        api.MapPut("/links", PutLink);
+        api.MapPut("/links", PutLink).Accepts<LinkRequest>("application/json").ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or update a link");
         api.MapDelete("/links", DeleteLink);
         return api;
     }

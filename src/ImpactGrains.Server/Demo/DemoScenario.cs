@@ -38,6 +38,11 @@ public static class DemoScenario
 
     private const string Article = "seed article, March 2025";
 
+    /// <summary>An incident as spike detection writes it (not part of the demo; an example for the API reference).</summary>
+    public static ImpactEvent IncidentExample { get; } =
+        new("incident-x-US-638771616000000000-detected", "x", EventType.Incident, Utc("2025-03-10T14:05:00Z"), "US", 1.0, "spike-detector",
+            new IncidentData(IncidentStatus.Detected, 39_021, 410, 35, 1103.2, Utc("2025-03-10T14:05:00Z"), 39_021));
+
     /// <summary>The article's events at their original times (UTC).</summary>
     public static IReadOnlyList<ImpactEvent> Events { get; } =
     [

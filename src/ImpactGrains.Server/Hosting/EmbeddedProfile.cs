@@ -26,6 +26,7 @@ internal static class EmbeddedProfile
             gatewayPort: configuration.GetValue("Orleans:GatewayPort", 30000),
             serviceId: configuration["Orleans:ServiceId"] ?? ImpactServices.DefaultServiceId,
             clusterId: configuration["Orleans:ClusterId"] ?? "local");
+        silo.AddImpactDashboard(configuration);
         silo.AddAdoNetGrainStorage(GrainStorageNames.Snapshots, options => options.Configure<Serializer>((o, serializer) =>
         {
             o.Invariant = SqliteDatabase.OrleansInvariant;
@@ -45,6 +46,6 @@ internal static class EmbeddedProfile
 
     private sealed class SqliteStorageHealth(SqliteDatabase database) : IStorageHealth
     {
-        public Task<bool> IsReachableAsync(CancellationToken cancellationToken) => Task.FromResult(Directory.Exists(database.DataDirectory));
+        public Task<bool> IsReachableAsync(CancellationToken cancellationToken) => database.IsReachableAsync(cancellationToken);
     }
 }

@@ -26,6 +26,7 @@ public static class ImpactServices
         builder.Services.Configure<Scoring.Incidents.SpikeDetectorOptions>(configuration.GetSection("Impact:Spikes"));
         builder.Services.Configure<Live.LiveFeedOptions>(configuration.GetSection("Impact:Stream"));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = impact.ShutdownTimeout);
+        builder.AddImpactDashboards();
 
         if (string.IsNullOrEmpty(configuration["urls"]))
         {
@@ -62,6 +63,9 @@ public static class ImpactServices
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Live.LiveFeedHub>());
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<StorageUnavailableHandler>();
+        builder.Services.AddImpactHealthChecks();
+        builder.Services.AddImpactOpenApi();
+        builder.AddImpactTelemetry();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new LoggedEventJsonConverter()));
         return builder;
     }
@@ -81,6 +85,9 @@ public static class ImpactServices
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.MapImpactHealthChecks();
+        app.MapImpactOpenApi();
+        app.MapImpactTelemetry();
         app.MapGroup("/api")
             .MapEntities()
             .MapLinks()
@@ -91,6 +98,7 @@ public static class ImpactServices
             .MapStream()
             .MapAlerts()
             .MapAdmin();
+        app.MapImpactDashboards();
         return app;
     }
 }

@@ -53,6 +53,7 @@ internal static class PostgresProfile
             o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
         });
         silo.Services.Configure<ClusterMembershipOptions>(configuration.GetSection("Orleans:Membership"));
+        silo.AddImpactDashboard(configuration);
 
         silo.UseAdoNetClustering(o =>
         {

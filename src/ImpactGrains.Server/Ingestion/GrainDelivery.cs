@@ -9,19 +9,21 @@ namespace ImpactGrains.Server.Ingestion;
 /// has its events the append's outbox row is removed. Grains skip sequences they already hold, so a retry never counts
 /// an event twice; if this process dies first, <see cref="DeliveryRecovery"/> on any silo finishes the job.
 /// </summary>
-public sealed partial class GrainDelivery(IGrainFactory grains, IEventLog log, ILogger<GrainDelivery> logger, IHostApplicationLifetime lifetime)
+public sealed partial class GrainDelivery(
+    IGrainFactory grains, IEventLog log, Grains.ImpactMetrics metrics, ILogger<GrainDelivery> logger, IHostApplicationLifetime lifetime)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
     /// <summary>Delivers, waiting at most <paramref name="wait"/> for the grains to confirm.</summary>
-    public async Task DeliverAsync(IReadOnlyDictionary<string, EntityEventBatch> byEntity, long deliveryId, TimeSpan wait)
+    /// <param name="committedAt">When the log committed the events (a Stopwatch timestamp), for the freshness metric.</param>
+    public async Task DeliverAsync(IReadOnlyDictionary<string, EntityEventBatch> byEntity, long deliveryId, long committedAt, TimeSpan wait)
     {
         if (byEntity.Count == 0)
         {
             return;
         }
 
-        var delivered = CompleteAsync(byEntity.Select(pair => DeliverWithRetryAsync(pair.Key, pair.Value)).ToList(), deliveryId);
+        var delivered = CompleteAsync(byEntity.Select(pair => DeliverWithRetryAsync(pair.Key, pair.Value, committedAt)).ToList(), deliveryId);
         try
         {
             await delivered.WaitAsync(wait);
@@ -48,7 +50,7 @@ public sealed partial class GrainDelivery(IGrainFactory grains, IEventLog log, I
         }
     }
 
-    private async Task<bool> DeliverWithRetryAsync(string entity, EntityEventBatch batch)
+    private async Task<bool> DeliverWithRetryAsync(string entity, EntityEventBatch batch, long committedAt)
     {
         var backoff = TimeSpan.FromMilliseconds(200);
         for (var attempt = 1; ; attempt++)
@@ -56,6 +58,7 @@ public sealed partial class GrainDelivery(IGrainFactory grains, IEventLog log, I
             try
             {
                 await grains.GetGrain<IEntityGrain>(entity).ApplyAsync(batch);
+                metrics.Freshness.Record(System.Diagnostics.Stopwatch.GetElapsedTime(committedAt).TotalMilliseconds);
                 return true;
             }
             catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)

@@ -18,6 +18,7 @@ public sealed partial class IngestionService(
     IEntityCatalog catalog,
     ImpactCalculator calculator,
     GrainDelivery delivery,
+    ImpactGrains.Grains.ImpactMetrics metrics,
     TimeProvider time,
     IOptions<ImpactOptions> options,
     ILogger<IngestionService> logger)
@@ -36,6 +37,8 @@ public sealed partial class IngestionService(
             if (result.Event is not { } e)
             {
                 rejected.Add(new RejectedEvent(i, result.Id, result.Error ?? "invalid event"));
+                metrics.Rejected.Add(1, new KeyValuePair<string, object?>("type", "unknown"));
+                LogRejected(result.Id, result.Error);
                 continue;
             }
 
@@ -47,6 +50,8 @@ public sealed partial class IngestionService(
             if (!exists)
             {
                 rejected.Add(new RejectedEvent(i, e.Id, $"entity: unknown entity '{e.Entity}'; register it with PUT /api/entities/{e.Entity}"));
+                metrics.Rejected.Add(1, new KeyValuePair<string, object?>("type", e.Type.WireName()));
+                LogRejected(e.Id, "unknown entity " + e.Entity);
                 continue;
             }
 
@@ -54,7 +59,14 @@ public sealed partial class IngestionService(
         }
 
         // The acknowledgement point: once this returns, the accepted events are committed.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var appended = await log.AppendAsync(valid, cancellationToken);
+        var committed = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (valid.Count > 0)
+        {
+            metrics.CommitLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started, committed).TotalMilliseconds);
+        }
+
         var outcomes = appended.Outcomes;
 
         var duplicates = 0;
@@ -62,13 +74,17 @@ public sealed partial class IngestionService(
         var outagesByEntity = new Dictionary<string, List<OutageObservation>>(StringComparer.Ordinal);
         for (var i = 0; i < valid.Count; i++)
         {
+            var e = valid[i];
+            var type = new KeyValuePair<string, object?>("type", e.Type.WireName());
             if (outcomes[i].Duplicate)
             {
                 duplicates++;
+                metrics.Duplicates.Add(1, type);
                 continue;
             }
 
-            var e = valid[i];
+            metrics.Accepted.Add(1, type);
+            LogAccepted(e.Id, e.Entity, outcomes[i].EntitySequence);
             if (!byEntity.TryGetValue(e.Entity, out var batch))
             {
                 byEntity[e.Entity] = batch = [];
@@ -89,9 +105,15 @@ public sealed partial class IngestionService(
         LogIngested(valid.Count - duplicates, duplicates, rejected.Count);
         await delivery.DeliverAsync(
             byEntity.ToDictionary(p => p.Key, p => new EntityEventBatch(p.Value, outagesByEntity.GetValueOrDefault(p.Key)), StringComparer.Ordinal),
-            appended.DeliveryId, options.Value.Ingestion.ApplyWait);
+            appended.DeliveryId, committed, options.Value.Ingestion.ApplyWait);
         return new IngestionResult(valid.Count - duplicates, duplicates, rejected);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Event {EventId} accepted for {Entity} as sequence {Sequence}")]
+    private partial void LogAccepted(string eventId, string entity, long sequence);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Event {EventId} rejected: {Reason}")]
+    private partial void LogRejected(string? eventId, string? reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ingested a batch: {Accepted} accepted, {Duplicates} duplicates, {Rejected} rejected")]
     private partial void LogIngested(int accepted, int duplicates, int rejected);

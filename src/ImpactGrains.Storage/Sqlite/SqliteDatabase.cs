@@ -70,6 +70,23 @@ public sealed class SqliteDatabase
         }
     }
 
+    /// <summary>Whether the log file opens and answers a query; used by readiness checks.</summary>
+    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(LogConnectionString, cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM schema_migrations";
+            await command.ExecuteScalarAsync(cancellationToken);
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
+    }
+
     internal static SqliteConnection Open(string connectionString)
     {
         var connection = new SqliteConnection(connectionString);

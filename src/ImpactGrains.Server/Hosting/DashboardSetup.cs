@@ -1,0 +1,204 @@
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Net.Http.Headers;
+using Orleans.Dashboard;
+
+namespace ImpactGrains.Server.Hosting;
+
+/// <summary>The <c>Impact:Dashboard</c> configuration section (the Orleans Dashboard's own options are read from it too).</summary>
+public sealed class DashboardSettings
+{
+    public const string Section = "Impact:Dashboard";
+
+    /// <summary>Serve the Orleans Dashboard at /dashboard (and add its per-call profiling to every silo).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Ask for a login. Unset means: not on the embedded default bound to loopback, and always on every other profile,
+    /// since the dashboard shows grain state and live logs.
+    /// </summary>
+    public bool? RequireAuthentication { get; set; }
+
+    public string? Username { get; set; }
+
+    /// <summary>See <see cref="DashboardPasswordHash"/>; the password itself is never configured.</summary>
+    public string? PasswordHash { get; set; }
+
+    public string Realm { get; set; } = "ImpactGrains operators";
+}
+
+/// <summary>What the configuration decided, for the web application.</summary>
+public sealed record DashboardPlan(bool Enabled, bool RequireAuthentication);
+
+/// <summary>
+/// The two dashboards: the Orleans Dashboard for operators at <c>/dashboard</c> (switchable, behind HTTP Basic
+/// authentication except on the embedded loopback default) and the impact viewer, static files at <c>/</c>.
+/// </summary>
+public static class DashboardSetup
+{
+    public const string RoutePrefix = "/dashboard";
+    public const string PolicyName = "impact-dashboard-operators";
+
+    /// <summary>Where the built viewer lies, next to the server assembly (copied there by Frontend/Viewer.targets).</summary>
+    public static string ViewerDirectory => Path.Combine(AppContext.BaseDirectory, "viewer");
+
+    public static DashboardSettings ReadSettings(IConfiguration configuration) =>
+        configuration.GetSection(DashboardSettings.Section).Get<DashboardSettings>() ?? new DashboardSettings();
+
+    /// <summary>Decides whether the dashboard runs and needs a login; registers the login. Refuses to start on a bad setup.</summary>
+    public static WebApplicationBuilder AddImpactDashboards(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var settings = ReadSettings(configuration);
+        var impact = ImpactServices.ReadOptions(configuration);
+        var loopbackOnly = ListensOnLoopbackOnly(configuration);
+        var require = settings.RequireAuthentication ?? !(impact.Storage == StorageProfile.Sqlite && loopbackOnly);
+        var plan = new DashboardPlan(settings.Enabled, settings.Enabled && require);
+        builder.Services.AddSingleton(plan);
+        if (!plan.Enabled)
+        {
+            return builder;
+        }
+
+        var orleansOptions = new DashboardOptions();
+        configuration.GetSection(DashboardSettings.Section).Bind(orleansOptions);
+        if (orleansOptions.CounterUpdateIntervalMs < 1000 || orleansOptions.HistoryLength < 1)
+        {
+            Refuse("Impact:Dashboard: CounterUpdateIntervalMs must be at least 1000 and HistoryLength at least 1");
+        }
+
+        if (!plan.RequireAuthentication)
+        {
+            return builder;
+        }
+
+        var why = settings.RequireAuthentication == true ? "with Impact:Dashboard:RequireAuthentication=true"
+            : impact.Storage == StorageProfile.Postgres ? "on the PostgreSQL profile"
+            : "when HTTP listens beyond loopback";
+        if (string.IsNullOrWhiteSpace(settings.Username) || string.IsNullOrWhiteSpace(settings.PasswordHash))
+        {
+            Refuse($"Impact:Dashboard: the Orleans Dashboard shows grain state and live logs, so {why} it needs a login: set " +
+                   $"Impact:Dashboard:Username and Impact:Dashboard:PasswordHash ({DashboardPasswordHash.Forms}), or switch it off with Impact:Dashboard:Enabled=false");
+        }
+
+        var hash = DashboardPasswordHash.TryParse(settings.PasswordHash, out var error);
+        if (hash is null)
+        {
+            Refuse($"Impact:Dashboard:PasswordHash: {error}");
+        }
+
+        var credentials = new DashboardCredentials(settings.Username!.Trim(), hash!);
+        builder.Services.AddAuthentication()
+            .AddScheme<DashboardBasicAuthenticationOptions, DashboardBasicAuthenticationHandler>(DashboardBasicAuthenticationHandler.SchemeName, o =>
+            {
+                o.Credentials = credentials;
+                o.Realm = settings.Realm;
+            });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(PolicyName, p => p.AddAuthenticationSchemes(DashboardBasicAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
+        return builder;
+    }
+
+    /// <summary>The Orleans Dashboard's grains and per-call profiling on this silo, unless it is switched off.</summary>
+    public static ISiloBuilder AddImpactDashboard(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        if (ReadSettings(configuration).Enabled)
+        {
+            silo.AddDashboard(o => configuration.GetSection(DashboardSettings.Section).Bind(o));
+        }
+
+        return silo;
+    }
+
+    /// <summary>The viewer at <c>/</c> and, when enabled, the Orleans Dashboard at <c>/dashboard</c>.</summary>
+    public static WebApplication MapImpactDashboards(this WebApplication app)
+    {
+        app.UseImpactViewer();
+        var plan = app.Services.GetRequiredService<DashboardPlan>();
+        if (!plan.Enabled)
+        {
+            return app;
+        }
+
+        if (plan.RequireAuthentication)
+        {
+            app.UseAuthentication();
+            app.UseAuthorization();
+        }
+
+        var dashboard = app.MapOrleansDashboard(routePrefix: RoutePrefix);
+        if (plan.RequireAuthentication)
+        {
+            dashboard.RequireAuthorization(PolicyName);
+        }
+
+        return app;
+    }
+
+    private static void UseImpactViewer(this WebApplication app)
+    {
+        if (!File.Exists(Path.Combine(ViewerDirectory, "index.html")))
+        {
+            app.MapGet("/", () => Results.Content(ViewerPages.NotBuilt, "text/html; charset=utf-8")).ExcludeFromDescription();
+            return;
+        }
+
+        var files = new PhysicalFileProvider(ViewerDirectory);
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = files,
+            OnPrepareResponse = context =>
+            {
+                var headers = context.Context.Response.Headers;
+                headers.XContentTypeOptions = "nosniff";
+                if (context.Context.Request.Path.StartsWithSegments("/assets"))
+                {
+                    // Bundles carry a content hash in their names.
+                    headers.CacheControl = "public, max-age=31536000, immutable";
+                }
+                else
+                {
+                    headers.CacheControl = "no-cache";
+                    headers.ContentSecurityPolicy = ViewerPages.ContentSecurityPolicy;
+                    headers[HeaderNames.XFrameOptions] = "DENY";
+                    headers["Referrer-Policy"] = "no-referrer";
+                }
+            },
+        });
+    }
+
+    /// <summary>Whether every HTTP address is on loopback (the default is 127.0.0.1:5080).</summary>
+    public static bool ListensOnLoopbackOnly(IConfiguration configuration)
+    {
+        var addresses = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+        addresses.AddRange(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>());
+        return addresses.All(IsLoopback);
+    }
+
+    private static bool IsLoopback(string url)
+    {
+        try
+        {
+            var address = BindingAddress.Parse(url);
+            if (address.IsUnixPipe)
+            {
+                return true;
+            }
+
+            var host = address.Host.Trim('[', ']');
+            return string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) ||
+                   (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Stops start-up with one line on standard error, before anything is started.</summary>
+    private static void Refuse(string message)
+    {
+        Console.Error.WriteLine($"ImpactGrains.Server: refusing to start: {message}");
+        Environment.Exit(2);
+    }
+}

@@ -1,0 +1,52 @@
+using ImpactGrains.Grains;
+using ImpactGrains.Server.Live;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace ImpactGrains.Server.Hosting;
+
+/// <summary>
+/// OpenTelemetry metrics and traces: Orleans' meters, ASP.NET Core and the runtime, plus ImpactGrains' own
+/// (<see cref="ImpactMetrics"/>). A Prometheus scrape endpoint at /metrics; OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT
+/// is set. Structured JSON logs with Impact:Logging:Json=true.
+/// </summary>
+public static class TelemetrySetup
+{
+    public static WebApplicationBuilder AddImpactTelemetry(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ImpactMetrics>();
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("impactgrains"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(ImpactMetrics.MeterName, "Microsoft.Orleans")
+                .AddAspNetCoreInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics")));
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        if (builder.Configuration.GetValue("Impact:Logging:Json", false))
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        }
+
+        return builder;
+    }
+
+    public static WebApplication MapImpactTelemetry(this WebApplication app)
+    {
+        var hub = app.Services.GetRequiredService<LiveFeedHub>();
+        app.Services.GetRequiredService<ImpactMetrics>()
+            .ObserveGauge("impactgrains.stream.subscribers", "{client}", "Clients connected to this silo's live stream", () => hub.ClientCount);
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

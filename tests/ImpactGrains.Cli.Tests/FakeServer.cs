@@ -32,12 +32,7 @@ public sealed class FakeServer : IAsyncDisposable
 
     public ConcurrentQueue<SeenRequest> Requests { get; } = new();
 
-    public static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
+    public static int FreePort() => ImpactGrains.Testing.LoopbackPorts.Next();
 
     public FakeServer Start()
     {

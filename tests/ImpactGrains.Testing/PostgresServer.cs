@@ -105,10 +105,5 @@ public sealed class PostgresServer : IAsyncDisposable
         return debian ?? throw new InvalidOperationException($"{name} was not found: install PostgreSQL (apt-get install -y postgresql)");
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => LoopbackPorts.Next();
 }

@@ -55,3 +55,16 @@ export const categoryColor = (category) => `cat-${category}`;
 
 /** "Scores as of now" or "as of 26 Nov 2026, 14:00". */
 export const asOfText = (at) => (at ? `as of ${fmt.when(at)}` : 'now');
+
+/**
+ * Wraps a loader so that only the most recently started call may apply its result: a slow answer for the old time
+ * range (a live refresh started before the user picked another range) must not paint over the new one.
+ * The loader receives `isCurrent()` and checks it after each await, before touching the page.
+ */
+export function latestOnly(loader) {
+  let generation = 0;
+  return (...args) => {
+    const mine = ++generation;
+    return loader(() => mine === generation, ...args);
+  };
+}

@@ -6,7 +6,7 @@ import * as fmt from '../format.js';
 import * as live from '../live.js';
 import { setParams, link } from '../state.js';
 import { scoreChart, historyParams, rangePicker, rangeOf } from '../chart.js';
-import { pageHeader, section, stat, trendTone, breakdown, categoryColor, entityLink, groupLink, failure, loading, asOfText } from './common.js';
+import { pageHeader, section, stat, trendTone, breakdown, categoryColor, entityLink, groupLink, failure, loading, asOfText, latestOnly } from './common.js';
 
 export function entityView(main, route, ctx) {
   const id = route.segments[1];
@@ -68,14 +68,15 @@ export function entityView(main, route, ctx) {
     replace(regions, breakdown(impact.regions, fmt.regionLabel, 'Score by region'));
   }
 
-  async function loadHistory() {
+  const loadHistory = latestOnly(async (isCurrent) => {
     const data = await api.history(id, historyParams(range, ctx.at), ctx.signal);
+    if (!isCurrent()) return;
     chart?.destroy();
     chart = scoreChart(chartBox, data.points, {
       label: `${entity?.name ?? id} score`,
       onPick: (at) => setParams({ at }),
     });
-  }
+  });
 
   async function loadExplain() {
     const data = await api.explain(id, ctx.at ?? undefined, 20, ctx.signal);

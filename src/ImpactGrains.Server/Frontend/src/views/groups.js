@@ -5,7 +5,7 @@ import * as fmt from '../format.js';
 import * as live from '../live.js';
 import { link, setParams } from '../state.js';
 import { scoreChart, historyParams, rangePicker, rangeOf } from '../chart.js';
-import { pageHeader, section, stat, trendTone, entityLink, groupLink, failure, loading, asOfText } from './common.js';
+import { pageHeader, section, stat, trendTone, entityLink, groupLink, failure, loading, asOfText, latestOnly } from './common.js';
 
 const methods = {
   max: 'the worst-hit member decides',
@@ -106,11 +106,12 @@ export function groupView(main, route, ctx) {
     }
   }
 
-  async function loadHistory() {
+  const loadHistory = latestOnly(async (isCurrent) => {
     const data = await api.groupHistory(id, historyParams(range, ctx.at), ctx.signal);
+    if (!isCurrent()) return;
     chart?.destroy();
     chart = scoreChart(chartBox, data.points, { label: 'Group score', onPick: (at) => setParams({ at }) });
-  }
+  });
 
   replace(picker, rangePicker(range, (key) => setParams({ range: key }, { replaceHistory: true }), 'group-range'));
   load();

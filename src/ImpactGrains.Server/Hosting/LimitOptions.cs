@@ -16,14 +16,17 @@ public sealed class LimitOptions
     /// <summary>Writes (POST, PUT, PATCH, DELETE) a client may make per second, sustained.</summary>
     public int WritesPerSecond { get; set; } = 200;
 
-    /// <summary>How many writes a client may make at once above the sustained rate (the token bucket's size).</summary>
-    public int WriteBurst { get; set; } = 400;
+    /// <summary>
+    /// How many writes a client may make at once (the token bucket's size): room for registering a thousand entities
+    /// one request each, as bulk loaders and the test suites do.
+    /// </summary>
+    public int WriteBurst { get; set; } = 2000;
 
     /// <summary>Reads (GET, HEAD, OPTIONS) a client may make per second, sustained.</summary>
     public int ReadsPerSecond { get; set; } = 2000;
 
-    /// <summary>How many reads a client may make at once above the sustained rate.</summary>
-    public int ReadBurst { get; set; } = 4000;
+    /// <summary>How many reads a client may make at once: room for a tool polling a thousand entities in a loop.</summary>
+    public int ReadBurst { get; set; } = 10_000;
 
     /// <summary>Open <c>GET /api/stream</c> connections per client on one instance (the instance's own cap is <c>Impact:Stream:MaxClients</c>).</summary>
     public int StreamsPerClient { get; set; } = 50;

@@ -34,9 +34,7 @@ public static partial class SecuritySetup
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            o.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                Limiter(limits, ClientIdentity.AddressPartition),
-                Limiter(limits, ClientIdentity.KeyPartition));
+            o.GlobalLimiter = CreateGlobalLimiter(limits);
             o.OnRejected = (context, _) => RejectAsync(context.HttpContext, context.Lease);
         });
 
@@ -93,6 +91,13 @@ public static partial class SecuritySetup
 
     private static bool IsStream(HttpContext context) =>
         HttpMethods.IsGet(context.Request.Method) && context.GetEndpoint() is RouteEndpoint { RoutePattern.RawText: "/api/stream" };
+
+    /// <summary>
+    /// The address's limit, then the key's: a request must pass both, so inventing keys never buys a fresh allowance,
+    /// and a key shared across addresses is limited as a whole.
+    /// </summary>
+    internal static PartitionedRateLimiter<HttpContext> CreateGlobalLimiter(LimitOptions limits) =>
+        PartitionedRateLimiter.CreateChained(Limiter(limits, ClientIdentity.AddressPartition), Limiter(limits, ClientIdentity.KeyPartition));
 
     /// <summary>A token bucket per partition and per kind (writes, reads), refilled once a second.</summary>
     private static PartitionedRateLimiter<HttpContext> Limiter(LimitOptions limits, Func<HttpContext, string?> partitionOf) =>

@@ -39,7 +39,8 @@ public sealed class GroupGrain(IEntityCatalog catalog, DecayTable table) : Grain
     {
         var group = Definition;
         var (now, members) = await CombineAsync(at);
-        var (dayBefore, _) = await CombineAsync(at - ImpactView.TrendWindow);
+        // An instant within a day of the earliest one has nothing before it: its trend compares with that earliest instant.
+        var (dayBefore, _) = await CombineAsync(at.UtcTicks >= ImpactView.TrendWindow.Ticks ? at - ImpactView.TrendWindow : DateTimeOffset.MinValue);
         return new GroupImpactReport(
             Id,
             group.Name,

@@ -85,8 +85,10 @@ public sealed class LiveFanOutTests(PostgresFixture fixture)
     public async Task An_alert_rule_created_on_one_silo_fires_once_for_an_event_posted_to_the_other()
     {
         var connectionString = await fixture.Server.CreateDatabaseAsync();
-        await using var a = await ServerProcess.StartAsync(demo: false, extraArgs: PostgresFixture.ServerArgs(connectionString));
-        await using var b = await ServerProcess.StartAsync(demo: false, extraArgs: PostgresFixture.ServerArgs(connectionString));
+        // The receiver listens on loopback, which the webhook SSRF policy refuses unless allowed.
+        string[] args = PostgresFixture.ServerArgs(connectionString, "--Impact:Alerts:AllowedWebhookHosts:0=127.0.0.1/32");
+        await using var a = await ServerProcess.StartAsync(demo: false, extraArgs: args);
+        await using var b = await ServerProcess.StartAsync(demo: false, extraArgs: args);
         using var receiver = new System.Net.HttpListener();
         var port = PostgresServer.FreePort();
         receiver.Prefixes.Add($"http://127.0.0.1:{port}/");

@@ -200,6 +200,7 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
                 o.MaxRedeliveryDelay = options.MaxRedeliveryDelay;
                 o.MaxAttempts = options.MaxAttempts;
                 o.RuleRefresh = options.RuleRefresh;
+                o.AllowedWebhookHosts = options.AllowedWebhookHosts;
             });
             services.AddAlertWebhookClient();
             Provider = services.BuildServiceProvider();
@@ -235,6 +236,7 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
         MaxRedeliveryDelay = TimeSpan.FromSeconds(5),
         MaxAttempts = maxAttempts,
         RuleRefresh = TimeSpan.FromMinutes(5),
+        AllowedWebhookHosts = ["127.0.0.1/32"], // the receiver listens on loopback
     };
 
     private static AlertSignal Signal(string entity, DateTimeOffset at, double score, double operational = 0, IReadOnlyList<string>? groups = null,

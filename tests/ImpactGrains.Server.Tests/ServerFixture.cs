@@ -8,7 +8,12 @@ public sealed class ServerFixture : IAsyncLifetime
     public HttpClient Http => Server.Http;
 
     public async Task InitializeAsync() =>
-        Server = await ServerProcess.StartAsync(demo: false, extraArgs: ["--Impact:Ingestion:MaxBodyBytes=65536", "--Impact:Ingestion:MaxEventsPerRequest=100"]);
+        Server = await ServerProcess.StartAsync(demo: false, extraArgs:
+        [
+            "--Impact:Ingestion:MaxBodyBytes=65536", "--Impact:Ingestion:MaxEventsPerRequest=100",
+            // The alert tests' webhooks listen on loopback, which the SSRF policy refuses unless allowed.
+            "--Impact:Alerts:AllowedWebhookHosts:0=127.0.0.1/32",
+        ]);
 
     public async Task DisposeAsync()
     {

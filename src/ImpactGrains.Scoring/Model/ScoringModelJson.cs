@@ -77,7 +77,8 @@ public static partial class ScoringModelJson
     /// <summary>The names of the numeric parameters outside types and severityMagnitudes, as written.</summary>
     public static IReadOnlyList<string> ScalarNames { get; } = Scalars.Select(s => s.Name).ToList();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant)]
+    // \z, not $, which would also take a name with a trailing newline.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z", RegexOptions.CultureInvariant)]
     private static partial Regex VersionName();
 
     /// <summary>Whether a version name may be registered: it appears in URLs and in every score.</summary>

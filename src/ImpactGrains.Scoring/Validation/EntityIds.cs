@@ -6,7 +6,8 @@ public static partial class EntityIds
 {
     public const string Pattern = "^[a-z0-9][a-z0-9-]{0,63}$";
 
-    [GeneratedRegex(Pattern, RegexOptions.CultureInvariant)]
+    // \z rather than the pattern's $, which in .NET also matches before a final newline ("acme\n" is not an id).
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{0,63}\z", RegexOptions.CultureInvariant)]
     private static partial Regex IdRegex();
 
     public static bool IsValid(string? id) => id is not null && IdRegex().IsMatch(id);

@@ -28,8 +28,9 @@ public static partial class EventJson
 
     public static readonly DateTimeOffset EarliestOccurredAt = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    // RFC 3339 date-time: a full date, a time, and a mandatory offset.
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,7})?([Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    // RFC 3339 date-time: a full date, a time, and a mandatory offset. ASCII digits and \z: \d takes any Unicode digit
+    // and $ a trailing newline, neither of which RFC 3339 allows.
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,7})?([Zz]|[+-][0-9]{2}:[0-9]{2})\z", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc3339();
 
     /// <summary>Parses an RFC 3339 timestamp with an offset; null when it is not one.</summary>

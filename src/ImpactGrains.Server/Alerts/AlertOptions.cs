@@ -35,6 +35,12 @@ public sealed class AlertOptions
     /// <summary>A delivery that has made this many HTTP attempts without success is given up (status failed).</summary>
     public int MaxAttempts { get; set; } = 40;
 
+    /// <summary>
+    /// Networks (CIDR or one address) and host names (exact, or <c>*.example.com</c>) that webhooks may reach although
+    /// they are internal; by default webhooks reach only public addresses (see <see cref="WebhookAddressPolicy"/>).
+    /// </summary>
+    public List<string> AllowedWebhookHosts { get; set; } = [];
+
     /// <summary>How long a claimed delivery belongs to its dispatcher: longer than a dispatch can take.</summary>
     public TimeSpan Lease => TotalTimeout + TimeSpan.FromSeconds(30);
 }

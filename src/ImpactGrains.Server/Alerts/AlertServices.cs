@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -31,16 +32,22 @@ public static class AlertServices
     /// </summary>
     public static IHttpClientBuilder AddAlertWebhookClient(this IServiceCollection services)
     {
-        var client = services.AddHttpClient(WebhookClient, http =>
+        services.TryAddSingleton(sp => new WebhookAddressPolicy(sp.GetRequiredService<IOptions<AlertOptions>>().Value.AllowedWebhookHosts));
+        var client = services.AddHttpClient(WebhookClient, (sp, http) =>
             {
-                // The resilience pipeline's total timeout is the limit.
-                http.Timeout = Timeout.InfiniteTimeSpan;
+                // The resilience pipeline's total timeout is the limit; this backstop also covers anything outside the
+                // pipeline (the dispatcher reads only the answer's status and headers, never its body).
+                http.Timeout = sp.GetRequiredService<IOptions<AlertOptions>>().Value.TotalTimeout + TimeSpan.FromSeconds(5);
                 http.DefaultRequestHeaders.UserAgent.ParseAdd("ImpactGrains-Webhooks/1.0");
             })
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                // Connect only where the SSRF policy allows, checked on the address actually connected to; never through
+                // a proxy, whose address is all that the check would see.
+                ConnectCallback = sp.GetRequiredService<WebhookAddressPolicy>().ConnectAsync,
+                UseProxy = false,
             });
         client.AddResilienceHandler("webhook", (pipeline, context) =>
         {

@@ -85,7 +85,8 @@ public sealed partial class WebhookDispatcher(
         string error;
         try
         {
-            using var response = await clients.CreateClient(AlertServices.WebhookClient).SendAsync(request, cancellationToken);
+            // Only the status matters: the answer's body is never read, so a receiver cannot make a dispatch buffer or wait on it.
+            using var response = await clients.CreateClient(AlertServices.WebhookClient).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
                 await store.MarkDeliveredAsync(delivery.Id, CancellationToken.None);

@@ -30,7 +30,8 @@ public static class AlertsEndpoints
     }
 
     private static async Task<Results<Created<AlertRuleResponse>, ProblemHttpResult>> CreateRule(
-        HttpRequest request, IAlertStore alerts, IEntityCatalog catalog, AlertEvaluator evaluator, TimeProvider time, CancellationToken cancellationToken)
+        HttpRequest request, IAlertStore alerts, IEntityCatalog catalog, AlertEvaluator evaluator, WebhookAddressPolicy webhooks, TimeProvider time,
+        CancellationToken cancellationToken)
     {
         var (document, problem) = await RequestJson.ReadObjectAsync(request, cancellationToken);
         if (problem is not null)
@@ -89,6 +90,12 @@ public static class AlertsEndpoints
                 webhook.Scheme is not ("http" or "https") || string.IsNullOrEmpty(webhook.Host))
             {
                 return Problems.BadRequest($"webhook: required absolute http or https URL of at most {MaxWebhookLength} characters");
+            }
+
+            // SSRF: no internal address unless allowed; checked again, on the address connected to, at every delivery.
+            if (await webhooks.CheckAsync(webhook, cancellationToken) is { } refused)
+            {
+                return Problems.BadRequest($"webhook: {refused}");
             }
 
             if (!body.TryGetProperty("secret", out var secretElement) || secretElement.ValueKind != JsonValueKind.String ||

@@ -8,7 +8,7 @@ internal static class HistoryPoints
     {
         points = [];
         if (!QueryValues.TryInstant(to, "to", now, out var end, out var error) ||
-            !QueryValues.TryInstant(from, "from", end - TimeSpan.FromDays(7), out var start, out error) ||
+            !QueryValues.TryInstant(from, "from", DefaultFrom(end), out var start, out error) ||
             !QueryValues.TryDuration(step, "step", TimeSpan.FromHours(1), out var interval, out error))
         {
             return error;
@@ -28,4 +28,8 @@ internal static class HistoryPoints
         points = Enumerable.Range(0, (int)count).Select(i => start + i * interval).ToList();
         return null;
     }
+
+    /// <summary>A week before <paramref name="end"/>, or the earliest instant there is when <paramref name="end"/> is within a week of it.</summary>
+    private static DateTimeOffset DefaultFrom(DateTimeOffset end) =>
+        end.UtcTicks - DateTimeOffset.MinValue.UtcTicks >= TimeSpan.FromDays(7).Ticks ? end - TimeSpan.FromDays(7) : DateTimeOffset.MinValue;
 }

@@ -45,8 +45,9 @@ internal static partial class QueryValues
         return false;
     }
 
-    // ISO 8601 durations without years or months, whose length depends on the calendar.
-    [GeneratedRegex(@"^P(?:(?<w>\d+)W)?(?:(?<d>\d+)D)?(?:T(?:(?<h>\d+)H)?(?:(?<m>\d+)M)?(?:(?<s>\d+(?:\.\d+)?)S)?)?$", RegexOptions.CultureInvariant)]
+    // ISO 8601 durations without years or months, whose length depends on the calendar. ASCII digits only (\d would take
+    // any Unicode digit, which double.Parse then refuses) and \z, since $ would let a trailing newline through.
+    [GeneratedRegex(@"^P(?:(?<w>[0-9]+)W)?(?:(?<d>[0-9]+)D)?(?:T(?:(?<h>[0-9]+)H)?(?:(?<m>[0-9]+)M)?(?:(?<s>[0-9]+(?:\.[0-9]+)?)S)?)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Duration();
 
     public static bool TryDuration(string? text, string name, TimeSpan fallback, out TimeSpan value, out string? error)

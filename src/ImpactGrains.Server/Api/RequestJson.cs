@@ -44,6 +44,12 @@ internal static class RequestJson
                 return (null, Problems.BadRequest("the body must be a JSON object"));
             }
 
+            if (!JsonStrings.AreValid(document.RootElement))
+            {
+                document.Dispose();
+                return (null, Problems.BadRequest($"the body is not valid JSON: {JsonStrings.Problem}"));
+            }
+
             return (document, null);
         }
         catch (JsonException ex)

@@ -66,6 +66,7 @@ public static class ImpactServices
         builder.Services.AddImpactHealthChecks();
         builder.Services.AddImpactOpenApi();
         builder.AddImpactTelemetry();
+        builder.AddImpactSecurity();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new LoggedEventJsonConverter()));
         return builder;
     }
@@ -83,6 +84,7 @@ public static class ImpactServices
 
     public static WebApplication MapImpactApi(this WebApplication app)
     {
+        app.UseImpactSecurity();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapImpactHealthChecks();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using ImpactGrains.Scoring.Validation;
+using ImpactGrains.Server.Api;
 using ImpactGrains.Server.Hosting;
 using Microsoft.Net.Http.Headers;
 
@@ -108,14 +109,14 @@ public static class EventBodyReader
             switch (root.ValueKind)
             {
                 case JsonValueKind.Object:
-                    return ([EventJson.Parse(root, latestAllowed)], null);
+                    return ([ParseEvent(root, latestAllowed)], null);
                 case JsonValueKind.Array:
                     if (root.GetArrayLength() > limits.MaxEventsPerRequest)
                     {
                         return (null, TooLarge(limits));
                     }
 
-                    return (root.EnumerateArray().Select(e => EventJson.Parse(e, latestAllowed)).ToList(), null);
+                    return (root.EnumerateArray().Select(e => ParseEvent(e, latestAllowed)).ToList(), null);
                 default:
                     return (null, new BodyRefusal(StatusCodes.Status400BadRequest, "Malformed request",
                         "the body must be one event (a JSON object) or a JSON array of events"));
@@ -145,7 +146,7 @@ public static class EventBodyReader
             try
             {
                 using var document = JsonDocument.Parse(line, DocumentOptions);
-                results.Add(EventJson.Parse(document.RootElement, latestAllowed));
+                results.Add(ParseEvent(document.RootElement, latestAllowed));
             }
             catch (JsonException ex)
             {
@@ -156,6 +157,12 @@ public static class EventBodyReader
 
         return (results, null);
     }
+
+    /// <summary>One event; text that is not valid Unicode rejects that event only, like any other invalid field.</summary>
+    private static EventParseResult ParseEvent(JsonElement element, DateTimeOffset latestAllowed) =>
+        JsonStrings.AreValid(element)
+            ? EventJson.Parse(element, latestAllowed)
+            : EventParseResult.Fail(null, $"the event is not valid JSON: {JsonStrings.Problem}");
 
     private static bool IsBlank(ReadOnlySpan<byte> line)
     {

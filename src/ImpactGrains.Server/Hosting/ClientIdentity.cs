@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ImpactGrains.Server.Hosting;
+
+/// <summary>
+/// Who a request comes from, for the limits: its remote address and, when it carries one, its API key. The key is
+/// only ever kept as a hash (<see cref="HashApiKey"/>), never logged or stored as sent.
+/// </summary>
+public static class ClientIdentity
+{
+    public const string ApiKeyHeader = "X-Api-Key";
+
+    /// <summary>
+    /// The partition of the remote address: an IPv4 address as is, an IPv6 address by its /64 prefix (one host
+    /// usually holds the whole /64), an IPv4-mapped IPv6 address as the IPv4 address.
+    /// </summary>
+    public static string AddressPartition(HttpContext context) => "ip:" + AddressPartition(context.Connection.RemoteIpAddress);
+
+    public static string AddressPartition(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown"; // an in-memory transport or a Unix socket: one shared partition
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes) + "/64";
+    }
+
+    /// <summary>The partition of the request's API key, or null when it carries none.</summary>
+    public static string? KeyPartition(HttpContext context) =>
+        context.Request.Headers.TryGetValue(ApiKeyHeader, out var values) && values.ToString() is { Length: > 0 } key
+            ? "key:" + HashApiKey(key)
+            : null;
+
+    /// <summary>The lower-case hex SHA-256 of the key's UTF-8 bytes: what may be compared, logged or configured.</summary>
+    public static string HashApiKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <summary>The address partition and, when there is a key, the key partition.</summary>
+    public static IReadOnlyList<string> Partitions(HttpContext context) =>
+        KeyPartition(context) is { } key ? [AddressPartition(context), key] : [AddressPartition(context)];
+
+    /// <summary>A short form of a partition for logs: a key partition shows only the start of its hash.</summary>
+    public static string ForLog(string partition) =>
+        partition.StartsWith("key:", StringComparison.Ordinal) && partition.Length > 16 ? partition[..16] + "…" : partition;
+
+    internal static bool IsWrite(string method) =>
+        HttpMethods.IsPost(method) || HttpMethods.IsPut(method) || HttpMethods.IsPatch(method) || HttpMethods.IsDelete(method);
+
+    internal static string Describe(string partition) =>
+        partition.StartsWith("key:", StringComparison.Ordinal) ? "this API key" : "this address";
+}

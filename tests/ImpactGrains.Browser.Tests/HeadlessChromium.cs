@@ -85,7 +85,12 @@ public sealed class Session(IBrowserContext context, IPage page) : IAsyncDisposa
 
     public List<string> Errors { get; } = [];
 
-    public void AssertNoErrors() => Assert.True(Errors.Count == 0, "the page reported errors:\n" + string.Join('\n', Errors));
+    /// <summary>No errors, except those containing one of <paramref name="allowed"/> (such as the 401s a page is meant to meet).</summary>
+    public void AssertNoErrors(params string[] allowed)
+    {
+        var errors = Errors.Where(e => !allowed.Any(a => e.Contains(a, StringComparison.Ordinal))).ToList();
+        Assert.True(errors.Count == 0, "the page reported errors:\n" + string.Join('\n', errors));
+    }
 
     public async ValueTask DisposeAsync() => await Context.DisposeAsync();
 }

@@ -656,7 +656,7 @@ public sealed class ClusterTests(PostgresFixture fixture, ITestOutputHelper outp
     private async Task AssertVerifiedAsync(string connectionString, ServerProcess server)
     {
         var (exitCode, text) = await ServerProcess.RunCommandAsync(TimeSpan.FromSeconds(90), ["verify", .. PostgresFixture.ServerArgs(connectionString,
-            $"--url=http://127.0.0.1:{server.HttpPort}", $"--at={At}")]);
+            $"--url=http://127.0.0.1:{server.HttpPort}", $"--at={At}", $"--api-key={TestApiKeys.Reader}")]);
         output.WriteLine($"verify -> {exitCode}: {text.Trim()}");
         Assert.True(exitCode == 0, $"verify exited with {exitCode}:\n{text}");
     }

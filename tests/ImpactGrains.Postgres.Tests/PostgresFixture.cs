@@ -11,12 +11,10 @@ public sealed class PostgresFixture : IAsyncLifetime
 
     /// <summary>
     /// The arguments that put a server process on this database, as a silo of one cluster. The PostgreSQL profile
-    /// refuses to start its Orleans Dashboard without a login, so an operator account is configured (password
-    /// "postgres-tests-operator").
+    /// refuses to start without API keys, so the test keys are configured (the server process sends the admin key).
     /// </summary>
     public static string[] ServerArgs(string connectionString, params string[] more) =>
-        ["--Impact:Storage=Postgres", $"--ConnectionStrings:Postgres={connectionString}",
-         "--Impact:Dashboard:Username=operator", "--Impact:Dashboard:PasswordHash=sha256:27a9b9b9b137483cbc4c5a39109ffb6c802d8bbedb818eb7d8147deef164a17a", .. more];
+        ["--Impact:Storage=Postgres", $"--ConnectionStrings:Postgres={connectionString}", .. TestApiKeys.ServerArgs, .. more];
 }
 
 [CollectionDefinition(Name)]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using ImpactGrains.Server.Alerts;
 using ImpactGrains.Server.Hosting;
+using ImpactGrains.Server.Security;
 using ImpactGrains.Storage;
 using ImpactGrains.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;

@@ -21,6 +21,8 @@ public sealed class ServerProcess : IAsyncDisposable
         SiloPort = PostgresServer.FreePort();
         GatewayPort = PostgresServer.FreePort();
         Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        // Ignored by a server running open; the admin key wherever the test keys are configured.
+        Http.DefaultRequestHeaders.Add("X-Api-Key", TestApiKeys.Admin);
     }
 
     public string DataDirectory { get; }
@@ -33,7 +35,20 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public int GatewayPort { get; }
 
+    /// <summary>A client that sends the admin test key (<see cref="TestApiKeys"/>).</summary>
     public HttpClient Http { get; }
+
+    /// <summary>A client for this server that sends <paramref name="apiKey"/>, or no key when it is null.</summary>
+    public HttpClient ClientWithKey(string? apiKey)
+    {
+        var client = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = Http.Timeout };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
+        return client;
+    }
 
     public string Output
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Net.Http.Headers;
+using ImpactGrains.Server.Security;
 using Orleans.Dashboard;
 
 namespace ImpactGrains.Server.Hosting;
@@ -11,32 +12,18 @@ public sealed class DashboardSettings
 
     /// <summary>Serve the Orleans Dashboard at /dashboard (and add its per-call profiling to every silo).</summary>
     public bool Enabled { get; set; } = true;
-
-    /// <summary>
-    /// Ask for a login. Unset means: not on the embedded default bound to loopback, and always on every other profile,
-    /// since the dashboard shows grain state and live logs.
-    /// </summary>
-    public bool? RequireAuthentication { get; set; }
-
-    public string? Username { get; set; }
-
-    /// <summary>See <see cref="DashboardPasswordHash"/>; the password itself is never configured.</summary>
-    public string? PasswordHash { get; set; }
-
-    public string Realm { get; set; } = "ImpactGrains operators";
 }
 
 /// <summary>What the configuration decided, for the web application.</summary>
-public sealed record DashboardPlan(bool Enabled, bool RequireAuthentication);
+public sealed record DashboardPlan(bool Enabled);
 
 /// <summary>
-/// The two dashboards: the Orleans Dashboard for operators at <c>/dashboard</c> (switchable, behind HTTP Basic
-/// authentication except on the embedded loopback default) and the impact viewer, static files at <c>/</c>.
+/// The two dashboards: the Orleans Dashboard for operators at <c>/dashboard</c> (switchable; it needs an admin API
+/// key, which a browser sends as the password of HTTP Basic) and the impact viewer, static files at <c>/</c>.
 /// </summary>
 public static class DashboardSetup
 {
     public const string RoutePrefix = "/dashboard";
-    public const string PolicyName = "impact-dashboard-operators";
 
     /// <summary>Where the built viewer lies, next to the server assembly (copied there by Frontend/Viewer.targets).</summary>
     public static string ViewerDirectory => Path.Combine(AppContext.BaseDirectory, "viewer");
@@ -44,15 +31,11 @@ public static class DashboardSetup
     public static DashboardSettings ReadSettings(IConfiguration configuration) =>
         configuration.GetSection(DashboardSettings.Section).Get<DashboardSettings>() ?? new DashboardSettings();
 
-    /// <summary>Decides whether the dashboard runs and needs a login; registers the login. Refuses to start on a bad setup.</summary>
+    /// <summary>Decides whether the dashboard runs; refuses to start on a bad setup.</summary>
     public static WebApplicationBuilder AddImpactDashboards(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
-        var settings = ReadSettings(configuration);
-        var impact = ImpactServices.ReadOptions(configuration);
-        var loopbackOnly = ListensOnLoopbackOnly(configuration);
-        var require = settings.RequireAuthentication ?? !(impact.Storage == StorageProfile.Sqlite && loopbackOnly);
-        var plan = new DashboardPlan(settings.Enabled, settings.Enabled && require);
+        var plan = new DashboardPlan(ReadSettings(configuration).Enabled);
         builder.Services.AddSingleton(plan);
         if (!plan.Enabled)
         {
@@ -66,35 +49,6 @@ public static class DashboardSetup
             Refuse("Impact:Dashboard: CounterUpdateIntervalMs must be at least 1000 and HistoryLength at least 1");
         }
 
-        if (!plan.RequireAuthentication)
-        {
-            return builder;
-        }
-
-        var why = settings.RequireAuthentication == true ? "with Impact:Dashboard:RequireAuthentication=true"
-            : impact.Storage == StorageProfile.Postgres ? "on the PostgreSQL profile"
-            : "when HTTP listens beyond loopback";
-        if (string.IsNullOrWhiteSpace(settings.Username) || string.IsNullOrWhiteSpace(settings.PasswordHash))
-        {
-            Refuse($"Impact:Dashboard: the Orleans Dashboard shows grain state and live logs, so {why} it needs a login: set " +
-                   $"Impact:Dashboard:Username and Impact:Dashboard:PasswordHash ({DashboardPasswordHash.Forms}), or switch it off with Impact:Dashboard:Enabled=false");
-        }
-
-        var hash = DashboardPasswordHash.TryParse(settings.PasswordHash, out var error);
-        if (hash is null)
-        {
-            Refuse($"Impact:Dashboard:PasswordHash: {error}");
-        }
-
-        var credentials = new DashboardCredentials(settings.Username!.Trim(), hash!);
-        builder.Services.AddAuthentication()
-            .AddScheme<DashboardBasicAuthenticationOptions, DashboardBasicAuthenticationHandler>(DashboardBasicAuthenticationHandler.SchemeName, o =>
-            {
-                o.Credentials = credentials;
-                o.Realm = settings.Realm;
-            });
-        builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(PolicyName, p => p.AddAuthenticationSchemes(DashboardBasicAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
         return builder;
     }
 
@@ -119,18 +73,8 @@ public static class DashboardSetup
             return app;
         }
 
-        if (plan.RequireAuthentication)
-        {
-            app.UseAuthentication();
-            app.UseAuthorization();
-        }
-
-        var dashboard = app.MapOrleansDashboard(routePrefix: RoutePrefix);
-        if (plan.RequireAuthentication)
-        {
-            dashboard.RequireAuthorization(PolicyName);
-        }
-
+        // It shows grain state and live logs: operators only.
+        app.MapOrleansDashboard(routePrefix: RoutePrefix).RequireApiRole(ApiRole.Admin);
         return app;
     }
 

@@ -5,6 +5,8 @@ using ImpactGrains.Server.Api;
 using ImpactGrains.Server.Demo;
 using ImpactGrains.Server.Ingestion;
 
+using ImpactGrains.Server.Security;
+
 namespace ImpactGrains.Server.Hosting;
 
 /// <summary>Wires the host together: domain, the storage profile, the Orleans silo, ingestion and the HTTP API.</summary>
@@ -26,7 +28,10 @@ public static class ImpactServices
         builder.Services.Configure<Scoring.Incidents.SpikeDetectorOptions>(configuration.GetSection("Impact:Spikes"));
         builder.Services.Configure<Live.LiveFeedOptions>(configuration.GetSection("Impact:Stream"));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = impact.ShutdownTimeout);
+        // The checks that refuse a bad setup run before Orleans or the database is touched.
         builder.AddImpactDashboards();
+        builder.AddImpactAuth();
+        builder.AddImpactSecurity();
 
         if (string.IsNullOrEmpty(configuration["urls"]))
         {
@@ -66,7 +71,6 @@ public static class ImpactServices
         builder.Services.AddImpactHealthChecks();
         builder.Services.AddImpactOpenApi();
         builder.AddImpactTelemetry();
-        builder.AddImpactSecurity();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new LoggedEventJsonConverter()));
         return builder;
     }
@@ -90,7 +94,9 @@ public static class ImpactServices
         app.MapImpactHealthChecks();
         app.MapImpactOpenApi();
         app.MapImpactTelemetry();
+        app.UseImpactAuth();
         app.MapGroup("/api")
+            .RequireApiRoles()
             .MapEntities()
             .MapLinks()
             .MapEvents()

@@ -4,6 +4,7 @@ using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Ledger;
 using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Server.Hosting;
+using ImpactGrains.Server.Security;
 using ImpactGrains.Storage;
 using ImpactGrains.Storage.Postgres;
 using ImpactGrains.Storage.Sqlite;
@@ -12,11 +13,12 @@ namespace ImpactGrains.Server.Operations;
 
 /// <summary>
 /// Operator commands: <c>migrate</c> applies the schema and exits; <c>verify</c> rebuilds every score from the log and
-/// compares it with what the live cluster answers. Both read the same configuration keys as the server.
+/// compares it with what the live cluster answers (both read the same configuration keys as the server); <c>keys</c>
+/// makes API keys (<see cref="KeyCommands"/>).
 /// </summary>
 public static class OperatorCommands
 {
-    public static readonly IReadOnlyList<string> Names = ["migrate", "verify"];
+    public static readonly IReadOnlyList<string> Names = ["migrate", "verify", "keys"];
 
     /// <summary>Runs the command named by args[0]; returns the exit code (0 success, 1 a difference, 2 an error).</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -25,8 +27,13 @@ public static class OperatorCommands
             .SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
-            .AddCommandLine(args[1..])
+            .AddCommandLine(args.SkipWhile(a => !a.StartsWith('-')).ToArray())
             .Build();
+        if (args[0] == "keys")
+        {
+            return KeyCommands.Run(args, configuration);
+        }
+
         try
         {
             return args[0] switch
@@ -90,6 +97,11 @@ public static class OperatorCommands
         {
             var rebuilt = await new ScoreRebuilder(log, catalog).RebuildAsync(model, at, CancellationToken.None);
             using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+            if ((configuration["api-key"] ?? Environment.GetEnvironmentVariable("IMPACT_API_KEY")) is { Length: > 0 } apiKey)
+            {
+                http.DefaultRequestHeaders.Add(ClientIdentity.ApiKeyHeader, apiKey);
+            }
+
             var pending = rebuilt.Keys.ToList();
             var differences = new List<string>();
 

@@ -1,10 +1,10 @@
-namespace ImpactGrains.Server.Hosting;
+namespace ImpactGrains.Server.Security;
 
 /// <summary>
 /// The <c>Impact:Limits</c> configuration section: request rates and stream connections per client. A client is its
 /// remote address (IPv6 by /64) and, when the request carries an <c>X-Api-Key</c> header, also that key (hashed):
 /// both limits apply, so inventing keys never buys a fresh allowance. Body sizes and events per request are
-/// <see cref="IngestionOptions"/>.
+/// <see cref="Hosting.IngestionOptions"/>.
 /// </summary>
 public sealed class LimitOptions
 {

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ImpactGrains.Server.Hosting;
+namespace ImpactGrains.Server.Security;
 
 /// <summary>
 /// Who a request comes from, for the limits: its remote address and, when it carries one, its API key. The key is
@@ -42,10 +42,41 @@ public static class ClientIdentity
     }
 
     /// <summary>The partition of the request's API key, or null when it carries none.</summary>
-    public static string? KeyPartition(HttpContext context) =>
-        context.Request.Headers.TryGetValue(ApiKeyHeader, out var values) && values.ToString() is { Length: > 0 } key
-            ? "key:" + HashApiKey(key)
-            : null;
+    public static string? KeyPartition(HttpContext context) => PresentedKey(context.Request) is { } key ? "key:" + HashApiKey(key) : null;
+
+    /// <summary>
+    /// The API key a request presents: the <c>X-Api-Key</c> header, or <c>Authorization: Bearer</c> (what Prometheus
+    /// and most HTTP tools send), or the password of <c>Authorization: Basic</c> (what a browser sends to the Orleans
+    /// Dashboard after asking; the user name is ignored). Null when it presents none.
+    /// </summary>
+    public static string? PresentedKey(HttpRequest request)
+    {
+        if (request.Headers.TryGetValue(ApiKeyHeader, out var values) && values.ToString() is { Length: > 0 } header)
+        {
+            return header;
+        }
+
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization[7..].Trim() is { Length: > 0 } bearer)
+        {
+            return bearer;
+        }
+
+        if (authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(authorization[6..].Trim()));
+                return decoded.IndexOf(':', StringComparison.Ordinal) is var colon and >= 0 && colon < decoded.Length - 1 ? decoded[(colon + 1)..] : null;
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The lower-case hex SHA-256 of the key's UTF-8 bytes: what may be compared, logged or configured.</summary>
     public static string HashApiKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));

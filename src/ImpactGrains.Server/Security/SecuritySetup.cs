@@ -2,11 +2,12 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using ImpactGrains.Server.Alerts;
+using ImpactGrains.Server.Hosting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 
-namespace ImpactGrains.Server.Hosting;
+namespace ImpactGrains.Server.Security;
 
 /// <summary>
 /// Hardening of the HTTP surface: security headers on every response, request rate limits per client with ASP.NET

@@ -1,6 +1,7 @@
+using ImpactGrains.Server.Hosting;
 using Microsoft.Net.Http.Headers;
 
-namespace ImpactGrains.Server.Hosting;
+namespace ImpactGrains.Server.Security;
 
 /// <summary>
 /// Headers on every HTTP response that passes through the application (Kestrel's own answers to unparseable requests

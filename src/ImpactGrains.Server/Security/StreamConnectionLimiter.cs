@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace ImpactGrains.Server.Hosting;
+namespace ImpactGrains.Server.Security;
 
 /// <summary>
 /// Counts the open <c>GET /api/stream</c> connections of each client partition on this instance (see

@@ -1,0 +1,100 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace ImpactGrains.Server.Security;
+
+/// <summary>A configured API key, as the server knows it: a name for logs and errors, and its roles.</summary>
+public sealed record ApiKey(string Name, ApiRole Roles);
+
+/// <summary>
+/// The configured keys, looked up by the SHA-256 of what a request presents. Keys are 256 random bits, so a plain
+/// SHA-256 is enough to keep them unusable if the configuration leaks; no slow password hash is needed, and the lookup
+/// costs one hash per request.
+/// </summary>
+public sealed partial class ApiKeyRing
+{
+    public const string HashPrefix = "sha256:";
+    public const string KeyPrefix = "ig_";
+
+    private readonly Dictionary<string, ApiKey> byHash;
+
+    private ApiKeyRing(Dictionary<string, ApiKey> byHash) => this.byHash = byHash;
+
+    public int Count => byHash.Count;
+
+    public IEnumerable<ApiKey> Keys => byHash.Values;
+
+    /// <summary>The key a request presents, or null when no configured key matches it.</summary>
+    public ApiKey? Find(string presented) => byHash.GetValueOrDefault(ClientIdentity.HashApiKey(presented));
+
+    /// <summary>Reads and checks the configured keys; the error names the offending setting.</summary>
+    public static ApiKeyRing Parse(AuthOptions options, out string? error)
+    {
+        error = null;
+        var byHash = new Dictionary<string, ApiKey>(StringComparer.Ordinal);
+        foreach (var (name, entry) in options.Keys.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            var setting = $"{AuthOptions.Section}:Keys:{name}";
+            if (NameError(name) is { } nameError)
+            {
+                error = $"{setting}: {nameError}";
+                break;
+            }
+
+            if (ParseRoles(entry.Roles, out var roles) is { } rolesError)
+            {
+                error = $"{setting}:Roles: {rolesError}";
+                break;
+            }
+
+            if (entry.Hash is not { } hash || !HashValue().IsMatch(hash))
+            {
+                error = $"{setting}:Hash: expected '{HashPrefix}' and 64 hex digits, the SHA-256 of the key (ImpactGrains.Server keys create prints it)";
+                break;
+            }
+
+            if (!byHash.TryAdd(hash[HashPrefix.Length..].ToLowerInvariant(), new ApiKey(name, roles)))
+            {
+                error = $"{setting}:Hash: the same key is configured twice";
+                break;
+            }
+        }
+
+        return new ApiKeyRing(byHash);
+    }
+
+    /// <summary>Why a key's name cannot be used, or null.</summary>
+    public static string? NameError(string? name) =>
+        name is not null && KeyName().IsMatch(name) ? null : "a key's name is 1 to 64 letters, digits or underscores (it becomes part of environment variable names)";
+
+    /// <summary>Reads comma-separated role names; returns why they cannot be used, or null.</summary>
+    public static string? ParseRoles(string? text, out ApiRole roles)
+    {
+        roles = ApiRole.None;
+        foreach (var role in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!ApiRoles.ByName.TryGetValue(role, out var known))
+            {
+                return $"'{role}' is not a role (use {string.Join(", ", ApiRoles.ByName.Keys)}, comma-separated)";
+            }
+
+            roles |= known;
+        }
+
+        return roles == ApiRole.None ? $"give the key at least one role ({string.Join(", ", ApiRoles.ByName.Keys)})" : null;
+    }
+
+    /// <summary>A new key: 256 random bits, base64url, with a prefix that secret scanners and people recognise.</summary>
+    public static string CreateKey() => KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>What the configuration holds for a key.</summary>
+    public static string HashOf(string key) => HashPrefix + ClientIdentity.HashApiKey(key);
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    [GeneratedRegex(@"\A[A-Za-z0-9_]{1,64}\z")]
+    private static partial Regex KeyName();
+
+    [GeneratedRegex(@"\Asha256:[0-9a-fA-F]{64}\z")]
+    private static partial Regex HashValue();
+}

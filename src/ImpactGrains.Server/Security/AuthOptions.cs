@@ -1,0 +1,25 @@
+namespace ImpactGrains.Server.Security;
+
+/// <summary>
+/// The <c>Impact:Auth</c> configuration section. Keys are configured by name, each with its roles and the SHA-256
+/// of the key (never the key itself): <c>Impact:Auth:Keys:ci_ingest:Roles=ingest</c>,
+/// <c>Impact:Auth:Keys:ci_ingest:Hash=sha256:…</c>. <c>ImpactGrains.Server keys create</c> makes a key and prints
+/// these lines. See docs/security.md.
+/// </summary>
+public sealed class AuthOptions
+{
+    public const string Section = "Impact:Auth";
+
+    public Dictionary<string, ApiKeyEntry> Keys { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Let anyone read (every GET and the stream) without a key: a public, read-only viewer.</summary>
+    public bool PublicRead { get; set; }
+}
+
+/// <summary>One configured key: its roles (comma-separated) and <c>sha256:</c> followed by the hex digest of the key.</summary>
+public sealed class ApiKeyEntry
+{
+    public string? Roles { get; set; }
+
+    public string? Hash { get; set; }
+}

@@ -1,0 +1,89 @@
+using ImpactGrains.Server.Hosting;
+using Microsoft.AspNetCore.Authorization;
+
+namespace ImpactGrains.Server.Security;
+
+/// <summary>
+/// API keys and roles (docs/security.md). The embedded default listening on loopback only may run open when no key is
+/// configured, and says so at start-up; every other setup refuses to start without keys.
+/// </summary>
+public static class AuthSetup
+{
+    public static WebApplicationBuilder AddImpactAuth(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        var ring = ApiKeyRing.Parse(options, out var error);
+        if (error is not null)
+        {
+            Refuse(error);
+        }
+
+        var embeddedOnLoopback = ImpactServices.ReadOptions(configuration).Storage == StorageProfile.Sqlite &&
+                                 DashboardSetup.ListensOnLoopbackOnly(configuration);
+        if (ring.Count == 0 && !embeddedOnLoopback)
+        {
+            Refuse("no API keys are configured, and only the embedded profile listening on loopback may run without them: " +
+                   $"create one with 'ImpactGrains.Server keys create --name operator --roles admin' and configure the lines it prints ({AuthOptions.Section}:Keys)");
+        }
+
+        var plan = new AccessPlan(Open: ring.Count == 0, ring, options.PublicRead);
+        builder.Services.AddSingleton(plan);
+        builder.Services.AddSingleton<IAuthorizationHandler, ApiRoleAuthorizationHandler>();
+        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        var policies = builder.Services.AddAuthorizationBuilder();
+        foreach (var role in ApiRoles.ByName.Values)
+        {
+            policies.AddPolicy(ApiRoles.PolicyName(role), p => p.AddRequirements(new ApiRoleRequirement(role)));
+        }
+
+        return builder;
+    }
+
+    /// <summary>Authentication and authorization in the pipeline, and the start-up notice of how requests are admitted.</summary>
+    public static WebApplication UseImpactAuth(this WebApplication app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        var plan = app.Services.GetRequiredService<AccessPlan>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ImpactGrains.Security");
+        if (plan.Open)
+        {
+            logger.LogWarning(
+                "OPEN ACCESS: no API keys are configured, so anyone who can reach this loopback address may write events, change " +
+                "entities and open the Orleans Dashboard. This is allowed only for the embedded profile on loopback; configure keys " +
+                "({Section}:Keys, see docs/security.md) before sharing this instance", AuthOptions.Section);
+        }
+        else
+        {
+            logger.LogInformation("API keys required: {Count} configured ({Keys}); public read {PublicRead}",
+                plan.Keys.Count, string.Join(", ", plan.Keys.Keys.Select(k => $"{k.Name}={ApiRoles.Describe(k.Roles)}")), plan.PublicRead ? "on" : "off");
+        }
+
+        return app;
+    }
+
+    /// <summary>Gives every endpoint of the group the role <see cref="ApiRoles.For"/> decides for it.</summary>
+    public static TBuilder RequireApiRoles<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.Add(endpoint =>
+        {
+            var methods = endpoint.Metadata.OfType<HttpMethodMetadata>().SelectMany(m => m.HttpMethods);
+            var role = ApiRoles.For(methods, (endpoint as RouteEndpointBuilder)?.RoutePattern.RawText);
+            endpoint.Metadata.Add(new RequiredRole(role));
+            endpoint.Metadata.Add(new AuthorizeAttribute(ApiRoles.PolicyName(role)));
+        });
+        return builder;
+    }
+
+    /// <summary>The same for endpoints that all need one role (the Orleans Dashboard: admin).</summary>
+    public static TBuilder RequireApiRole<TBuilder>(this TBuilder builder, ApiRole role) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new RequiredRole(role)).RequireAuthorization(ApiRoles.PolicyName(role));
+
+    private static void Refuse(string message)
+    {
+        Console.Error.WriteLine($"ImpactGrains.Server: refusing to start: {message}");
+        Environment.Exit(2);
+    }
+}

@@ -8,13 +8,59 @@ export class ApiError extends Error {
   }
 }
 
+// The API key, when the server asks for one: kept for this browser tab only (sessionStorage), sent as X-Api-Key.
+const keyStorage = 'impactgrains.apiKey';
+const keyListeners = new Set();
+const unauthorizedListeners = new Set();
+
+function storedKey() {
+  try {
+    return sessionStorage.getItem(keyStorage);
+  } catch {
+    return null; // storage switched off
+  }
+}
+
+let apiKey = storedKey();
+
+export const authHeaders = () => (apiKey ? { 'X-Api-Key': apiKey } : {});
+
+export const hasApiKey = () => Boolean(apiKey);
+
+export function setApiKey(key) {
+  apiKey = key || null;
+  try {
+    if (apiKey) sessionStorage.setItem(keyStorage, apiKey);
+    else sessionStorage.removeItem(keyStorage);
+  } catch {
+    // kept in memory only
+  }
+  for (const listener of keyListeners) listener();
+}
+
+export function onKeyChange(listener) {
+  keyListeners.add(listener);
+  return () => keyListeners.delete(listener);
+}
+
+/** Tells the page that the server wants a (better) key: 401 or 403. */
+export function reportUnauthorized(status) {
+  for (const listener of unauthorizedListeners) listener(status);
+}
+
+export function onUnauthorized(listener) {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
 export async function get(path, params = {}, signal = undefined) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value !== null && value !== undefined && value !== '') query.set(key, String(value));
   }
   const url = query.size ? `${path}?${query}` : path;
-  const response = await fetch(url, { headers: { Accept: 'application/json' }, signal });
+  const response = await fetch(url, { headers: { Accept: 'application/json', ...authHeaders() }, signal });
+  if (response.status === 401 || response.status === 403) reportUnauthorized(response.status);
   if (!response.ok) {
     let problem = {};
     try {

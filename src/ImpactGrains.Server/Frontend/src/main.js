@@ -3,6 +3,7 @@ import './style.css';
 import { h, replace } from './dom.js';
 import * as fmt from './format.js';
 import * as live from './live.js';
+import { hasApiKey, onUnauthorized, setApiKey } from './api.js';
 import { parseHash, setParams, link } from './state.js';
 import { leaderboardView } from './views/leaderboard.js';
 import { entityView } from './views/entity.js';
@@ -117,6 +118,39 @@ live.onStatus((status) => {
   indicator.dataset.status = status;
   indicator.textContent = { connected: 'connected', connecting: 'connecting…', reconnecting: 'reconnecting…', closed: 'offline' }[status] ?? status;
 });
+
+// The key panel: shown when the server answers 401 or 403 (it runs with API keys and reads are not public).
+const keyPanel = document.getElementById('key-panel');
+const keyInput = document.getElementById('key-input');
+const keyReason = document.getElementById('key-panel-reason');
+const forgetKey = document.getElementById('forget-key');
+forgetKey.hidden = !hasApiKey();
+onUnauthorized((status) => {
+  keyReason.textContent = status === 403 ? 'The key given does not have the read role.' : hasApiKey() ? 'The key given is not valid.' : '';
+  if (keyPanel.hidden) {
+    keyPanel.hidden = false;
+    keyInput.focus();
+  }
+});
+keyPanel.addEventListener('submit', (event) => {
+  event.preventDefault();
+  setApiKey(keyInput.value.trim());
+  keyInput.value = '';
+  keyPanel.hidden = true;
+  forgetKey.hidden = false;
+  rerender();
+});
+forgetKey.addEventListener('click', () => {
+  setApiKey(null);
+  forgetKey.hidden = true;
+  rerender();
+});
+
+/** Renders the current view afresh (after the key changed). */
+function rerender() {
+  if (current) current.key = null;
+  render();
+}
 
 window.addEventListener('hashchange', render);
 live.connect();

@@ -388,7 +388,10 @@ public sealed class ManifestTests
         foreach (var container in new[] { rendered.SiloContainer, rendered.MigrationContainer })
         {
             var envFrom = container["envFrom"]!.AsArray();
-            var configMap = (string)Assert.Single(envFrom)!["configMapRef"]!["name"]!;
+            Assert.Equal(2, envFrom.Count);
+            var configMap = (string)envFrom.Single(e => e!["configMapRef"] is not null)!["configMapRef"]!["name"]!;
+            // The API keys' hashes come from the operator's Secret, whole (its entries are configuration keys).
+            Assert.Equal("impactgrains-api-keys", (string?)envFrom.Single(e => e!["secretRef"] is not null)!["secretRef"]!["name"]);
             Assert.StartsWith("impactgrains-config-", configMap);
             rendered.Get("ConfigMap", configMap);
 
@@ -407,21 +410,20 @@ public sealed class ManifestTests
             }
         }
 
-        // The connection string and the dashboard's login come from Secrets, never from the ConfigMap.
+        // The connection string comes from a Secret, never from the ConfigMap.
         var env = rendered.SiloContainer["env"]!.AsArray();
         (string, string) SecretOf(string name) =>
             env.Single(e => (string)e!["name"]! == name)!["valueFrom"]!["secretKeyRef"] is { } reference
                 ? ((string)reference["name"]!, (string)reference["key"]!)
                 : throw new Xunit.Sdk.XunitException($"{name} is not from a Secret");
         var connection = SecretOf("ConnectionStrings__Postgres");
-        SecretOf("Impact__Dashboard__Username");
-        SecretOf("Impact__Dashboard__PasswordHash");
         var jobConnection = rendered.MigrationContainer["env"]!.AsArray().Single(e => (string)e!["name"]! == "ConnectionStrings__Postgres")!["valueFrom"]!["secretKeyRef"]!;
         Assert.Equal(connection, ((string)jobConnection["name"]!, (string)jobConnection["key"]!));
 
         var config = ConfigOf(rendered, rendered.SiloContainer);
         Assert.Equal("Postgres", config["Impact__Storage"]);
-        Assert.DoesNotContain(config.Keys, k => k.Contains("Password", StringComparison.OrdinalIgnoreCase) || k.StartsWith("ConnectionStrings", StringComparison.Ordinal));
+        Assert.DoesNotContain(config.Keys, k => k.Contains("Password", StringComparison.OrdinalIgnoreCase) || k.StartsWith("ConnectionStrings", StringComparison.Ordinal) ||
+                                                k.StartsWith("Impact__Auth__Keys", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -467,7 +469,17 @@ public sealed class ManifestTests
 
                     if (source["secretRef"] is { } secret)
                     {
-                        rendered.Get("Secret", (string)secret["name"]!);
+                        var name = (string)secret["name"]!;
+                        if (name == "impactgrains-api-keys")
+                        {
+                            // The API keys: made by the operator in every overlay (docs/operations.md), never shipped.
+                            Assert.True(rendered.OfKind("Secret").All(s => s.Name != name), $"{overlay} must not ship Secret {name}");
+                            Assert.True(operations.Contains($"`{name}`", StringComparison.Ordinal), $"docs/operations.md does not name Secret {name}");
+                        }
+                        else
+                        {
+                            rendered.Get("Secret", name);
+                        }
                     }
                 }
 
@@ -518,13 +530,6 @@ public sealed class ManifestTests
         Assert.Equal(Decode(postgres, "POSTGRES_USER"), builder.Username);
         Assert.Equal(Decode(postgres, "POSTGRES_PASSWORD"), builder.Password);
         Assert.Equal(Decode(postgres, "POSTGRES_DB"), builder.Database);
-
-        // The dev dashboard login documented in docs/operations.md is the one configured.
-        var dashboard = rendered.FindGenerated("Secret", "impactgrains-dashboard")!;
-        var hash = Decode(dashboard, "password-hash");
-        Assert.Equal("operator", Decode(dashboard, "username"));
-        var documented = Regex.Match(Repository.Read("docs", "operations.md"), @"dev\s+overlay's\s+dashboard\s+login\s+is\s+`operator`\s+/\s+`(?<password>[^`]+)`").Groups["password"].Value;
-        Assert.Equal("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(documented))), hash);
 
         // Only ImpactGrains' pods reach PostgreSQL.
         var policy = rendered.Get("NetworkPolicy", "postgres").Json["spec"]!;

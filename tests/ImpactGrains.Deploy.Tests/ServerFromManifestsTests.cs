@@ -79,12 +79,12 @@ public sealed class ServerFromManifestsTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(Published, entrypoint[1])), $"the ENTRYPOINT's {entrypoint[1]} is not in the published output");
         Assert.True(File.Exists(Path.Combine(Published, "viewer", "index.html")), "the published output has no viewer/ (the Dockerfile's build stage bundles it with npm)");
 
-        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        // The operator's Secrets: the connection string, and one admin key's entries as `keys create` prints them.
         var secrets = new Dictionary<(string, string), string>
         {
             [("impactgrains-database", "connection-string")] = connectionString,
-            [("impactgrains-dashboard", "username")] = "operator",
-            [("impactgrains-dashboard", "password-hash")] = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(password))),
+            [("impactgrains-api-keys", "Impact__Auth__Keys__operator__Roles")] = "admin",
+            [("impactgrains-api-keys", "Impact__Auth__Keys__operator__Hash")] = TestApiKeys.HashOf(TestApiKeys.Admin),
         };
         var before = Snapshot(Published);
 
@@ -134,12 +134,18 @@ public sealed class ServerFromManifestsTests : IAsyncLifetime
             Assert.Equal("k8s-acme", (string?)JsonNode.Parse(await impact.Content.ReadAsStringAsync())!["entity"]);
         }
 
-        // The dashboard's login comes from the Secret; the viewer from the published bundle.
-        Assert.Equal(HttpStatusCode.Unauthorized, (await a.Http.GetAsync("/dashboard/")).StatusCode);
+        // The keys come from the Secret: without one the API and the dashboard refuse; the viewer is the published bundle.
+        using (var anonymous = new HttpClient { BaseAddress = a.Http.BaseAddress })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/entities")).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/dashboard/")).StatusCode);
+        }
+
         using (var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/"))
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"operator:{password}")));
-            using var dashboard = await a.Http.SendAsync(request);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"operator:{TestApiKeys.Admin}")));
+            using var browser = new HttpClient { BaseAddress = a.Http.BaseAddress }; // the key as the Basic password only
+            using var dashboard = await browser.SendAsync(request);
             Assert.True(dashboard.StatusCode == HttpStatusCode.OK, $"/dashboard/ with the Secret's login: {(int)dashboard.StatusCode} {await dashboard.Content.ReadAsStringAsync()}\n{a.Process.Output}");
         }
 
@@ -266,6 +272,7 @@ public sealed class ServerFromManifestsTests : IAsyncLifetime
             SiloPort = siloPort;
             GatewayPort = gatewayPort;
             Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+            Http.DefaultRequestHeaders.Add("X-Api-Key", TestApiKeys.Admin);
         }
 
         public PodProcess Process { get; }

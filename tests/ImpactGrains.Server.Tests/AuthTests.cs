@@ -165,6 +165,34 @@ public sealed partial class AuthTests(KeyedServerFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("Authorization", "Basic !!!not-base64!!!")]
+    [InlineData("Authorization", "Basic b3BlcmF0b3I=")] // "operator", no colon
+    [InlineData("Authorization", "Basic b3BlcmF0b3I6")] // "operator:", an empty password
+    [InlineData("Authorization", "Bearer ")]
+    [InlineData("Authorization", "Digest username=x")]
+    [InlineData("X-Api-Key", "long")]
+    public async Task Hostile_credentials_are_a_401_not_an_error(string header, string value)
+    {
+        using var client = Server.ClientWithKey(null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/events") { Content = Json("[]") };
+        var sent = value == "long" ? new string('k', 6000) : value;
+        Assert.True(request.Headers.TryAddWithoutValidation(header, sent));
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Two_key_headers_are_not_a_way_in()
+    {
+        using var client = Server.ClientWithKey(null);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/entities");
+        request.Headers.TryAddWithoutValidation("X-Api-Key", [TestApiKeys.Create(), TestApiKeys.Reader]);
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
     [GeneratedRegex(@"\{[^}]+\}")]
     private static partial Regex PathParameter();
 }

@@ -153,6 +153,9 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public bool HasExited => process?.HasExited ?? true;
 
+    /// <summary>The server's process id, for diagnostics (the soak induces full collections through it).</summary>
+    public int ProcessId => process?.Id ?? throw new InvalidOperationException("the server is not started");
+
     /// <summary>kill -9: no shutdown hooks, no flushing.</summary>
     public void Kill()
     {

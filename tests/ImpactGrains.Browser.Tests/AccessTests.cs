@@ -10,29 +10,12 @@ namespace ImpactGrains.Browser.Tests;
 /// A server with API keys and public reads: the viewer works for anyone, the Orleans Dashboard asks for an admin key
 /// (HTTP Basic, the key as the password), and writes need their roles.
 /// </summary>
-public sealed class AccessTests : IAsyncLifetime
+public sealed class AccessTests() : DemoServerAndBrowser([.. TestApiKeys.ServerArgs, "--Impact:Auth:PublicRead=true"])
 {
-    private ServerProcess server = null!;
-    private HeadlessChromium browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        var starting = ServerProcess.StartAsync(demo: true, extraArgs: [.. TestApiKeys.ServerArgs, "--Impact:Auth:PublicRead=true"]);
-        browser = await HeadlessChromium.LaunchAsync();
-        server = await starting;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.DisposeAsync();
-        await server.DisposeAsync();
-        server.DeleteData();
-    }
-
     [Fact]
     public async Task The_dashboard_asks_for_an_admin_key_and_renders_with_one()
     {
-        using var anonymous = server.ClientWithKey(null);
+        using var anonymous = Server.ClientWithKey(null);
         using (var challenged = await anonymous.GetAsync("/dashboard/"))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, challenged.StatusCode);
@@ -53,7 +36,7 @@ public sealed class AccessTests : IAsyncLifetime
 
         // In the browser: without credentials the login is asked for (401 with a Basic challenge); headless Chromium
         // has no login dialog, so it may give up the navigation with ERR_INVALID_AUTH_CREDENTIALS.
-        await using (var stranger = await browser.OpenAsync(server))
+        await using (var stranger = await Browser.OpenAsync(Server))
         {
             var response = new TaskCompletionSource<IResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
             stranger.Page.Response += (_, r) =>
@@ -77,7 +60,7 @@ public sealed class AccessTests : IAsyncLifetime
         }
 
         // With the admin key as the password, the dashboard renders and its own calls are let through.
-        await using var session = await browser.OpenAsync(server, credentials: new HttpCredentials { Username = "operator", Password = TestApiKeys.Admin });
+        await using var session = await Browser.OpenAsync(Server, credentials: new HttpCredentials { Username = "operator", Password = TestApiKeys.Admin });
         var page = session.Page;
         var ok = await page.GotoAsync("/dashboard/");
         Assert.Equal(200, ok!.Status);
@@ -89,16 +72,16 @@ public sealed class AccessTests : IAsyncLifetime
     [Fact]
     public async Task The_public_viewer_shows_scores_without_a_key_and_writes_still_need_one()
     {
-        await using var session = await browser.OpenAsync(server);
+        await using var session = await Browser.OpenAsync(Server);
         await session.Page.GotoAsync("/");
         await Expect(session.Page.Locator("table.leaderboard tbody tr")).ToHaveCountAsync(DemoData.Entities.Length);
         await Expect(session.Page.Locator("#live-status")).ToHaveTextAsync("connected");
         await Expect(session.Page.Locator("#key-panel")).ToBeHiddenAsync();
 
-        using var anonymous = server.ClientWithKey(null);
+        using var anonymous = Server.ClientWithKey(null);
         using var write = await anonymous.PutAsync("/api/entities/someone", new StringContent("""{"name":"Someone","kind":"person"}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Unauthorized, write.StatusCode);
-        using var reader = server.ClientWithKey(TestApiKeys.Reader);
+        using var reader = Server.ClientWithKey(TestApiKeys.Reader);
         using var forbidden = await reader.PutAsync("/api/entities/someone", new StringContent("""{"name":"Someone","kind":"person"}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync("/api/entities/someone")).StatusCode);
@@ -125,7 +108,7 @@ public sealed class AccessTests : IAsyncLifetime
 
     private async Task<HttpStatusCode> BasicStatusAsync(string path, string user, string password)
     {
-        using var client = server.ClientWithKey(null);
+        using var client = Server.ClientWithKey(null);
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
         using var response = await client.SendAsync(request);

@@ -2,8 +2,8 @@
 
 namespace ImpactGrains.Browser.Tests;
 
-/// <summary>One Chromium and one server with the demo, shared by the tests that only look (they change no data).</summary>
-public sealed class DemoFixture : IAsyncLifetime
+/// <summary>One Chromium and one server with the demo loaded (with <paramref name="serverArgs"/>), started side by side.</summary>
+public abstract class DemoServerAndBrowser(params string[] serverArgs) : IAsyncLifetime
 {
     public ServerProcess Server { get; private set; } = null!;
 
@@ -11,7 +11,7 @@ public sealed class DemoFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var server = ServerProcess.StartAsync(demo: true);
+        var server = ServerProcess.StartAsync(demo: true, extraArgs: serverArgs);
         Browser = await HeadlessChromium.LaunchAsync();
         Server = await server;
         await DemoData.WaitUntilLoadedAsync(Server.Http);
@@ -24,6 +24,9 @@ public sealed class DemoFixture : IAsyncLifetime
         Server.DeleteData();
     }
 }
+
+/// <summary>The open demo server, shared by the tests that only look (they change no data).</summary>
+public sealed class DemoFixture() : DemoServerAndBrowser;
 
 [CollectionDefinition(Name)]
 public sealed class DemoCollection : ICollectionFixture<DemoFixture>

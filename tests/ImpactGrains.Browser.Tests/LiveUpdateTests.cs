@@ -5,30 +5,12 @@ using static Microsoft.Playwright.Assertions;
 namespace ImpactGrains.Browser.Tests;
 
 /// <summary>The leaderboard follows /api/stream: an event posted through the API moves it without a reload.</summary>
-public sealed class LiveUpdateTests : IAsyncLifetime
+public sealed class LiveUpdateTests() : DemoServerAndBrowser
 {
-    private ServerProcess server = null!;
-    private HeadlessChromium browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        var starting = ServerProcess.StartAsync(demo: true);
-        browser = await HeadlessChromium.LaunchAsync();
-        server = await starting;
-        await DemoData.WaitUntilLoadedAsync(server.Http);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.DisposeAsync();
-        await server.DisposeAsync();
-        server.DeleteData();
-    }
-
     [Fact]
     public async Task An_event_posted_through_the_api_moves_the_leaderboard_without_a_reload()
     {
-        await using var session = await browser.OpenAsync(server);
+        await using var session = await Browser.OpenAsync(Server);
         var page = session.Page;
         await page.GotoAsync("/");
         var rows = page.Locator("table.leaderboard tbody tr");
@@ -39,7 +21,7 @@ public sealed class LiveUpdateTests : IAsyncLifetime
 
         // SpaceX, last of the four, is hit by a huge outage and a cyberattack.
         var now = DateTimeOffset.UtcNow.AddSeconds(-5).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-        var response = await server.Http.PostAsync("/api/events", DemoData.Json($$$"""
+        var response = await Server.Http.PostAsync("/api/events", DemoData.Json($$$"""
             [{"id":"browser-spacex-outage","entity":"spacex","type":"outage","occurredAt":"{{{now}}}","region":"US","data":{"reports":2000000,"baselineReports":500,"durationMinutes":600}},
              {"id":"browser-spacex-attack","entity":"spacex","type":"cyberattack","occurredAt":"{{{now}}}","region":"US","data":{"claimed":false}},
              {"id":"browser-spacex-stock","entity":"spacex","type":"stock-change","occurredAt":"{{{now}}}","data":{"percent":-60}}]
@@ -52,7 +34,7 @@ public sealed class LiveUpdateTests : IAsyncLifetime
         string[] api, shown;
         do
         {
-            var board = await DemoData.GetJsonAsync(server.Http, "/api/leaderboard");
+            var board = await DemoData.GetJsonAsync(Server.Http, "/api/leaderboard");
             api = board.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("entity").GetString()!).ToArray();
             shown = await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.entity)");
             if (api.SequenceEqual(shown) && shown[0] == "spacex")

@@ -4,29 +4,12 @@ using static Microsoft.Playwright.Assertions;
 namespace ImpactGrains.Browser.Tests;
 
 /// <summary>The viewer on a server with API keys and no public reads: it asks for a key and then works, live updates included.</summary>
-public sealed class PrivateViewerTests : IAsyncLifetime
+public sealed class PrivateViewerTests() : DemoServerAndBrowser(TestApiKeys.ServerArgs)
 {
-    private ServerProcess server = null!;
-    private HeadlessChromium browser = null!;
-
-    public async Task InitializeAsync()
-    {
-        var starting = ServerProcess.StartAsync(demo: true, extraArgs: TestApiKeys.ServerArgs);
-        browser = await HeadlessChromium.LaunchAsync();
-        server = await starting;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await browser.DisposeAsync();
-        await server.DisposeAsync();
-        server.DeleteData();
-    }
-
     [Fact]
     public async Task The_viewer_asks_for_a_read_key_and_then_shows_live_scores()
     {
-        await using var session = await browser.OpenAsync(server);
+        await using var session = await Browser.OpenAsync(Server);
         var page = session.Page;
         await page.GotoAsync("/");
         var panel = page.Locator("#key-panel");
@@ -49,7 +32,7 @@ public sealed class PrivateViewerTests : IAsyncLifetime
         // A live score change arrives over that stream.
         var row = page.Locator("table.leaderboard tbody tr[data-entity='spacex']");
         var before = await row.InnerTextAsync();
-        var posted = await server.Http.PostAsync("/api/events", new StringContent(
+        var posted = await Server.Http.PostAsync("/api/events", new StringContent(
             $$"""{"id":"private-viewer-1","entity":"spacex","type":"outage","occurredAt":"{{DateTimeOffset.UtcNow:O}}","data":{"reports":900000,"durationMinutes":600} }""",
             System.Text.Encoding.UTF8, "application/json"));
         Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());

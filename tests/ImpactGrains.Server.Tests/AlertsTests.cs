@@ -181,51 +181,6 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
         }
     }
 
-    private sealed class Node : IDisposable
-    {
-        public Node(string directory, AlertOptions options)
-        {
-            var database = new SqliteDatabase(directory);
-            database.Migrate();
-            Store = new SqliteAlertStore(database);
-            var services = new ServiceCollection();
-            services.AddLogging();
-            services.Configure<AlertOptions>(o =>
-            {
-                o.Retries = options.Retries;
-                o.RetryDelay = options.RetryDelay;
-                o.AttemptTimeout = options.AttemptTimeout;
-                o.TotalTimeout = options.TotalTimeout;
-                o.RedeliveryDelay = options.RedeliveryDelay;
-                o.MaxRedeliveryDelay = options.MaxRedeliveryDelay;
-                o.MaxAttempts = options.MaxAttempts;
-                o.RuleRefresh = options.RuleRefresh;
-                o.AllowedWebhookHosts = options.AllowedWebhookHosts;
-            });
-            services.AddAlertWebhookClient();
-            Provider = services.BuildServiceProvider();
-            var resolved = Provider.GetRequiredService<IOptions<AlertOptions>>();
-            var signal = new AlertOutboxSignal();
-            Evaluator = new AlertEvaluator(Store, signal, resolved, TimeProvider.System, NullLogger<AlertEvaluator>.Instance);
-            Dispatcher = new WebhookDispatcher(Store, Provider.GetRequiredService<IHttpClientFactory>(), signal, resolved, TimeProvider.System,
-                NullLogger<WebhookDispatcher>.Instance);
-        }
-
-        public SqliteAlertStore Store { get; }
-
-        public ServiceProvider Provider { get; }
-
-        public AlertEvaluator Evaluator { get; }
-
-        public WebhookDispatcher Dispatcher { get; }
-
-        public void Dispose()
-        {
-            Dispatcher.Dispose();
-            Provider.Dispose();
-        }
-    }
-
     private static AlertOptions Fast(int retries = 3, int maxAttempts = 40, int redeliveryMs = 300) => new()
     {
         Retries = retries,
@@ -245,14 +200,14 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
             new Dictionary<string, double> { ["operational"] = operational, ["market"] = 0, ["financial"] = 0, ["reputational"] = 0 },
             score / 2, groups ?? [], spike);
 
-    private async Task<AlertRule> RuleAsync(Node node, string target, string metric, double threshold, TimeSpan coolDown, string path = "/hook") =>
+    private async Task<AlertRule> RuleAsync(AlertNode node, string target, string metric, double threshold, TimeSpan coolDown, string path = "/hook") =>
         (await node.Store.CreateRuleAsync(new AlertRule("", target, metric, threshold, coolDown, receiver.Url(path), Secret, DateTimeOffset.UtcNow)))!;
 
     [Fact]
     public async Task A_receiver_that_fails_twice_gets_the_alert_once_and_the_log_shows_every_attempt()
     {
         receiver.Script("/hook", HttpStatusCode.InternalServerError, HttpStatusCode.InternalServerError);
-        using var node = new Node(directory, Fast());
+        using var node = new AlertNode(directory, Fast());
         var rule = await RuleAsync(node, "acme", "score", 50, TimeSpan.FromMinutes(10));
         node.Evaluator.RulesChanged();
 
@@ -300,7 +255,7 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
     {
         receiver.Script("/down", Enumerable.Repeat(HttpStatusCode.ServiceUnavailable, 4).ToArray());
         string alertId;
-        using (var node = new Node(directory, Fast(retries: 1, redeliveryMs: 3000)))
+        using (var node = new AlertNode(directory, Fast(retries: 1, redeliveryMs: 3000)))
         {
             await RuleAsync(node, "acme", "operational", 30, TimeSpan.FromHours(1), "/down");
             await node.Evaluator.EvaluateAsync([Signal("acme", T0, 10, operational: 31)], default);
@@ -314,7 +269,7 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
         }
 
         // A new process on the same files: the delivery is still pending, and so is the cool-down.
-        using (var node = new Node(directory, Fast(retries: 1)))
+        using (var node = new AlertNode(directory, Fast(retries: 1)))
         {
             await node.Evaluator.EvaluateAsync([Signal("acme", T0.AddMinutes(30), 10, operational: 90)], default);
             Assert.Single(await node.Store.ListAlertsAsync(10));
@@ -345,7 +300,7 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
     public async Task A_delivery_is_given_up_after_the_last_attempt()
     {
         receiver.Script("/broken", Enumerable.Repeat(HttpStatusCode.InternalServerError, 10).ToArray());
-        using var node = new Node(directory, Fast(retries: 1, maxAttempts: 2));
+        using var node = new AlertNode(directory, Fast(retries: 1, maxAttempts: 2));
         await RuleAsync(node, "acme", "score", 50, TimeSpan.FromMinutes(1), "/broken");
         await node.Evaluator.EvaluateAsync([Signal("acme", T0, 99)], default);
         Assert.Equal(1, await node.Dispatcher.DispatchDueAsync(default));
@@ -359,7 +314,7 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task A_claim_abandoned_by_a_dead_dispatcher_is_claimed_again_after_its_lease()
     {
-        using var node = new Node(directory, Fast());
+        using var node = new AlertNode(directory, Fast());
         await RuleAsync(node, "acme", "score", 50, TimeSpan.FromMinutes(1));
         await node.Evaluator.EvaluateAsync([Signal("acme", T0, 99)], default);
         var first = Assert.Single(await node.Store.ClaimDueDeliveriesAsync(10, TimeSpan.FromSeconds(1.5)));
@@ -377,7 +332,7 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task Deleting_a_rule_cancels_its_pending_deliveries()
     {
-        using var node = new Node(directory, Fast());
+        using var node = new AlertNode(directory, Fast());
         var rule = await RuleAsync(node, "acme", "score", 50, TimeSpan.FromMinutes(1));
         await node.Evaluator.EvaluateAsync([Signal("acme", T0, 99)], default);
         Assert.True(await node.Store.DeleteRuleAsync(rule.Id));
@@ -391,7 +346,7 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task Wildcard_group_and_spike_rules_match_and_cool_down_per_target()
     {
-        using var node = new Node(directory, Fast());
+        using var node = new AlertNode(directory, Fast());
         var any = await RuleAsync(node, "*", "operational", 30, TimeSpan.FromMinutes(10));
         var group = await RuleAsync(node, "group:musk-companies", "score", 50, TimeSpan.FromMinutes(10));
         var spike = await RuleAsync(node, "tesla", "spike", 3, TimeSpan.FromMinutes(10));
@@ -420,7 +375,7 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task Concurrent_evaluations_of_the_same_signals_record_each_alert_once()
     {
-        using var node = new Node(directory, Fast());
+        using var node = new AlertNode(directory, Fast());
         await RuleAsync(node, "*", "score", 50, TimeSpan.FromMinutes(10));
         var signals = Enumerable.Range(0, 20).Select(i => Signal($"e{i}", T0.AddSeconds(i), 60 + i)).ToList();
         await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => node.Evaluator.EvaluateAsync(signals, default))));

@@ -235,57 +235,25 @@ public sealed class WebhookSsrfDeliveryTests : IAsyncLifetime
         }
     }
 
-    private sealed class Node : IDisposable
+    private static AlertNode Node(string directory, params string[] allowList) => new(directory, new AlertOptions
     {
-        public Node(string directory, params string[] allowList)
-        {
-            var database = new SqliteDatabase(directory);
-            database.Migrate();
-            Store = new SqliteAlertStore(database);
-            var services = new ServiceCollection();
-            services.AddLogging();
-            services.Configure<AlertOptions>(o =>
-            {
-                o.Retries = 0;
-                o.AttemptTimeout = TimeSpan.FromSeconds(3);
-                o.TotalTimeout = TimeSpan.FromSeconds(5);
-                o.RedeliveryDelay = TimeSpan.FromMinutes(5);
-                o.AllowedWebhookHosts = [.. allowList];
-            });
-            services.AddAlertWebhookClient();
-            Provider = services.BuildServiceProvider();
-            var options = Provider.GetRequiredService<IOptions<AlertOptions>>();
-            var signal = new AlertOutboxSignal();
-            Evaluator = new AlertEvaluator(Store, signal, options, TimeProvider.System, NullLogger<AlertEvaluator>.Instance);
-            Dispatcher = new WebhookDispatcher(Store, Provider.GetRequiredService<IHttpClientFactory>(), signal, options, TimeProvider.System,
-                NullLogger<WebhookDispatcher>.Instance);
-        }
+        Retries = 0,
+        AttemptTimeout = TimeSpan.FromSeconds(3),
+        TotalTimeout = TimeSpan.FromSeconds(5),
+        RedeliveryDelay = TimeSpan.FromMinutes(5),
+        AllowedWebhookHosts = [.. allowList],
+    });
 
-        public SqliteAlertStore Store { get; }
-
-        public ServiceProvider Provider { get; }
-
-        public AlertEvaluator Evaluator { get; }
-
-        public WebhookDispatcher Dispatcher { get; }
-
-        /// <summary>A rule stored as it is (past the API's creation check), fired once.</summary>
-        public async Task<StoredAlert> FireAsync(Uri webhook)
-        {
-            await Store.CreateRuleAsync(new AlertRule("", "acme", "score", 50, TimeSpan.FromHours(1), webhook, Secret, DateTimeOffset.UtcNow));
-            Evaluator.RulesChanged();
-            var at = DateTimeOffset.UtcNow;
-            await Evaluator.EvaluateAsync(
-                [new AlertSignal("acme", "company", at, 90, new Dictionary<string, double> { ["operational"] = 90, ["market"] = 0, ["financial"] = 0, ["reputational"] = 0 }, 0, [], null)],
-                default);
-            return Assert.Single(await Store.ListAlertsAsync(10));
-        }
-
-        public void Dispose()
-        {
-            Dispatcher.Dispose();
-            Provider.Dispose();
-        }
+    /// <summary>A rule stored as it is (past the API's creation check), fired once.</summary>
+    private static async Task<StoredAlert> FireAsync(AlertNode node, Uri webhook)
+    {
+        await node.Store.CreateRuleAsync(new AlertRule("", "acme", "score", 50, TimeSpan.FromHours(1), webhook, Secret, DateTimeOffset.UtcNow));
+        node.Evaluator.RulesChanged();
+        var at = DateTimeOffset.UtcNow;
+        await node.Evaluator.EvaluateAsync(
+            [new AlertSignal("acme", "company", at, 90, new Dictionary<string, double> { ["operational"] = 90, ["market"] = 0, ["financial"] = 0, ["reputational"] = 0 }, 0, [], null)],
+            default);
+        return Assert.Single(await node.Store.ListAlertsAsync(10));
     }
 
     private Uri Localhost(string path) => new($"http://localhost:{receiver.Url("/").Port}{path}");
@@ -293,8 +261,8 @@ public sealed class WebhookSsrfDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task A_host_name_that_resolves_to_loopback_is_refused_at_delivery_without_connecting()
     {
-        using var node = new Node(directory);
-        var alert = await node.FireAsync(Localhost("/rebound"));
+        using var node = Node(directory);
+        var alert = await FireAsync(node, Localhost("/rebound"));
         Assert.Equal(1, await node.Dispatcher.DispatchDueAsync(default));
 
         Assert.Empty(receiver.Requests("/rebound"));
@@ -309,8 +277,8 @@ public sealed class WebhookSsrfDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task An_allowed_host_name_is_delivered_to()
     {
-        using var node = new Node(directory, "localhost");
-        var alert = await node.FireAsync(Localhost("/allowed"));
+        using var node = Node(directory, "localhost");
+        var alert = await FireAsync(node, Localhost("/allowed"));
         Assert.Equal(1, await node.Dispatcher.DispatchDueAsync(default));
         var request = Assert.Single(receiver.Requests("/allowed"));
         Assert.True(request.SignatureValid);
@@ -337,8 +305,8 @@ public sealed class WebhookSsrfDeliveryTests : IAsyncLifetime
         });
         await trickler.StartAsync();
 
-        using var node = new Node(directory, "127.0.0.1");
-        var alert = await node.FireAsync(new Uri(new Uri(trickler.Urls.First()), "/slow"));
+        using var node = Node(directory, "127.0.0.1");
+        var alert = await FireAsync(node, new Uri(new Uri(trickler.Urls.First()), "/slow"));
         var dispatch = node.Dispatcher.DispatchDueAsync(default);
         Assert.Same(dispatch, await Task.WhenAny(dispatch, Task.Delay(TimeSpan.FromSeconds(20))));
         Assert.Equal(1, await dispatch);

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using ImpactGrains.Testing;
+
+namespace ImpactGrains.Bench;
+
+/// <summary>
+/// One ImpactGrains server process under load (through <see cref="ServerProcess"/>), with the settings every benchmark
+/// server gets: rate limits off (they would cap the load at 200 writes/s), the Orleans Dashboard off (its per-call
+/// filter is measured separately, docs/performance.md), and one admin API key that every request carries.
+/// </summary>
+public sealed class BenchServer : IAsyncDisposable
+{
+    /// <summary>One key per run, random; the server only ever sees its SHA-256.</summary>
+    public static readonly string ApiKey = "ig_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private BenchServer(ServerProcess process)
+    {
+        Process = process;
+        Http = CreateClient(new Uri($"http://127.0.0.1:{process.HttpPort}"));
+    }
+
+    public ServerProcess Process { get; }
+
+    public HttpClient Http { get; }
+
+    public static string[] CommonArgs =>
+    [
+        "--Impact:Limits:Enabled=false", "--Impact:Dashboard:Enabled=false",
+        "--Impact:Auth:Keys:0:Name=bench", "--Impact:Auth:Keys:0:Roles:0=admin",
+        "--Impact:Auth:Keys:0:Hash=sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ApiKey))),
+    ];
+
+    public static string[] PostgresArgs(string connectionString) =>
+        ["--Impact:Storage=Postgres", $"--ConnectionStrings:Postgres={connectionString}"];
+
+    public static async Task<BenchServer> StartAsync(params string[] extraArgs) =>
+        new(await ServerProcess.StartAsync(demo: false, extraArgs: [.. CommonArgs, .. extraArgs]));
+
+    public static HttpClient CreateClient(Uri baseAddress)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan, MaxConnectionsPerServer = 512 };
+        var http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+        return http;
+    }
+
+    /// <summary>The server's process id, found by its unique --urls argument (ServerProcess does not expose it).</summary>
+    public int FindProcessId()
+    {
+        var marker = $"--urls=http://127.0.0.1:{Process.HttpPort}";
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0').Contains(marker))
+                {
+                    return pid;
+                }
+            }
+            catch (IOException)
+            {
+                // the process ended meanwhile
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // not ours
+            }
+        }
+
+        throw new InvalidOperationException($"no process with {marker}");
+    }
+
+    /// <summary>Resident set size in bytes, from /proc.</summary>
+    public long ResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{FindProcessId()}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
+    /// <summary>The managed heap after the last GC, from the Prometheus endpoint; null when it is not published.</summary>
+    public async Task<double?> ManagedHeapBytesAsync()
+    {
+        using var response = await Http.GetAsync("/metrics");
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            return null;
+        }
+
+        var text = await response.Content.ReadAsStringAsync();
+        var values = text.Split('\n')
+            .Where(l => l.StartsWith("dotnet_gc_last_collection_heap_size_bytes", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+        return values.Count == 0 ? null : values.Sum();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await Process.DisposeAsync();
+        Process.DeleteData();
+    }
+}

@@ -51,6 +51,7 @@ async Task EmbeddedAsync()
     await using var server = await BenchServer.StartAsync();
     var silos = new[] { server.Http };
     await RegisterTimedAsync(server.Http, options.Entities);
+    await ActivateTimedAsync(server.Http, options.Entities);
 
     Log($"  ingestion, uniform: batches of {options.BatchSize} over {options.Entities:N0} entities, {options.IngestWorkers} concurrent clients");
     await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, Math.Min(1, options.Seconds)); // warm-up
@@ -151,6 +152,7 @@ async Task PostgresAsync()
             cluster.Add(await BenchServer.StartAsync(BenchServer.PostgresArgs(connectionString)));
             cluster.AddRange(await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(_ => BenchServer.StartAsync(BenchServer.PostgresArgs(connectionString)))));
             await RegisterTimedAsync(cluster[0].Http, options.Entities);
+            await ActivateTimedAsync(cluster[0].Http, options.Entities);
             var clients = cluster.Select(s => s.Http).ToArray();
             await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, options.IngestWorkers * silos, options.BatchSize, Math.Min(1, options.Seconds)); // warm-up
             var result = await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, options.IngestWorkers * silos, options.BatchSize, options.Seconds);
@@ -178,6 +180,14 @@ async Task RegisterTimedAsync(HttpClient http, int count)
     var watch = Stopwatch.StartNew();
     await Workloads.RegisterAsync(http, runId, 0, count, "company");
     Log($"  registered {count:N0} entities in {watch.Elapsed.TotalSeconds:0.0} s");
+}
+
+// Steady state is measured with every entity's grain active: one event each first, timed on its own (cold activations).
+async Task ActivateTimedAsync(HttpClient http, int count)
+{
+    var watch = Stopwatch.StartNew();
+    await OneEventEachAsync(http, runId, 0, count);
+    Log($"  activated {count:N0} entities (one event each) in {watch.Elapsed.TotalSeconds:0.0} s");
 }
 
 async Task OneEventEachAsync(HttpClient http, string run, int from, int count)

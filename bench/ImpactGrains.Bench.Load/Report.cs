@@ -117,6 +117,10 @@ public sealed class Report(BenchOptions options)
             s.AppendLine(F($"| freshness during the mixed load: acknowledged → /impact ({f.ToScore.Count} probes) | | {Percentiles(f.ToScore)} |"));
             s.AppendLine(F($"| acknowledged → leaderboard top ({f.ToLeaderboard.Count} probes) | | {Percentiles(f.ToLeaderboard)} |"));
             s.AppendLine(F($"| acknowledged → stream score event ({f.ToStream.Count} probes) | | {Percentiles(f.ToStream)} |"));
+            if (f.TimedOut.Count > 0)
+            {
+                s.AppendLine(F($"| probes that gave up after {Freshness.GiveUp.TotalSeconds:0} s (counted at that time) | | {string.Join(", ", f.TimedOut.GroupBy(w => w).Select(g => $"{g.Key}: {g.Count()}"))} |"));
+            }
         }
 
         if (MemoryHeapPerEntity is { } heap)

@@ -129,18 +129,58 @@ public static class Rankings
     }
 
     /// <summary>The union of the top <paramref name="k"/> on every board: the candidates a partition publishes.</summary>
+    /// <remarks>
+    /// Every partition runs this several times a second over all its entities and every board; with full sorts it was a
+    /// quarter of the server's CPU under load (bench/, docs/performance.md). Only membership matters here, so each
+    /// board keeps its top k in a bounded heap: same members as <see cref="Top"/>, ties by entity id alike.
+    /// </remarks>
     public static IReadOnlyList<Standing> Candidates(IReadOnlyCollection<Standing> standings, long atTicks, DecayTable table, int k)
     {
         var chosen = new Dictionary<string, Standing>(StringComparer.Ordinal);
         var decayed = standings.Select(s => new DecayFactors(s, atTicks, table)).ToList();
+        var top = new PriorityQueue<Standing, (double Score, string Entity)>(k + 1, WorstFirst);
         foreach (var board in BoardsFor(standings))
         {
-            foreach (var ranked in TopOfDecayed(decayed, board, table, k))
+            top.Clear();
+            foreach (var d in decayed)
             {
-                chosen.TryAdd(ranked.Standing.Entity, ranked.Standing);
+                if (board.Kind is { } kind && d.Standing.Kind != kind)
+                {
+                    continue;
+                }
+
+                var score = table.ToScore(d.RawOn(board));
+                if (!(score > 0))
+                {
+                    continue;
+                }
+
+                if (top.Count < k)
+                {
+                    top.Enqueue(d.Standing, (score, d.Standing.Entity));
+                }
+                else if (WorstFirst.Compare((score, d.Standing.Entity), PeekPriority(top)) > 0)
+                {
+                    top.DequeueEnqueue(d.Standing, (score, d.Standing.Entity));
+                }
+            }
+
+            foreach (var (standing, _) in top.UnorderedItems)
+            {
+                chosen.TryAdd(standing.Entity, standing);
             }
         }
 
         return chosen.Values.ToList();
     }
+
+    private static (double Score, string Entity) PeekPriority(PriorityQueue<Standing, (double Score, string Entity)> queue) =>
+        queue.TryPeek(out _, out var priority) ? priority : default;
+
+    /// <summary>Orders from worst to best: a lower score, or the same score and a later entity id, is worse.</summary>
+    private static readonly IComparer<(double Score, string Entity)> WorstFirst = Comparer<(double Score, string Entity)>.Create((a, b) =>
+    {
+        var byScore = a.Score.CompareTo(b.Score);
+        return byScore != 0 ? byScore : string.CompareOrdinal(b.Entity, a.Entity);
+    });
 }

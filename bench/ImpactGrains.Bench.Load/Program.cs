@@ -165,6 +165,16 @@ async Task PostgresAsync()
                 Log($"  impact: {report.PostgresImpact.Summary("reads")}");
             }
         }
+        catch
+        {
+            foreach (var server in cluster)
+            {
+                Console.Error.WriteLine($"--- silo on port {server.Process.HttpPort}, last output:");
+                Console.Error.WriteLine(string.Join('\n', server.Process.Output.Split('\n').TakeLast(40)));
+            }
+
+            throw;
+        }
         finally
         {
             foreach (var server in cluster)

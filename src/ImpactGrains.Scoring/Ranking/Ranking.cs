@@ -138,36 +138,44 @@ public static class Rankings
     {
         var chosen = new Dictionary<string, Standing>(StringComparer.Ordinal);
         var decayed = standings.Select(s => new DecayFactors(s, atTicks, table)).ToList();
+        var scores = new double[decayed.Count];
+        var kinds = new EntityKind?[] { null }.Concat(Enum.GetValues<EntityKind>().Select(k => (EntityKind?)k)).ToList();
         var top = new PriorityQueue<Standing, (double Score, string Entity)>(k + 1, WorstFirst);
-        foreach (var board in BoardsFor(standings))
+
+        // BoardsFor gives every (category, region) board once per kind; an entity's score on it does not depend on
+        // the kind filter, so it is computed once and ranked for each kind.
+        foreach (var board in BoardsFor(standings).Where(b => b.Kind is null))
         {
-            top.Clear();
-            foreach (var d in decayed)
+            for (var i = 0; i < decayed.Count; i++)
             {
-                if (board.Kind is { } kind && d.Standing.Kind != kind)
-                {
-                    continue;
-                }
-
-                var score = table.ToScore(d.RawOn(board));
-                if (!(score > 0))
-                {
-                    continue;
-                }
-
-                if (top.Count < k)
-                {
-                    top.Enqueue(d.Standing, (score, d.Standing.Entity));
-                }
-                else if (WorstFirst.Compare((score, d.Standing.Entity), PeekPriority(top)) > 0)
-                {
-                    top.DequeueEnqueue(d.Standing, (score, d.Standing.Entity));
-                }
+                scores[i] = table.ToScore(decayed[i].RawOn(board));
             }
 
-            foreach (var (standing, _) in top.UnorderedItems)
+            foreach (var kind in kinds)
             {
-                chosen.TryAdd(standing.Entity, standing);
+                top.Clear();
+                for (var i = 0; i < decayed.Count; i++)
+                {
+                    var standing = decayed[i].Standing;
+                    if (!(scores[i] > 0) || (kind is { } only && standing.Kind != only))
+                    {
+                        continue;
+                    }
+
+                    if (top.Count < k)
+                    {
+                        top.Enqueue(standing, (scores[i], standing.Entity));
+                    }
+                    else if (WorstFirst.Compare((scores[i], standing.Entity), PeekPriority(top)) > 0)
+                    {
+                        top.DequeueEnqueue(standing, (scores[i], standing.Entity));
+                    }
+                }
+
+                foreach (var (standing, _) in top.UnorderedItems)
+                {
+                    chosen.TryAdd(standing.Entity, standing);
+                }
             }
         }
 

@@ -12,15 +12,15 @@ public sealed class BenchOptions
         this.args = args;
         Smoke = args.Contains("--smoke");
         Seconds = Double("seconds", Smoke ? 1 : 10);
-        Entities = Int("entities", Smoke ? 1000 : 10_000);
+        Entities = Int("entities", Smoke ? 500 : 10_000);
         BatchSize = Int("batch", 1000);
         IngestWorkers = Int("ingest-workers", 4);
         QueryWorkers = Int("query-workers", 32);
         NaiveConnections = Int("naive-connections", 8);
         FreshnessRounds = Int("freshness-rounds", Smoke ? 2 : 100);
-        MemoryEntities = Int("memory-entities", Smoke ? 2000 : 100_000);
+        MemoryEntities = Int("memory-entities", Smoke ? 500 : 20_000);
         RecoveryEvents = Long("recovery-events", 0);
-        Silos = Text("silos", Smoke ? "1,2" : "1,2,4").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        Silos = Text("silos", Smoke ? "1" : "1,2,4").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         Only = Text("only", "ceiling,embedded,memory,postgres").Split(',');
         MicroFile = Text("micro", "");
         OutFile = args.Any(a => a.StartsWith("--out=", StringComparison.Ordinal)) ? Text("out", "") : null;

@@ -73,7 +73,7 @@ public sealed class Freshness
             }, "leaderboard");
             ToLeaderboard.AddSince(acknowledged);
             ToStream.Add(await WaitForAsync(() => Task.FromResult(streamed.ContainsKey(top)), "stream")
-                ? Stopwatch.GetElapsedTime(acknowledged, streamed[top]).TotalMilliseconds
+                ? Math.Max(0, Stopwatch.GetElapsedTime(acknowledged, streamed[top]).TotalMilliseconds) // before the 200 was read: 0
                 : Stopwatch.GetElapsedTime(acknowledged).TotalMilliseconds);
         }
 

@@ -24,9 +24,11 @@ if (options.Runs("embedded"))
     await EmbeddedAsync();
 }
 
-if (options.Runs("memory"))
+if (options.Runs("memory") && !options.Smoke)
 {
-    await MemoryAsync();
+    Log($"memory: {options.MemoryEntities:N0} idle entities (one event each) in one silo, embedded profile, a fresh server");
+    await using var server = await BenchServer.StartAsync();
+    await MemoryAsync(server);
 }
 
 if (options.Runs("postgres"))
@@ -91,6 +93,13 @@ async Task EmbeddedAsync()
     Log($"  mixed reads: {report.MixedReads.Summary("reads")}");
     Log($"  ack → impact: {freshness.ToScore.Summary()}; → leaderboard: {freshness.ToLeaderboard.Summary()}; → stream: {freshness.ToStream.Summary()}");
 
+    if (options.Runs("memory") && options.Smoke)
+    {
+        // Smoke mode saves a server start: the same code on the server already running.
+        Log($"  memory: {options.MemoryEntities:N0} more idle entities (one event each) on this server");
+        await MemoryAsync(server);
+    }
+
     var logged = report.EmbeddedUniform.Operations + report.EmbeddedSkewed.Operations + report.MixedIngest.Operations;
     if (logged < options.RecoveryEvents)
     {
@@ -108,15 +117,13 @@ async Task EmbeddedAsync()
     Log($"  first query answered {report.RecoverySeconds:0.00} s after the process started");
 }
 
-async Task MemoryAsync()
+async Task MemoryAsync(BenchServer server)
 {
-    Log($"memory: {options.MemoryEntities:N0} idle entities (one event each) in one silo, embedded profile");
-    await using var server = await BenchServer.StartAsync();
     var memoryRun = runId + "m";
     const int warm = 1000;
     await Workloads.RegisterAsync(server.Http, memoryRun, 0, warm, "company");
     await OneEventEachAsync(server.Http, memoryRun, 0, warm);
-    await Task.Delay(3000);
+    await Task.Delay(options.Smoke ? 1000 : 3000);
     var rssBefore = server.ResidentBytes();
     var heapBefore = await server.ManagedHeapBytesAsync();
     var watch = Stopwatch.StartNew();

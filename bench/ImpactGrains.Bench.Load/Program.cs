@@ -172,6 +172,16 @@ async Task PostgresAsync()
                 Log($"  impact: {report.PostgresImpact.Summary("reads")}");
             }
         }
+        catch (Exception ex) when (silos > 1)
+        {
+            // Recorded in the table rather than ending the suite: a cluster that cannot take the load is a result.
+            var reason = ex.Message.Split('\n')[0];
+            var pool = cluster.Any(s => s.Process.Output.Contains("connection pool has been exhausted", StringComparison.Ordinal))
+                ? "; the silos' logs show their Npgsql pools exhausted (100 connections, 15 s wait)"
+                : "";
+            report.ScaleOutFailures[silos] = reason[..Math.Min(reason.Length, 160)] + pool;
+            Log($"  failed: {report.ScaleOutFailures[silos]}");
+        }
         catch
         {
             foreach (var server in cluster)

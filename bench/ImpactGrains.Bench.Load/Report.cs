@@ -40,6 +40,7 @@ public sealed class Report(BenchOptions options)
     public Throughput? Naive { get; set; }
     public Throughput? PostgresImpact { get; set; }
     public SortedDictionary<int, Throughput> ScaleOut { get; } = [];
+    public SortedDictionary<int, string> ScaleOutFailures { get; } = [];
 
     /// <summary>Whether every part that was asked for produced its figures (timings are never judged here).</summary>
     public bool Complete =>
@@ -49,7 +50,7 @@ public sealed class Report(BenchOptions options)
                                        MixedIngest is { Operations: > 0 } && Freshness is { ToScore.Count: > 0, ToLeaderboard.Count: > 0, ToStream.Count: > 0 } &&
                                        RecoverySeconds is not null)) &&
         (!options.Runs("memory") || MemoryRssPerEntity is not null) &&
-        (!options.Runs("postgres") || (Naive is { Operations: > 0 } && options.Silos.All(n => ScaleOut.TryGetValue(n, out var t) && t.Operations > 0))) &&
+        (!options.Runs("postgres") || (Naive is { Operations: > 0 } && options.Silos.All(n => (ScaleOut.TryGetValue(n, out var t) && t.Operations > 0) || ScaleOutFailures.ContainsKey(n)))) &&
         (options.MicroFile.Length == 0 || micro.Count == 5);
 
     public void ReadMicro(string file)
@@ -129,16 +130,18 @@ public sealed class Report(BenchOptions options)
             s.AppendLine(F($"Memory: {MemoryRssPerEntity:N0} B of resident memory and {heap:N0} B of managed heap (after the last GC) per idle entity."));
         }
 
-        if (ScaleOut.Count > 1 && ScaleOut.TryGetValue(1, out var one))
+        if (ScaleOut.Count + ScaleOutFailures.Count > 1 && ScaleOut.TryGetValue(1, out var one))
         {
             s.AppendLine();
             s.AppendLine("Scale-out, N silo processes on one PostgreSQL, all on this machine's cores (so this shows overhead, not scaling):");
             s.AppendLine();
             s.AppendLine("| silos | events/s | ÷ 1 silo |");
             s.AppendLine("|---|---|---|");
-            foreach (var (silos, result) in ScaleOut)
+            foreach (var silos in ScaleOut.Keys.Union(ScaleOutFailures.Keys).Order())
             {
-                s.AppendLine(F($"| {silos} | {result.PerSecond:N0} | {result.PerSecond / one.PerSecond:N2} |"));
+                s.AppendLine(ScaleOut.TryGetValue(silos, out var result)
+                    ? F($"| {silos} | {result.PerSecond:N0} | {result.PerSecond / one.PerSecond:N2} |")
+                    : F($"| {silos} | failed: {ScaleOutFailures[silos]} | – |"));
             }
         }
 

@@ -51,3 +51,12 @@ echo "$passed passed, $failed failed"
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
   exit 1
 fi
+
+# The performance suite in smoke mode (seconds): every part runs and every peer is measured; no timing is asserted.
+echo "test.sh: performance suite, smoke mode"
+BENCH_RESULTS="$results/bench" ./bench/run.sh --smoke --no-build > "$results/bench.log" 2>&1 || {
+  tail -n 60 "$results/bench.log"
+  echo "test.sh: the performance suite's smoke run failed" >&2
+  exit 1
+}
+tail -n 3 "$results/bench.log"

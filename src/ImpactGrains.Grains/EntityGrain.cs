@@ -40,12 +40,16 @@ public sealed partial class EntityGrain(
     private EventLedger ledger = null!;
     private long savedSequence;
     private IGrainTimer? snapshotTimer;
+    private bool snapshotInFlight;
 
     // Bumped on any change to own or inherited events or to links; the cached all-time peak is valid for one stamp.
     private long changeStamp;
     private (long Stamp, Peak Peak)? cachedPeak;
 
     private readonly string modelIdentity = table.Model.Identity;
+
+    // One gate for every entity grain of this process (see SnapshotOptions.MaxConcurrentWrites).
+    private static SemaphoreSlim? snapshotWrites;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -80,6 +84,7 @@ public sealed partial class EntityGrain(
             savedSequence = AppliedSequence;
         }
 
+        saved.Events = []; // now in the ledger; the loaded list would otherwise stay alive beside it
         var replayed = await CatchUpAsync(long.MaxValue, cancellationToken);
         if (replayed > 0)
         {
@@ -267,8 +272,12 @@ public sealed partial class EntityGrain(
     {
         if (AppliedSequence > savedSequence && snapshotTimer is null)
         {
-            var interval = snapshotOptions.Value.Interval;
-            snapshotTimer = this.RegisterGrainTimer(async _ => await SaveSnapshotAsync(), interval, Timeout.InfiniteTimeSpan);
+            // Up to half an interval of jitter, so that grains activated together do not all write together.
+            var interval = snapshotOptions.Value.Interval * (1 + Random.Shared.NextDouble() / 2);
+            // Interleaved: waiting for the process's snapshot gate must not hold up the grain's deliveries and queries.
+            snapshotTimer = this.RegisterGrainTimer(
+                async _ => await SaveSnapshotAsync(),
+                new GrainTimerCreationOptions(interval, Timeout.InfiniteTimeSpan) { Interleave = true });
         }
     }
 
@@ -276,11 +285,20 @@ public sealed partial class EntityGrain(
     {
         snapshotTimer?.Dispose();
         snapshotTimer = null;
+        if (snapshotInFlight)
+        {
+            ScheduleSnapshot(); // one write at a time per grain; the next one picks up what this one misses
+            return;
+        }
+
+        snapshotInFlight = true;
         var sequence = AppliedSequence;
         snapshot.State.AppliedSequence = sequence;
         snapshot.State.ModelVersion = modelIdentity;
-        snapshot.State.Events = bySequence;
+        snapshot.State.Events = [.. bySequence]; // a copy: events applied while this write waits must not change it
         snapshot.State.Spikes = spikes.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
+        var gate = LazyInitializer.EnsureInitialized(ref snapshotWrites, () => new SemaphoreSlim(Math.Max(1, snapshotOptions.Value.MaxConcurrentWrites)));
+        await gate.WaitAsync();
         try
         {
             await snapshot.WriteStateAsync();
@@ -291,6 +309,12 @@ public sealed partial class EntityGrain(
             // The log still holds every event; a failed snapshot only means a longer replay next time.
             LogSnapshotFailed(ex, Id);
             ScheduleSnapshot();
+        }
+        finally
+        {
+            gate.Release();
+            snapshotInFlight = false;
+            snapshot.State.Events = []; // the store has them; keeping the copy would hold every event twice in memory
         }
     }
 

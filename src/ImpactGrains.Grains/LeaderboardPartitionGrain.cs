@@ -26,6 +26,9 @@ public sealed partial class LeaderboardPartitionGrain(
     private static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(5);
 
     private readonly HashSet<string> changed = new(StringComparer.Ordinal);
+
+    // The reports as rankable standings, converted once per report rather than every entity on every publication.
+    private readonly Dictionary<string, Standing> standings = new(StringComparer.Ordinal);
     private DateTimeOffset lastPublished = DateTimeOffset.MinValue;
     private DateTimeOffset lastSaved = DateTimeOffset.MinValue;
     private bool dirty;
@@ -51,6 +54,7 @@ public sealed partial class LeaderboardPartitionGrain(
         if (!state.State.Standings.TryGetValue(report.Entity, out var known) || known.AtTicks <= report.AtTicks)
         {
             state.State.Standings[report.Entity] = report;
+            standings.Remove(report.Entity);
             changed.Add(report.Entity);
             dirty = true;
         }
@@ -66,9 +70,9 @@ public sealed partial class LeaderboardPartitionGrain(
             return;
         }
 
-        var standings = state.State.Standings.Values.Select(s => s.ToStanding()).ToList();
-        var candidates = Rankings.Candidates(standings, now.UtcTicks, table, options.Value.Candidates);
-        var messages = changed.Select(id => state.State.Standings[id].ToStanding()).Select(s => ScoreMessage(s, now)).ToList();
+        var current = state.State.Standings.Select(pair => StandingOf(pair.Key, pair.Value)).ToList();
+        var candidates = Rankings.Candidates(current, now.UtcTicks, table, options.Value.Candidates);
+        var messages = changed.Select(id => ScoreMessage(standings[id], now)).ToList();
         changed.Clear();
         lastPublished = now;
 
@@ -93,6 +97,16 @@ public sealed partial class LeaderboardPartitionGrain(
             lastSaved = now;
             dirty = false;
         }
+    }
+
+    private Standing StandingOf(string entity, StandingReport report)
+    {
+        if (!standings.TryGetValue(entity, out var standing))
+        {
+            standings[entity] = standing = report.ToStanding();
+        }
+
+        return standing;
     }
 
     private LiveMessage ScoreMessage(Standing standing, DateTimeOffset now)

@@ -9,6 +9,9 @@ namespace ImpactGrains.Storage.Sqlite;
 /// <summary>
 /// The embedded event log. Appends from all requests queue to one writer, which commits whatever has gathered in a
 /// single transaction (group commit): one fsync serves many requests, and no request is answered before its commit.
+/// Removing a delivered outbox row goes through the same writer, in the next group's transaction: SQLite has one write
+/// lock per file, and a second writing connection made every commit wait on the busy handler's sleeps (measured by
+/// bench/: about 500 ms a commit under load, docs/performance.md).
 /// </summary>
 public sealed class SqliteEventLog : IEventLog, IDisposable
 {
@@ -34,7 +37,8 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         writerThread.Start();
     }
 
-    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, TaskCompletionSource<AppendResult> Completion);
+    /// <summary>An append, or (with <paramref name="CompletedDelivery"/> set and no events) an outbox row to remove.</summary>
+    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, TaskCompletionSource<AppendResult> Completion, long CompletedDelivery = 0);
 
     public async Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
     {
@@ -88,6 +92,10 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         var pCreatedAt = outbox.Parameters.Add("$createdAt", SqliteType.Integer);
         var pTargets = outbox.Parameters.Add("$targets", SqliteType.Text);
 
+        using var delivered = connection.CreateCommand();
+        delivered.CommandText = "DELETE FROM pending_deliveries WHERE id = $id";
+        var pDeliveredId = delivered.Parameters.Add("$id", SqliteType.Integer);
+
         var reader = queue.Reader;
         var group = new List<PendingAppend>();
         var touched = new HashSet<string>(StringComparer.Ordinal);
@@ -107,9 +115,17 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 touched.Clear();
                 var recordedAt = DateTimeOffset.UtcNow.UtcTicks;
                 using var transaction = connection.BeginTransaction();
-                insert.Transaction = readHead.Transaction = writeHead.Transaction = outbox.Transaction = transaction;
+                insert.Transaction = readHead.Transaction = writeHead.Transaction = outbox.Transaction = delivered.Transaction = transaction;
                 foreach (var pending in group)
                 {
+                    if (pending.CompletedDelivery != 0)
+                    {
+                        pDeliveredId.Value = pending.CompletedDelivery;
+                        delivered.ExecuteNonQuery();
+                        outcomes.Add(new AppendResult([], 0));
+                        continue;
+                    }
+
                     var results = new AppendOutcome[pending.Events.Count];
                     var through = new Dictionary<string, long>(StringComparer.Ordinal);
                     for (var i = 0; i < results.Length; i++)
@@ -188,11 +204,9 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             return;
         }
 
-        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM pending_deliveries WHERE id = $id";
-        command.Parameters.AddWithValue("$id", deliveryId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var pending = new PendingAppend([], new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously), deliveryId);
+        await queue.Writer.WriteAsync(pending, cancellationToken);
+        await pending.Completion.Task.WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default)

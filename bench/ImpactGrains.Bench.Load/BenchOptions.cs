@@ -1,0 +1,68 @@
+using System.Globalization;
+
+namespace ImpactGrains.Bench;
+
+/// <summary>Command-line options; --smoke picks small sizes so the whole suite takes seconds.</summary>
+public sealed class BenchOptions
+{
+    private readonly string[] args;
+
+    public BenchOptions(string[] args)
+    {
+        this.args = args;
+        Smoke = args.Contains("--smoke");
+        Seconds = Double("seconds", Smoke ? 1 : 10);
+        Entities = Int("entities", Smoke ? 500 : 10_000);
+        BatchSize = Int("batch", 1000);
+        IngestWorkers = Int("ingest-workers", 4);
+        QueryWorkers = Int("query-workers", 32);
+        NaiveConnections = Int("naive-connections", 8);
+        FreshnessRounds = Int("freshness-rounds", Smoke ? 2 : 100);
+        MemoryEntities = Int("memory-entities", Smoke ? 500 : 20_000);
+        RecoveryEvents = Long("recovery-events", 0);
+        Silos = Text("silos", Smoke ? "1" : "1,2,4").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        Only = Text("only", "ceiling,embedded,memory,postgres").Split(',');
+        MicroFile = Text("micro", "");
+        OutFile = args.Any(a => a.StartsWith("--out=", StringComparison.Ordinal)) ? Text("out", "") : null;
+    }
+
+    public bool Smoke { get; }
+
+    public double Seconds { get; }
+
+    public int Entities { get; }
+
+    public int BatchSize { get; }
+
+    public int IngestWorkers { get; }
+
+    public int QueryWorkers { get; }
+
+    public int NaiveConnections { get; }
+
+    public int FreshnessRounds { get; }
+
+    public int MemoryEntities { get; }
+
+    /// <summary>The embedded log is filled to at least this many events before the recovery measure.</summary>
+    public long RecoveryEvents { get; }
+
+    public int[] Silos { get; }
+
+    public string[] Only { get; }
+
+    public string MicroFile { get; }
+
+    public string? OutFile { get; }
+
+    public bool Runs(string part) => Only.Contains(part);
+
+    private string Text(string name, string fallback) =>
+        args.FirstOrDefault(a => a.StartsWith($"--{name}=", StringComparison.Ordinal))?[(name.Length + 3)..] ?? fallback;
+
+    private int Int(string name, int fallback) => int.Parse(Text(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+    private long Long(string name, long fallback) => long.Parse(Text(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+    private double Double(string name, double fallback) => double.Parse(Text(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+}

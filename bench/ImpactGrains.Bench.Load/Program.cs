@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ImpactGrains.Bench;
+using ImpactGrains.Testing;
+
+// The performance suite's load generator and report. See docs/performance.md; bench/run.sh builds and runs it.
+// --smoke: seconds, not minutes; checks that every part works and every peer is measured, asserts no timing.
+var options = new BenchOptions(args);
+var report = new Report(options);
+var runId = Guid.NewGuid().ToString("N")[..6];
+var total = Stopwatch.StartNew();
+Console.WriteLine($"bench: {(options.Smoke ? "smoke" : "full")} run {runId}, {Environment.ProcessorCount} cores, {options.Seconds} s per phase, {options.Entities:N0} entities");
+
+if (options.Runs("ceiling"))
+{
+    Log("ceiling: bare Orleans grain calls, in-process silo");
+    report.Ceiling = await Peers.BareGrainCallsAsync(concurrency: 64, options.Seconds);
+    Log($"  {report.Ceiling.Summary("calls")}");
+}
+
+if (options.Runs("embedded"))
+{
+    await EmbeddedAsync();
+}
+
+if (options.Runs("memory") && !options.Smoke)
+{
+    Log($"memory: {options.MemoryEntities:N0} idle entities (one event each) in one silo, embedded profile, a fresh server");
+    await using var server = await BenchServer.StartAsync();
+    await MemoryAsync(server);
+}
+
+if (options.Runs("postgres"))
+{
+    await PostgresAsync();
+}
+
+report.ReadMicro(options.MicroFile);
+var table = report.Render(total.Elapsed);
+Console.WriteLine();
+Console.WriteLine(table);
+if (options.OutFile is not null)
+{
+    await File.WriteAllTextAsync(options.OutFile, table);
+}
+
+return report.Complete ? 0 : 1;
+
+async Task EmbeddedAsync()
+{
+    Log("embedded profile (SQLite): starting the server");
+    await using var server = await BenchServer.StartAsync();
+    var silos = new[] { server.Http };
+    await RegisterTimedAsync(server.Http, options.Entities);
+    await ActivateTimedAsync(server.Http, options.Entities);
+
+    Log($"  ingestion, uniform: batches of {options.BatchSize} over {options.Entities:N0} entities, {options.IngestWorkers} concurrent clients");
+    await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, Math.Min(1, options.Seconds)); // warm-up
+    report.EmbeddedUniform = await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.Seconds);
+    Log($"  {report.EmbeddedUniform.Summary("events")}");
+    Log("  ingestion, skewed: 1% of the entities get half the events");
+    report.EmbeddedSkewed = await Workloads.IngestAsync(silos, runId, options.Entities, skewed: true, options.IngestWorkers, options.BatchSize, options.Seconds);
+    Log($"  {report.EmbeddedSkewed.Summary("events")}");
+
+    string Impact(Random r) => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact";
+    Log($"  queries, closed loop, {options.QueryWorkers} concurrent clients");
+    await Workloads.QueryAsync(server.Http, Impact, options.QueryWorkers, Math.Min(1, options.Seconds)); // warm-up
+    report.Impact = await Workloads.QueryAsync(server.Http, Impact, options.QueryWorkers, options.Seconds);
+    Log($"  impact: {report.Impact.Summary("reads")}");
+    report.Explain = await Workloads.QueryAsync(server.Http, r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/explain?limit=10", options.QueryWorkers, options.Seconds / 2);
+    Log($"  explain: {report.Explain.Summary("reads")}");
+    report.Leaderboard = await Workloads.QueryAsync(server.Http, _ => "/api/leaderboard?limit=10", options.QueryWorkers, options.Seconds / 2);
+    Log($"  leaderboard: {report.Leaderboard.Summary("reads")}");
+
+    // Half the target rate (30,000/s), or half what the server managed if that is less.
+    report.ImpactRate = Math.Min(Targets.ImpactReadsPerSecond, report.Impact.PerSecond) / 2;
+    Log($"  impact reads, open loop at {report.ImpactRate:N0}/s");
+    report.ImpactAtRate = await Workloads.QueryAtRateAsync(server.Http, Impact, report.ImpactRate, options.Seconds);
+    Log($"  {report.ImpactAtRate.Summary("reads")}");
+
+    Log("  mixed: ingestion and impact reads together, with freshness probes");
+    using var mixedStop = new CancellationTokenSource();
+    var freshness = new Freshness();
+    var probes = freshness.RunAsync(server.Http.BaseAddress!, runId, options.FreshnessRounds, options.Seconds * 3, mixedStop.Token);
+    var ingest = Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, Math.Max(1, options.IngestWorkers / 2), options.BatchSize, options.Seconds);
+    var reads = Workloads.QueryAsync(server.Http, Impact, options.QueryWorkers / 2, options.Seconds);
+    report.MixedIngest = await ingest;
+    report.MixedReads = await reads;
+    await probes;
+    report.Freshness = freshness;
+    Log($"  mixed ingestion: {report.MixedIngest.Summary("events")}");
+    Log($"  mixed reads: {report.MixedReads.Summary("reads")}");
+    Log($"  ack → impact: {freshness.ToScore.Summary()}; → leaderboard: {freshness.ToLeaderboard.Summary()}; → stream: {freshness.ToStream.Summary()}");
+
+    if (options.Runs("memory") && options.Smoke)
+    {
+        // Smoke mode saves a server start: the same code on the server already running.
+        Log($"  memory: {options.MemoryEntities:N0} more idle entities (one event each) on this server");
+        await MemoryAsync(server);
+    }
+
+    var logged = report.EmbeddedUniform.Operations + report.EmbeddedSkewed.Operations + report.MixedIngest.Operations;
+    if (logged < options.RecoveryEvents)
+    {
+        Log($"  filling the log to {options.RecoveryEvents:N0} events for the recovery measure");
+        while (logged < options.RecoveryEvents)
+        {
+            var seconds = Math.Min(60, (options.RecoveryEvents - logged) / Math.Max(1000, report.EmbeddedUniform.PerSecond) + 1);
+            logged += (await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, seconds)).Operations;
+        }
+    }
+
+    report.RecoveryEvents = logged;
+    Log($"  recovery: kill -9 over a log of {logged:N0} events, restart, time to the first answered /impact");
+    report.RecoverySeconds = await Recovery.RestartAsync(server.Process, $"/api/entities/{BenchEvents.EntityId(runId, 0)}/impact");
+    Log($"  first query answered {report.RecoverySeconds:0.00} s after the process started");
+}
+
+async Task MemoryAsync(BenchServer server)
+{
+    var memoryRun = runId + "m";
+    const int warm = 1000;
+    await Workloads.RegisterAsync(server.Http, memoryRun, 0, warm, "company");
+    await OneEventEachAsync(server.Http, memoryRun, 0, warm);
+    await Task.Delay(options.Smoke ? 1000 : 3000);
+    var rssBefore = server.ResidentBytes();
+    var heapBefore = await server.ManagedHeapBytesAsync();
+    var watch = Stopwatch.StartNew();
+    await Workloads.RegisterAsync(server.Http, memoryRun, warm, options.MemoryEntities, "company", concurrency: 64);
+    Log($"  registered in {watch.Elapsed.TotalSeconds:0.0} s");
+    await OneEventEachAsync(server.Http, memoryRun, warm, options.MemoryEntities);
+    Log($"  one event each, {watch.Elapsed.TotalSeconds:0.0} s so far; letting it go idle");
+    await Task.Delay(options.Smoke ? 2000 : 10_000);
+    var rssAfter = server.ResidentBytes();
+    var heapAfter = await server.ManagedHeapBytesAsync();
+    report.MemoryRssPerEntity = (rssAfter - rssBefore) / (double)options.MemoryEntities;
+    report.MemoryHeapPerEntity = heapAfter - heapBefore is { } heap ? heap / options.MemoryEntities : null;
+    Log($"  RSS {rssBefore / 1048576.0:N0} → {rssAfter / 1048576.0:N0} MiB: {report.MemoryRssPerEntity:N0} B per entity; managed heap {heapBefore / 1048576.0:N0} → {heapAfter / 1048576.0:N0} MiB: {report.MemoryHeapPerEntity:N0} B per entity");
+}
+
+async Task PostgresAsync()
+{
+    Log("PostgreSQL: starting a throwaway server (fsync on)");
+    await using var postgres = await PostgresServer.StartAsync();
+
+    Log($"  naive peer: one transaction per event, {options.NaiveConnections} connections");
+    report.Naive = await Peers.NaivePostgresAsync(await postgres.CreateDatabaseAsync(), runId, options.Entities, options.NaiveConnections, options.Seconds);
+    Log($"  {report.Naive.Summary("events")}");
+
+    foreach (var silos in options.Silos)
+    {
+        Log($"  our PostgreSQL profile, {silos} silo(s), {options.IngestWorkers} clients per silo");
+        var connectionString = await postgres.CreateDatabaseAsync();
+        var cluster = new List<BenchServer>();
+        try
+        {
+            // The first silo migrates the schema; the others then join it.
+            cluster.Add(await BenchServer.StartAsync(BenchServer.PostgresArgs(connectionString)));
+            cluster.AddRange(await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(_ => BenchServer.StartAsync(BenchServer.PostgresArgs(connectionString)))));
+            await RegisterTimedAsync(cluster[0].Http, options.Entities);
+            await ActivateTimedAsync(cluster[0].Http, options.Entities);
+            var clients = cluster.Select(s => s.Http).ToArray();
+            await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, options.IngestWorkers * silos, options.BatchSize, Math.Min(1, options.Seconds)); // warm-up
+            var result = await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, options.IngestWorkers * silos, options.BatchSize, options.Seconds);
+            report.ScaleOut[silos] = result;
+            Log($"  {result.Summary("events")}");
+            if (silos == 1)
+            {
+                report.PostgresImpact = await Workloads.QueryAsync(cluster[0].Http,
+                    r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact", options.QueryWorkers, options.Seconds / 2);
+                Log($"  impact: {report.PostgresImpact.Summary("reads")}");
+            }
+        }
+        catch (Exception ex) when (silos > 1)
+        {
+            // Recorded in the table rather than ending the suite: a cluster that cannot take the load is a result.
+            var reason = ex.Message.Split('\n')[0];
+            var pool = cluster.Any(s => s.Process.Output.Contains("connection pool has been exhausted", StringComparison.Ordinal))
+                ? "; the silos' logs show their Npgsql pools exhausted (100 connections, 15 s wait)"
+                : "";
+            report.ScaleOutFailures[silos] = reason[..Math.Min(reason.Length, 160)] + pool;
+            Log($"  failed: {report.ScaleOutFailures[silos]}");
+        }
+        catch
+        {
+            foreach (var server in cluster)
+            {
+                Console.Error.WriteLine($"--- silo on port {server.Process.HttpPort}, last output:");
+                Console.Error.WriteLine(string.Join('\n', server.Process.Output.Split('\n').TakeLast(40)));
+            }
+
+            throw;
+        }
+        finally
+        {
+            foreach (var server in cluster)
+            {
+                await server.DisposeAsync();
+            }
+        }
+    }
+}
+
+async Task RegisterTimedAsync(HttpClient http, int count)
+{
+    var watch = Stopwatch.StartNew();
+    await Workloads.RegisterAsync(http, runId, 0, count, "company");
+    Log($"  registered {count:N0} entities in {watch.Elapsed.TotalSeconds:0.0} s");
+}
+
+// Steady state is measured with every entity's grain active: one event each first, timed on its own (cold activations).
+async Task ActivateTimedAsync(HttpClient http, int count)
+{
+    var watch = Stopwatch.StartNew();
+    await OneEventEachAsync(http, runId, 0, count);
+    Log($"  activated {count:N0} entities (one event each) in {watch.Elapsed.TotalSeconds:0.0} s");
+}
+
+async Task OneEventEachAsync(HttpClient http, string run, int from, int count)
+{
+    var now = DateTimeOffset.UtcNow.AddSeconds(-1);
+    var batches = Enumerable.Range(0, (count + options.BatchSize - 1) / options.BatchSize).ToList();
+    var next = -1;
+    await Task.WhenAll(Enumerable.Range(0, options.IngestWorkers).Select(async _ =>
+    {
+        int b;
+        while ((b = Interlocked.Increment(ref next)) < batches.Count)
+        {
+            var json = new StringBuilder("[");
+            for (var i = from + b * options.BatchSize; i < Math.Min(from + count, from + (b + 1) * options.BatchSize); i++)
+            {
+                var e = new BenchEvent($"{run}-one-{i}", BenchEvents.EntityId(run, i), "statement", now, "US", """{"severity":"minor"}""", 1);
+                json.Append(json.Length > 1 ? "," : "").Append(BenchEvents.ToJson(e));
+            }
+
+            await Workloads.PostEventsAsync(http, Encoding.UTF8.GetBytes(json.Append(']').ToString()));
+        }
+    }));
+}
+
+void Log(string line) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{total.Elapsed.TotalSeconds,6:0.0}s] {line}"));

@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Text;
+
+namespace ImpactGrains.Bench;
+
+/// <summary>The targets of issue #7, for this 2-core machine.</summary>
+public static class Targets
+{
+    public const double EmbeddedEventsPerSecond = 100_000;
+    public const double PostgresEventsPerSecond = 50_000;
+    public const double TimesNaive = 15;
+    public const double ImpactReadsPerSecond = 30_000;
+    public const double ImpactP99Milliseconds = 5;
+    public const double ScoreFreshnessP99Milliseconds = 100;
+    public const double LiveFreshnessP99Milliseconds = 1000;
+    public const double BytesPerIdleEntity = 2048;
+    public const double RecoverySeconds = 10;
+}
+
+/// <summary>Everything one run measured, rendered as the Markdown tables of docs/performance.md.</summary>
+public sealed class Report(BenchOptions options)
+{
+    private readonly List<(string Name, double MeanNs, double Bytes)> micro = [];
+
+    public Throughput? Ceiling { get; set; }
+    public Throughput? EmbeddedUniform { get; set; }
+    public Throughput? EmbeddedSkewed { get; set; }
+    public Throughput? Impact { get; set; }
+    public Throughput? Explain { get; set; }
+    public Throughput? Leaderboard { get; set; }
+    public double ImpactRate { get; set; }
+    public Throughput? ImpactAtRate { get; set; }
+    public Throughput? MixedIngest { get; set; }
+    public Throughput? MixedReads { get; set; }
+    public Freshness? Freshness { get; set; }
+    public long RecoveryEvents { get; set; }
+    public double? RecoverySeconds { get; set; }
+    public double? MemoryRssPerEntity { get; set; }
+    public double? MemoryHeapPerEntity { get; set; }
+    public Throughput? Naive { get; set; }
+    public Throughput? PostgresImpact { get; set; }
+    public SortedDictionary<int, Throughput> ScaleOut { get; } = [];
+    public SortedDictionary<int, string> ScaleOutFailures { get; } = [];
+
+    /// <summary>Whether every part that was asked for produced its figures (timings are never judged here).</summary>
+    public bool Complete =>
+        (!options.Runs("ceiling") || Ceiling is { Operations: > 0 }) &&
+        (!options.Runs("embedded") || (EmbeddedUniform is { Operations: > 0 } && EmbeddedSkewed is { Operations: > 0 } && Impact is { Operations: > 0 } &&
+                                       Explain is { Operations: > 0 } && Leaderboard is { Operations: > 0 } && ImpactAtRate is { Operations: > 0 } &&
+                                       MixedIngest is { Operations: > 0 } && Freshness is { ToScore.Count: > 0, ToLeaderboard.Count: > 0, ToStream.Count: > 0 } &&
+                                       RecoverySeconds is not null)) &&
+        (!options.Runs("memory") || MemoryRssPerEntity is not null) &&
+        (!options.Runs("postgres") || (Naive is { Operations: > 0 } && options.Silos.All(n => (ScaleOut.TryGetValue(n, out var t) && t.Operations > 0) || ScaleOutFailures.ContainsKey(n)))) &&
+        (options.MicroFile.Length == 0 || micro.Count == 5);
+
+    public void ReadMicro(string file)
+    {
+        if (file.Length == 0 || !File.Exists(file))
+        {
+            return;
+        }
+
+        foreach (var fields in File.ReadAllLines(file).Select(l => l.Split('\t')).Where(f => f.Length == 3))
+        {
+            micro.Add((fields[0], double.Parse(fields[1], CultureInfo.InvariantCulture), double.Parse(fields[2], CultureInfo.InvariantCulture)));
+        }
+    }
+
+    public string Render(TimeSpan elapsed)
+    {
+        var s = new StringBuilder();
+        var postgres = ScaleOut.GetValueOrDefault(1);
+        s.AppendLine(F($"Suite: {(options.Smoke ? "smoke" : "full")} mode, {options.Seconds} s per phase, {options.Entities:N0} entities, batches of {options.BatchSize:N0}, {Environment.ProcessorCount} cores, {elapsed.TotalMinutes:0.0} min in all."));
+        s.AppendLine();
+        s.AppendLine("| target | measured | target | ratio (≥ 1 is met) | met |");
+        s.AppendLine("|---|---|---|---|---|");
+        AtLeast("durable ingestion, embedded (events/s)", EmbeddedUniform?.PerSecond, Targets.EmbeddedEventsPerSecond, "N0");
+        AtLeast("durable ingestion, PostgreSQL, 1 silo (events/s)", postgres?.PerSecond, Targets.PostgresEventsPerSecond, "N0");
+        AtLeast("PostgreSQL profile ÷ naive PostgreSQL (×)", Ratio(postgres, Naive), Targets.TimesNaive, "N1");
+        AtLeast("impact reads, closed loop (reads/s)", Impact?.PerSecond, Targets.ImpactReadsPerSecond, "N0");
+        AtMost(F($"impact read p99 at {ImpactRate:N0}/s, open loop (ms)"), ImpactAtRate?.Latency.Percentile(0.99), Targets.ImpactP99Milliseconds, "N1");
+        AtMost("freshness p99, acknowledged → /impact (ms)", Freshness?.ToScore.Percentile(0.99), Targets.ScoreFreshnessP99Milliseconds, "N1");
+        AtMost("freshness p99, acknowledged → leaderboard (ms)", Freshness?.ToLeaderboard.Percentile(0.99), Targets.LiveFreshnessP99Milliseconds, "N0");
+        AtMost("freshness p99, acknowledged → stream (ms)", Freshness?.ToStream.Percentile(0.99), Targets.LiveFreshnessP99Milliseconds, "N0");
+        AtMost(F($"memory per idle entity, {options.MemoryEntities:N0} entities, RSS (bytes)"), MemoryRssPerEntity, Targets.BytesPerIdleEntity, "N0");
+        AtMost(F($"restart after kill -9 over {RecoveryEvents:N0} logged events → first query (s)"), RecoverySeconds, Targets.RecoverySeconds, "N2");
+        s.AppendLine();
+
+        s.AppendLine("Peers and profiles, same run, same machine:");
+        s.AppendLine();
+        s.AppendLine("| system | throughput | latency p50 / p99 / p99.9 (ms) | ours ÷ this |");
+        s.AppendLine("|---|---|---|---|");
+        Row("ours, embedded (SQLite), uniform", EmbeddedUniform, "events/s", "per batch", null);
+        Row("ours, embedded, skewed (1% of entities get half)", EmbeddedSkewed, "events/s", "per batch", null);
+        foreach (var (silos, result) in ScaleOut)
+        {
+            Row(F($"ours, PostgreSQL, {silos} silo{(silos > 1 ? "s" : "")}"), result, "events/s", "per batch", null);
+        }
+
+        Row(F($"naive PostgreSQL: 1 transaction per event, {options.NaiveConnections} connections"), Naive, "events/s", "per event",
+            F($"embedded {Ratio(EmbeddedUniform, Naive):N1}×, PostgreSQL {Ratio(postgres, Naive):N1}×"));
+        Row("ceiling: bare Orleans grain call (empty method, in-process client)", Ceiling, "calls/s", "", null);
+        s.AppendLine();
+
+        s.AppendLine("Queries (embedded unless named):");
+        s.AppendLine();
+        s.AppendLine("| workload | throughput | latency p50 / p99 / p99.9 (ms) |");
+        s.AppendLine("|---|---|---|");
+        Query(F($"impact, closed loop, {options.QueryWorkers} clients"), Impact);
+        Query(F($"impact, open loop at {ImpactRate:N0}/s"), ImpactAtRate);
+        Query("explain (limit 10), closed loop", Explain);
+        Query("leaderboard (limit 10), closed loop", Leaderboard);
+        Query("impact on PostgreSQL profile, 1 silo, closed loop", PostgresImpact);
+        Query(F($"mixed: ingestion ({Math.Max(1, options.IngestWorkers / 2)} clients), events/s"), MixedIngest);
+        Query(F($"mixed: impact reads ({options.QueryWorkers / 2} clients) at the same time"), MixedReads);
+        if (Freshness is { } f)
+        {
+            s.AppendLine(F($"| freshness during the mixed load: acknowledged → /impact ({f.ToScore.Count} probes) | | {Percentiles(f.ToScore)} |"));
+            s.AppendLine(F($"| acknowledged → leaderboard top ({f.ToLeaderboard.Count} probes) | | {Percentiles(f.ToLeaderboard)} |"));
+            s.AppendLine(F($"| acknowledged → stream score event ({f.ToStream.Count} probes) | | {Percentiles(f.ToStream)} |"));
+            if (f.TimedOut.Count > 0)
+            {
+                s.AppendLine(F($"| probes that gave up after {Freshness.GiveUp.TotalSeconds:0} s (counted at that time) | | {string.Join(", ", f.TimedOut.GroupBy(w => w).Select(g => $"{g.Key}: {g.Count()}"))} |"));
+            }
+        }
+
+        if (MemoryHeapPerEntity is { } heap)
+        {
+            s.AppendLine();
+            s.AppendLine(F($"Memory: {MemoryRssPerEntity:N0} B of resident memory and {heap:N0} B of managed heap (after the last GC) per idle entity."));
+        }
+
+        if (ScaleOut.Count + ScaleOutFailures.Count > 1 && ScaleOut.TryGetValue(1, out var one))
+        {
+            s.AppendLine();
+            s.AppendLine("Scale-out, N silo processes on one PostgreSQL, all on this machine's cores (so this shows overhead, not scaling):");
+            s.AppendLine();
+            s.AppendLine("| silos | events/s | ÷ 1 silo |");
+            s.AppendLine("|---|---|---|");
+            foreach (var silos in ScaleOut.Keys.Union(ScaleOutFailures.Keys).Order())
+            {
+                s.AppendLine(ScaleOut.TryGetValue(silos, out var result)
+                    ? F($"| {silos} | {result.PerSecond:N0} | {result.PerSecond / one.PerSecond:N2} |")
+                    : F($"| {silos} | failed: {ScaleOutFailures[silos]} | – |"));
+            }
+        }
+
+        if (micro.Count > 0)
+        {
+            s.AppendLine();
+            s.AppendLine(F($"Micro-benchmarks (BenchmarkDotNet, in-process, {(options.Smoke ? "one dry run each: not a measurement" : "short job")}), one batch of 1,000 events:"));
+            s.AppendLine();
+            s.AppendLine("| benchmark | mean per batch (µs) | per event (ns) | allocated per batch (KiB) |");
+            s.AppendLine("|---|---|---|---|");
+            foreach (var (name, meanNs, bytes) in micro)
+            {
+                s.AppendLine(F($"| {name} | {meanNs / 1000:N1} | {meanNs / 1000:N0} | {bytes / 1024:N1} |"));
+            }
+        }
+
+        return s.ToString();
+
+        void AtLeast(string name, double? measured, double target, string format) =>
+            s.AppendLine(measured is { } m && !double.IsNaN(m)
+                ? F($"| {name} | {m.ToString(format, CultureInfo.InvariantCulture)} | ≥ {target.ToString(format, CultureInfo.InvariantCulture)} | {m / target:N2} | {(m >= target ? "yes" : "**no**")} |")
+                : $"| {name} | – | ≥ {target.ToString(format, CultureInfo.InvariantCulture)} | – | not measured |");
+
+        void AtMost(string name, double? measured, double target, string format) =>
+            s.AppendLine(measured is { } m && !double.IsNaN(m)
+                ? F($"| {name} | {m.ToString(format, CultureInfo.InvariantCulture)} | ≤ {target.ToString(format, CultureInfo.InvariantCulture)} | {(m <= 0 ? double.PositiveInfinity : target / m):N2} | {(m <= target ? "yes" : "**no**")} |")
+                : $"| {name} | – | ≤ {target.ToString(format, CultureInfo.InvariantCulture)} | – | not measured |");
+
+        void Row(string name, Throughput? t, string unit, string per, string? ratio) =>
+            s.AppendLine(t is null
+                ? $"| {name} | – | – | – |"
+                : F($"| {name} | {t.PerSecond:N0} {unit} | {(t.Latency.Count == 0 ? "–" : Percentiles(t.Latency) + " " + per)} | {ratio ?? ""} |"));
+
+        void Query(string name, Throughput? t) =>
+            s.AppendLine(t is null ? $"| {name} | – | – |" : F($"| {name} | {t.PerSecond:N0}/s | {Percentiles(t.Latency)} |"));
+    }
+
+    private static double? Ratio(Throughput? ours, Throughput? peer) => ours is null || peer is null || peer.PerSecond == 0 ? null : ours.PerSecond / peer.PerSecond;
+
+    private static string Percentiles(Latencies l) => l.Count == 0 ? "–" : F($"{l.Percentile(0.5):N1} / {l.Percentile(0.99):N1} / {l.Percentile(0.999):N1}");
+
+    private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

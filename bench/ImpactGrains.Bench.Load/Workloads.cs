@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace ImpactGrains.Bench;
+
+/// <summary>The HTTP workloads against a running server (or several silos of one cluster).</summary>
+public static class Workloads
+{
+    private static int seeds;
+
+    /// <summary>Registers entities <c>b{run}-0 … b{run}-(count−1)</c>, <paramref name="concurrency"/> PUTs at a time.</summary>
+    public static async Task RegisterAsync(HttpClient http, string runId, int from, int count, string kind, int concurrency = 32)
+    {
+        var next = from - 1;
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < from + count)
+            {
+                var id = BenchEvents.EntityId(runId, index);
+                await CheckAsync(await http.PutAsync($"/api/entities/{id}", Json($$"""{"name":"{{id}}","kind":"{{kind}}"}""")));
+            }
+        }));
+    }
+
+    /// <summary>
+    /// Closed-loop ingestion: <paramref name="workers"/> clients, each posting one batch and waiting for its
+    /// acknowledgement, round-robin over the silos, for <paramref name="seconds"/>. Counts accepted events.
+    /// </summary>
+    public static async Task<Throughput> IngestAsync(HttpClient[] silos, string runId, int entities, bool skewed, int workers, int batchSize, double seconds, CancellationToken stop = default)
+    {
+        var latency = new Latencies();
+        long accepted = 0;
+        var started = Stopwatch.GetTimestamp();
+        var until = started + (long)(seconds * Stopwatch.Frequency);
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            var events = new BenchEvents(runId, entities, skewed, Interlocked.Increment(ref seeds));
+            var http = silos[w % silos.Length];
+            while (Stopwatch.GetTimestamp() < until && !stop.IsCancellationRequested)
+            {
+                var body = events.Batch(batchSize, DateTimeOffset.UtcNow);
+                var sent = Stopwatch.GetTimestamp();
+                var count = await PostEventsAsync(http, body);
+                latency.AddSince(sent);
+                Interlocked.Add(ref accepted, count);
+            }
+        })));
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return new Throughput(accepted / elapsed, latency, accepted, elapsed);
+    }
+
+    /// <summary>Posts a JSON array of events; returns how many were accepted, and fails on any rejection.</summary>
+    public static async Task<int> PostEventsAsync(HttpClient http, byte[] body)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await http.PostAsync("/api/events", content);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST /api/events: {(int)response.StatusCode} {text}");
+        }
+
+        using var result = JsonDocument.Parse(text);
+        if (result.RootElement.GetProperty("rejected").GetArrayLength() > 0)
+        {
+            throw new InvalidOperationException($"events were rejected: {text[..Math.Min(text.Length, 500)]}");
+        }
+
+        return result.RootElement.GetProperty("accepted").GetInt32();
+    }
+
+    /// <summary>Closed-loop GETs: <paramref name="workers"/> clients, each waiting for its answer before the next.</summary>
+    public static async Task<Throughput> QueryAsync(HttpClient http, Func<Random, string> path, int workers, double seconds, CancellationToken stop = default)
+    {
+        var latency = new Latencies();
+        long done = 0;
+        var started = Stopwatch.GetTimestamp();
+        var until = started + (long)(seconds * Stopwatch.Frequency);
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(Interlocked.Increment(ref seeds));
+            var mine = new List<double>();
+            while (Stopwatch.GetTimestamp() < until && !stop.IsCancellationRequested)
+            {
+                var sent = Stopwatch.GetTimestamp();
+                await GetOkAsync(http, path(random));
+                mine.Add(Stopwatch.GetElapsedTime(sent).TotalMilliseconds);
+            }
+
+            latency.AddRange(mine);
+            Interlocked.Add(ref done, mine.Count);
+        })));
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return new Throughput(done / elapsed, latency, done, elapsed);
+    }
+
+    /// <summary>
+    /// Open-loop GETs at a fixed <paramref name="rate"/>: each request is timed from when it was due, not from when it
+    /// was sent, so a stalled server shows in the latency instead of slowing the load (no coordinated omission).
+    /// </summary>
+    public static async Task<Throughput> QueryAtRateAsync(HttpClient http, Func<Random, string> path, double rate, double seconds)
+    {
+        var latency = new Latencies();
+        var random = new Random(Interlocked.Increment(ref seeds));
+        var requests = new List<Task>();
+        var started = Stopwatch.GetTimestamp();
+        var total = (long)(rate * seconds);
+        for (long i = 0; i < total; i++)
+        {
+            var due = started + (long)(i / rate * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                await Task.Delay(1);
+            }
+
+            requests.Add(TimedAsync(path(random), due));
+        }
+
+        await Task.WhenAll(requests);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return new Throughput(total / elapsed, latency, total, elapsed);
+
+        async Task TimedAsync(string target, long due)
+        {
+            await GetOkAsync(http, target);
+            latency.AddSince(due);
+        }
+    }
+
+    public static async Task<JsonElement> GetOkAsync(HttpClient http, string path)
+    {
+        using var response = await http.GetAsync(path);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"GET {path}: {(int)response.StatusCode} {text[..Math.Min(text.Length, 500)]}");
+        }
+
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
+
+    public static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+    public static async Task CheckAsync(HttpResponseMessage response)
+    {
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+    }
+}

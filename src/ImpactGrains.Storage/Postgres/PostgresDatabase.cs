@@ -16,11 +16,29 @@ public sealed class PostgresDatabase : IAsyncDisposable
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         ConnectionString = builder.ConnectionString;
         DataSource = NpgsqlDataSource.Create(builder);
+        var writer = new NpgsqlConnectionStringBuilder(builder.ConnectionString)
+        {
+            MaxPoolSize = WriterPoolSize,
+            MinPoolSize = 0,
+            ApplicationName = string.IsNullOrEmpty(builder.ApplicationName) ? "impactgrains-log-writer" : builder.ApplicationName + "-log-writer",
+        };
+        WriterDataSource = NpgsqlDataSource.Create(writer);
     }
+
+    /// <summary>Connections of <see cref="WriterDataSource"/>: the log's group commit holds one at a time, its outbox clean-up another.</summary>
+    public const int WriterPoolSize = 4;
 
     public string ConnectionString { get; }
 
+    /// <summary>Reads and the catalog: entity activations, queries, links, alert rules.</summary>
     public NpgsqlDataSource DataSource { get; }
+
+    /// <summary>
+    /// The event log's own small pool for its commits. A burst of grain activations (each reads the catalog and the
+    /// log) can hold every connection of <see cref="DataSource"/>; the commits that acknowledge events must not wait
+    /// behind them, so they never draw from that pool.
+    /// </summary>
+    public NpgsqlDataSource WriterDataSource { get; }
 
     /// <summary>
     /// Applies every migration not yet applied, each in its own transaction, under an advisory lock: safe when many
@@ -96,5 +114,9 @@ public sealed class PostgresDatabase : IAsyncDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await WriterDataSource.DisposeAsync();
+        await DataSource.DisposeAsync();
+    }
 }

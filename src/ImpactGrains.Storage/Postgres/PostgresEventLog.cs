@@ -101,7 +101,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
 
     private async Task<List<AppendResult>> CommitAsync(List<PendingAppend> group)
     {
-        await using var connection = await Source.OpenConnectionAsync();
+        await using var connection = await database.WriterDataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
 
         // Lock the heads of every entity in the group, in id order so that concurrent appenders never deadlock.
@@ -225,7 +225,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
             return;
         }
 
-        await using var command = Source.CreateCommand("DELETE FROM pending_deliveries WHERE id = $1");
+        await using var command = database.WriterDataSource.CreateCommand("DELETE FROM pending_deliveries WHERE id = $1");
         command.Parameters.AddWithValue(deliveryId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -438,7 +438,9 @@ public sealed class RateLimitTests(RateLimitTests.LimitedServer server) : IClass
         }
 
         Assert.Equal(HttpStatusCode.TooManyRequests, answers[^1].StatusCode);
-        Assert.InRange(answers.Count - 1, burst, burst + perSecond * ((int)Math.Ceiling(clock.Elapsed.TotalSeconds) + 1));
+        // The upper bound only has to show that the burst is enforced; the refill timer's phase against the loop (and a
+        // stall of this shared machine) is given two periods of slack, since one was seen to be too tight under load.
+        Assert.InRange(answers.Count - 1, burst, burst + perSecond * ((int)Math.Ceiling(clock.Elapsed.TotalSeconds) + 2));
         Assert.All(answers[..^1], a => Assert.True(a.IsSuccessStatusCode, $"{(int)a.StatusCode}"));
         return answers;
     }

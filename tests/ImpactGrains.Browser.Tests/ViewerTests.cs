@@ -121,7 +121,9 @@ public sealed class ViewerTests(DemoFixture fixture)
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Tesla");
 
         // Another time range asks for other points.
-        await page.GetByLabel("24 hours").CheckAsync(new() { Force = true });
+        // Through its label, as a person picks it; the radio button itself is visually hidden.
+        await page.Locator("label[for=range-24h]").ClickAsync();
+        await Expect(page.GetByLabel("24 hours")).ToBeCheckedAsync();
         await Expect(page.GetByTestId("history-chart").Locator("details table tbody tr")).ToHaveCountAsync(97); // 24 h in 15 min steps
         session.AssertNoErrors();
     }

@@ -31,12 +31,12 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (plan.Open || ClientIdentity.PresentedKey(Request) is not { } presented)
+        if (plan.Open || ClientIdentity.PresentedKeyHash(Context) is not { } presented)
         {
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
-        if (plan.Keys.Find(presented) is not { } key)
+        if (plan.Keys.FindByHash(presented) is not { } key)
         {
             Context.Items[InvalidKey] = true;
             return Task.FromResult(AuthenticateResult.Fail("the API key is not valid"));
@@ -106,7 +106,7 @@ public sealed class ApiRoleAuthorizationHandler(AccessPlan plan) : Authorization
     {
         var held = context.User.FindAll(ApiKeyAuthenticationHandler.RoleClaim)
             .Aggregate(ApiRole.None, (roles, claim) => roles | ApiRoles.ByName.GetValueOrDefault(claim.Value));
-        var presentedKey = context.Resource is HttpContext http && ClientIdentity.PresentedKey(http.Request) is not null;
+        var presentedKey = context.Resource is HttpContext http && ClientIdentity.PresentedKeyHash(http) is not null;
         if (plan.Open || ApiRoles.Allows(held, requirement.Role) || (plan.PublicRead && requirement.Role == ApiRole.Read && (!presentedKey || held != ApiRole.None)))
         {
             context.Succeed(requirement);

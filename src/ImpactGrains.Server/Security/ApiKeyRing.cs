@@ -24,8 +24,8 @@ public sealed partial class ApiKeyRing
 
     public IEnumerable<ApiKey> Keys => byHash.Values;
 
-    /// <summary>The key a request presents, or null when no configured key matches it.</summary>
-    public ApiKey? Find(string presented) => byHash.GetValueOrDefault(ClientIdentity.HashApiKey(presented));
+    /// <summary>The configured key with this hash (<see cref="ClientIdentity.HashApiKey"/>), or null.</summary>
+    public ApiKey? FindByHash(string hash) => byHash.GetValueOrDefault(hash);
 
     /// <summary>Reads and checks the configured keys; the error names the offending setting.</summary>
     public static ApiKeyRing Parse(AuthOptions options, out string? error)

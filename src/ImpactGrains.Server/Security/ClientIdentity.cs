@@ -42,7 +42,30 @@ public static class ClientIdentity
     }
 
     /// <summary>The partition of the request's API key, or null when it carries none.</summary>
-    public static string? KeyPartition(HttpContext context) => PresentedKey(context.Request) is { } key ? "key:" + HashApiKey(key) : null;
+    public static string? KeyPartition(HttpContext context) => PresentedKeyHash(context) is { } hash ? "key:" + hash : null;
+
+    private static readonly object PresentedKeyHashItem = new();
+
+    /// <summary>
+    /// <see cref="HashApiKey"/> of the request's <see cref="PresentedKey"/>, or null when it presents none. Hashed once
+    /// per request and key: the rate limits, the stream limit and authentication all ask for it.
+    /// </summary>
+    public static string? PresentedKeyHash(HttpContext context)
+    {
+        if (PresentedKey(context.Request) is not { } key)
+        {
+            return null;
+        }
+
+        if (context.Items.TryGetValue(PresentedKeyHashItem, out var cached) && cached is (string cachedKey, string cachedHash) && cachedKey == key)
+        {
+            return cachedHash;
+        }
+
+        var hash = HashApiKey(key);
+        context.Items[PresentedKeyHashItem] = (key, hash);
+        return hash;
+    }
 
     /// <summary>
     /// The API key a request presents: the <c>X-Api-Key</c> header, or <c>Authorization: Bearer</c> (what Prometheus

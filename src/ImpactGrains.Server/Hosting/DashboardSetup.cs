@@ -46,7 +46,7 @@ public static class DashboardSetup
         configuration.GetSection(DashboardSettings.Section).Bind(orleansOptions);
         if (orleansOptions.CounterUpdateIntervalMs < 1000 || orleansOptions.HistoryLength < 1)
         {
-            Refuse("Impact:Dashboard: CounterUpdateIntervalMs must be at least 1000 and HistoryLength at least 1");
+            StartupRefusal.Exit("Impact:Dashboard: CounterUpdateIntervalMs must be at least 1000 and HistoryLength at least 1");
         }
 
         return builder;
@@ -137,12 +137,5 @@ public static class DashboardSetup
         {
             return false;
         }
-    }
-
-    /// <summary>Stops start-up with one line on standard error, before anything is started.</summary>
-    private static void Refuse(string message)
-    {
-        Console.Error.WriteLine($"ImpactGrains.Server: refusing to start: {message}");
-        Environment.Exit(2);
     }
 }

@@ -16,14 +16,14 @@ public static class AuthSetup
         var ring = ApiKeyRing.Parse(options, out var error);
         if (error is not null)
         {
-            Refuse(error);
+            StartupRefusal.Exit(error);
         }
 
         var embeddedOnLoopback = ImpactServices.ReadOptions(configuration).Storage == StorageProfile.Sqlite &&
                                  DashboardSetup.ListensOnLoopbackOnly(configuration);
         if (ring.Count == 0 && !embeddedOnLoopback)
         {
-            Refuse("no API keys are configured, and only the embedded profile listening on loopback may run without them: " +
+            StartupRefusal.Exit("no API keys are configured, and only the embedded profile listening on loopback may run without them: " +
                    $"create one with 'ImpactGrains.Server keys create --name operator --roles admin' and configure the lines it prints ({AuthOptions.Section}:Keys)");
         }
 
@@ -80,10 +80,4 @@ public static class AuthSetup
     /// <summary>The same for endpoints that all need one role (the Orleans Dashboard: admin).</summary>
     public static TBuilder RequireApiRole<TBuilder>(this TBuilder builder, ApiRole role) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new RequiredRole(role)).RequireAuthorization(ApiRoles.PolicyName(role));
-
-    private static void Refuse(string message)
-    {
-        Console.Error.WriteLine($"ImpactGrains.Server: refusing to start: {message}");
-        Environment.Exit(2);
-    }
 }

@@ -25,8 +25,7 @@ public static partial class SecuritySetup
         var limits = section.Get<LimitOptions>() ?? new LimitOptions();
         if ((limits.Validate() ?? WebhookAddressPolicy.Validate(ReadAllowList(builder.Configuration))) is { } error)
         {
-            Console.Error.WriteLine($"ImpactGrains.Server: refusing to start: {error}");
-            Environment.Exit(2);
+            StartupRefusal.Exit(error);
         }
 
         builder.Services.Configure<LimitOptions>(section);

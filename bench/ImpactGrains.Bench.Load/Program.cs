@@ -181,6 +181,12 @@ async Task PostgresAsync()
                 : "";
             report.ScaleOutFailures[silos] = reason[..Math.Min(reason.Length, 160)] + pool;
             Log($"  failed: {report.ScaleOutFailures[silos]}");
+            foreach (var server in cluster)
+            {
+                var file = Path.Combine(Path.GetTempPath(), $"impactgrains-bench-silo-{server.Process.HttpPort}.log");
+                await File.WriteAllTextAsync(file, server.Process.Output);
+                Log($"  silo on port {server.Process.HttpPort}: its output is in {file}");
+            }
         }
         catch
         {

@@ -23,6 +23,7 @@ public sealed partial class EntityGrain(
     DecayTable table,
     TimeProvider time,
     IOptions<SnapshotOptions> snapshotOptions,
+    StorageGates storageGates,
     IOptions<LeaderboardOptions> leaderboardOptions,
     IOptions<SpikeDetectorOptions> spikeOptions,
     ImpactMetrics metrics,
@@ -47,9 +48,6 @@ public sealed partial class EntityGrain(
     private (long Stamp, Peak Peak)? cachedPeak;
 
     private readonly string modelIdentity = table.Model.Identity;
-
-    // One gate for every entity grain of this process (see SnapshotOptions.MaxConcurrentWrites).
-    private static SemaphoreSlim? snapshotWrites;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -85,7 +83,18 @@ public sealed partial class EntityGrain(
         }
 
         saved.Events = []; // now in the ledger; the loaded list would otherwise stay alive beside it
-        var replayed = await CatchUpAsync(long.MaxValue, cancellationToken);
+        int replayed;
+        await storageGates.Loads.WaitAsync(cancellationToken);
+        try
+        {
+            replayed = await CatchUpAsync(long.MaxValue, cancellationToken);
+            await LoadProfileAsync(cancellationToken);
+        }
+        finally
+        {
+            storageGates.Loads.Release();
+        }
+
         if (replayed > 0)
         {
             LogReplayed(Id, savedSequence, replayed);
@@ -93,8 +102,6 @@ public sealed partial class EntityGrain(
 
         // Replayed outages re-run detection; incidents already logged come back as duplicates and change nothing.
         await DetectSpikesAsync();
-
-        await LoadProfileAsync(cancellationToken);
         ScheduleSnapshot();
         if (AppliedSequence > 0 || inherited.Count > 0)
         {
@@ -297,7 +304,7 @@ public sealed partial class EntityGrain(
         snapshot.State.ModelVersion = modelIdentity;
         snapshot.State.Events = [.. bySequence]; // a copy: events applied while this write waits must not change it
         snapshot.State.Spikes = spikes.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
-        var gate = LazyInitializer.EnsureInitialized(ref snapshotWrites, () => new SemaphoreSlim(Math.Max(1, snapshotOptions.Value.MaxConcurrentWrites)));
+        var gate = storageGates.Writes;
         await gate.WaitAsync();
         try
         {

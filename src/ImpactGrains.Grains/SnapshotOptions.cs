@@ -15,4 +15,12 @@ public sealed class SnapshotOptions
     /// together every request stalled for seconds (bench/, docs/performance.md). Waiting here costs no thread.
     /// </summary>
     public int MaxConcurrentWrites { get; set; } = 1;
+
+    /// <summary>
+    /// How many entity grains of one process may read storage for their activation at once (the snapshot, then the
+    /// log after it and the catalog). Without a bound, 10,000 activations at once each opened a connection: every
+    /// silo's pool ran dry, PostgreSQL refused clients beyond max_connections, and activations failed after the pool's
+    /// wait (bench/scale-out.sh, docs/performance.md). The rest wait here, in memory, without a time limit of their own.
+    /// </summary>
+    public int MaxConcurrentLoads { get; set; } = 16;
 }

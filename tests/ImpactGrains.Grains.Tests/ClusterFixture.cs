@@ -8,8 +8,6 @@ using ImpactGrains.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.Runtime;
-using Orleans.Serialization;
-using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace ImpactGrains.Grains.Tests;
@@ -47,6 +45,20 @@ public sealed class ClusterFixture : IAsyncLifetime
     }
 
     private readonly string directory = Path.Combine(Path.GetTempPath(), "impactgrains-tests", Guid.NewGuid().ToString("N"));
+    private readonly Func<IEntityCatalog, IEntityCatalog> catalogSeenBySilos;
+    private readonly Action<SnapshotOptions> configureSnapshots;
+
+    public ClusterFixture()
+        : this(catalog => catalog, _ => { })
+    {
+    }
+
+    /// <summary>A cluster whose silos see the catalog through <paramref name="catalogSeenBySilos"/> (internal: xunit wants one public constructor).</summary>
+    internal ClusterFixture(Func<IEntityCatalog, IEntityCatalog> catalogSeenBySilos, Action<SnapshotOptions> configureSnapshots)
+    {
+        this.catalogSeenBySilos = catalogSeenBySilos;
+        this.configureSnapshots = configureSnapshots;
+    }
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
@@ -69,20 +81,19 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton<IEventLog>(Log);
-            silo.Services.AddSingleton<IEntityCatalog>(Catalog);
+            silo.Services.AddSingleton(catalogSeenBySilos(Catalog));
             silo.Services.AddSingleton(Table);
             silo.Services.AddSingleton(Calculator);
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<ImpactMetrics>();
             silo.AddIncomingGrainCallFilter<CallCounter>();
             // Small, so that snapshots are written and read back during the tests.
-            silo.Services.Configure<SnapshotOptions>(o => o.EveryEvents = 5);
-            silo.AddAdoNetGrainStorage(GrainStorageNames.Snapshots, options => options.Configure<Serializer>((o, serializer) =>
+            silo.Services.Configure<SnapshotOptions>(o =>
             {
-                o.Invariant = SqliteDatabase.OrleansInvariant;
-                o.ConnectionString = Database.SnapshotConnectionString;
-                o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-            }));
+                o.EveryEvents = 5;
+                configureSnapshots(o);
+            });
+            silo.AddSnapshotStorage(SqliteDatabase.OrleansInvariant, Database.SnapshotConnectionString);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

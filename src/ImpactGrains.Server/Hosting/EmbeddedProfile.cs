@@ -1,8 +1,6 @@
 using ImpactGrains.Grains;
 using ImpactGrains.Storage;
 using ImpactGrains.Storage.Sqlite;
-using Orleans.Serialization;
-using Orleans.Storage;
 
 namespace ImpactGrains.Server.Hosting;
 
@@ -27,13 +25,7 @@ internal static class EmbeddedProfile
             serviceId: configuration["Orleans:ServiceId"] ?? ImpactServices.DefaultServiceId,
             clusterId: configuration["Orleans:ClusterId"] ?? "local");
         silo.AddImpactDashboard(configuration);
-        silo.AddAdoNetGrainStorage(GrainStorageNames.Snapshots, options => options.Configure<Serializer>((o, serializer) =>
-        {
-            o.Invariant = SqliteDatabase.OrleansInvariant;
-            o.ConnectionString = database.SnapshotConnectionString;
-            // Orleans' binary serializer: snapshots are lists of events, and JSON would triple their size.
-            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-        }));
+        silo.AddSnapshotStorage(SqliteDatabase.OrleansInvariant, database.SnapshotConnectionString);
     }
 
     /// <summary>The schema must exist before the silo reads its queries.</summary>

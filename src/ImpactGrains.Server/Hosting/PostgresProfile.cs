@@ -3,8 +3,6 @@ using ImpactGrains.Grains;
 using ImpactGrains.Storage;
 using ImpactGrains.Storage.Postgres;
 using Orleans.Configuration;
-using Orleans.Serialization;
-using Orleans.Storage;
 
 namespace ImpactGrains.Server.Hosting;
 
@@ -65,12 +63,7 @@ internal static class PostgresProfile
             o.Invariant = PostgresDatabase.OrleansInvariant;
             o.ConnectionString = connectionString;
         });
-        silo.AddAdoNetGrainStorage(GrainStorageNames.Snapshots, options => options.Configure<Serializer>((o, serializer) =>
-        {
-            o.Invariant = PostgresDatabase.OrleansInvariant;
-            o.ConnectionString = connectionString;
-            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-        }));
+        silo.AddSnapshotStorage(PostgresDatabase.OrleansInvariant, connectionString);
     }
 
     public static PostgresDatabase OpenDatabase(IConfiguration configuration, ImpactOptions impact)

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using ImpactGrains.Testing;
@@ -63,21 +62,27 @@ public sealed class BenchServer : IAsyncDisposable
         return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
-    /// <summary>The managed heap after the last GC, from the Prometheus endpoint; null when it is not published.</summary>
-    public async Task<double?> ManagedHeapBytesAsync()
+    /// <summary>Active grains of one type in this silo, from Orleans' own metric.</summary>
+    public async Task<long> ActivationsAsync(string grainType)
     {
-        using var response = await Http.GetAsync("/metrics");
-        if (response.StatusCode != HttpStatusCode.OK)
-        {
-            return null;
-        }
+        var text = await Http.GetStringAsync("/metrics");
+        var prefix = "orleans_catalog_activations{";
+        return text.Split('\n')
+            .Where(l => l.StartsWith(prefix, StringComparison.Ordinal) && l.Contains($"grain_type=\"{grainType}\"", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
 
-        var text = await response.Content.ReadAsStringAsync();
-        var values = text.Split('\n')
-            .Where(l => l.StartsWith("dotnet_gc_last_collection_heap_size_bytes", StringComparison.Ordinal))
-            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
-            .ToList();
-        return values.Count == 0 ? null : values.Sum();
+    /// <summary>
+    /// The live managed heap after the last GC: its size less the free space between objects (fragmentation), from the
+    /// Prometheus endpoint.
+    /// </summary>
+    public async Task<double> LiveHeapBytesAsync()
+    {
+        var text = await Http.GetStringAsync("/metrics");
+        double Sum(string metric) => text.Split('\n')
+            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        return Sum("dotnet_gc_last_collection_heap_size_bytes") - Sum("dotnet_gc_last_collection_heap_fragmentation_size_bytes");
     }
 
     public async ValueTask DisposeAsync()

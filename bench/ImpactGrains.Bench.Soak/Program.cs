@@ -4,9 +4,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using System.Diagnostics.Tracing;
+using ImpactGrains.Bench;
 using ImpactGrains.Testing;
-using Microsoft.Diagnostics.NETCore.Client;
 
 // The soak (issue #8): a steady mixed load on a real server (embedded profile, API keys and the default rate limits on)
 // for --minutes (10), after which it checks that
@@ -273,25 +272,12 @@ return passed ? 0 : 1;
 
 async Task<(double WorkingSetMiB, double HeapMiB)> MemoryAsync()
 {
-    await Task.Run(() => InduceFullCollection(server.ProcessId));
+    await Task.Run(() => ServerGc.InduceFullCollection(server.ProcessId));
     await Task.Delay(TimeSpan.FromSeconds(1)); // the exporter caches its answer for a moment
     var text = await reader.GetStringAsync("/metrics");
     double Sum(string metric) => Regex.Matches(text, $@"^{metric}(\{{[^}}]*\}})? (\S+)", RegexOptions.Multiline)
         .Sum(m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
     return (Sum("dotnet_process_memory_working_set_bytes") / 1048576, Sum("dotnet_gc_last_collection_heap_size_bytes") / 1048576);
-}
-
-// The runtime collects (gen 2, blocking) when a session asks for the GCHeapCollect keyword of its GC provider.
-static void InduceFullCollection(int processId)
-{
-    const long GcKeyword = 0x1, GcHeapCollectKeyword = 0x800000;
-    var client = new DiagnosticsClient(processId);
-    using var session = client.StartEventPipeSession(
-        [new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Informational, GcKeyword | GcHeapCollectKeyword)], requestRundown: false);
-    var drain = Task.Run(() => session.EventStream.CopyTo(Stream.Null));
-    Thread.Sleep(TimeSpan.FromMilliseconds(500));
-    session.Stop();
-    drain.Wait(TimeSpan.FromSeconds(10));
 }
 
 static async Task<bool> Tick(PeriodicTimer timer, CancellationToken token)

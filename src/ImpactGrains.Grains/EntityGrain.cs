@@ -107,8 +107,9 @@ public sealed partial class EntityGrain(
         {
             // Re-report once active (a partition may have lost this entity's last report with a dead silo). Not from
             // here: pulling from linked entities inside an activation could wait on their activation, which may
-            // wait on this one.
-            this.RegisterGrainTimer(async _ => await InheritedChangedAsync(), TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            // wait on this one. A call to itself runs once the activation is done, and, unlike a one-shot timer,
+            // leaves nothing registered behind (a timer stayed with every idle grain, ~400 bytes each).
+            this.AsReference<IEntityGrain>().InheritedChangedAsync().Ignore();
         }
     }
 

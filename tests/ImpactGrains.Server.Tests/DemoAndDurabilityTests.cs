@@ -45,6 +45,61 @@ public sealed class DemoAndDurabilityTests
     }
 
     [Fact]
+    public async Task Idle_entity_grains_are_collected_and_come_back_with_the_same_scores()
+    {
+        await using var server = await ServerProcess.StartAsync(demo: false, extraArgs: ["--Impact:Entities:IdleAfter=00:00:03", "--Orleans:GrainCollection:CollectionQuantum=00:00:01"]);
+        try
+        {
+            var ids = Enumerable.Range(0, 5).Select(i => $"idle-{i}").ToList();
+            foreach (var id in ids)
+            {
+                await server.Http.RegisterAsync(id);
+            }
+
+            // Recent events, so that they count on the live leaderboard; scores are compared at one fixed instant.
+            var now = DateTimeOffset.UtcNow;
+            var body = string.Join("\n", ids.Select((id, i) => Outage($"{id}-1", id, now.AddMinutes(-1).ToString("O"), 1000 * (i + 1))));
+            await (await server.Http.PostNdjsonAsync("/api/events", body)).JsonAsync();
+            var at = $"?at={Uri.EscapeDataString(now.AddHours(1).ToString("O"))}";
+            var before = new Dictionary<string, string>();
+            foreach (var id in ids)
+            {
+                before[id] = (await server.Http.GetJsonAsync($"/api/entities/{id}/impact{at}")).GetRawText();
+            }
+
+            var active = await EntityActivationsAsync(server);
+            for (var wait = 0; wait < 150 && active > 0; wait++)
+            {
+                await Task.Delay(100);
+                active = await EntityActivationsAsync(server);
+            }
+
+            Assert.Equal(0, active);
+            // The leaderboard still ranks them: their standings stay with the partitions.
+            var board = await server.Http.GetJsonAsync("/api/leaderboard?limit=10");
+            Assert.Equal(ids.AsEnumerable().Reverse(), board.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("entity").GetString()));
+            foreach (var id in ids)
+            {
+                // Reactivated from the snapshot written on deactivation and the log.
+                Assert.Equal(before[id], (await server.Http.GetJsonAsync($"/api/entities/{id}/impact{at}")).GetRawText());
+            }
+
+        }
+        finally
+        {
+            server.DeleteData();
+        }
+    }
+
+    private static async Task<long> EntityActivationsAsync(ServerProcess server)
+    {
+        var metrics = await server.Http.GetStringAsync("/metrics");
+        return metrics.Split('\n')
+            .Where(l => l.StartsWith("orleans_catalog_activations{", StringComparison.Ordinal) && l.Contains("grain_type=\"entity\"", StringComparison.Ordinal))
+            .Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task Every_acknowledged_event_survives_a_kill_9()
     {
         var server = await ServerProcess.StartAsync(demo: false);

@@ -28,6 +28,8 @@ public sealed class ImpactOptions
     public IngestionOptions Ingestion { get; set; } = new();
 
     public QueryOptions Query { get; set; } = new();
+
+    public EntityOptions Entities { get; set; } = new();
 }
 
 public enum StorageProfile
@@ -49,6 +51,15 @@ public sealed class IngestionOptions
     /// still acknowledged (the events are durable) and delivery goes on in the background.
     /// </summary>
     public TimeSpan ApplyWait { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+public sealed class EntityOptions
+{
+    /// <summary>
+    /// An entity grain that has had no call for this long is deactivated (its snapshot written, its memory freed); the
+    /// next call reactivates it from its snapshot and the log. Its leaderboard standing stays with its partition.
+    /// </summary>
+    public TimeSpan IdleAfter { get; set; } = TimeSpan.FromMinutes(15);
 }
 
 public sealed class QueryOptions

@@ -28,6 +28,10 @@ public static class ImpactServices
         builder.Services.Configure<Scoring.Incidents.SpikeDetectorOptions>(configuration.GetSection("Impact:Spikes"));
         builder.Services.Configure<Live.LiveFeedOptions>(configuration.GetSection("Impact:Stream"));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = impact.ShutdownTimeout);
+        // Orleans' activation collection; idle entity grains are what a silo holds most of, so they have their own age.
+        builder.Services.Configure<Orleans.Configuration.GrainCollectionOptions>(configuration.GetSection("Orleans:GrainCollection"));
+        builder.Services.Configure<Orleans.Configuration.GrainCollectionOptions>(o =>
+            o.ClassSpecificCollectionAge[typeof(Grains.EntityGrain).FullName!] = impact.Entities.IdleAfter);
         // The checks that refuse a bad setup run before Orleans or the database is touched.
         builder.AddImpactDashboards();
         builder.AddImpactAuth();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scale-out: N silo processes of the PostgreSQL profile against one PostgreSQL, the same uniform ingestion spread over
-# them (4 clients per silo), events/s for each N. On one machine the silos share its cores with the database and the
-# load generator, so a 2-core machine shows only the overhead of more silos; the numbers mean something on many cores.
+# them (8 clients, or 4 per silo where that is more), events/s for each N. On one machine the silos share its cores
+# with the database and the load generator, so a 2-core machine shows only the overhead of more silos; the numbers
+# mean something on many cores.
 #
 #   ./bench/scale-out.sh [N ...]               build here, run with N = 1 2 4 (default)
 #   ./bench/scale-out.sh --bundle DIR          publish a self-contained bundle (no .NET needed where it runs) to DIR

@@ -14,7 +14,8 @@ public sealed class BenchOptions
         Seconds = Double("seconds", Smoke ? 1 : 10);
         Entities = Int("entities", Smoke ? 500 : 10_000);
         BatchSize = Int("batch", 1000);
-        IngestWorkers = Int("ingest-workers", 4);
+        IngestWorkers = Int("ingest-workers", 8); // as many as the naive peer's connections
+        ScaleOutWorkersPerSilo = Int("scale-out-workers", 4);
         QueryWorkers = Int("query-workers", 32);
         NaiveConnections = Int("naive-connections", 8);
         FreshnessRounds = Int("freshness-rounds", Smoke ? 2 : 100);
@@ -35,6 +36,9 @@ public sealed class BenchOptions
     public int BatchSize { get; }
 
     public int IngestWorkers { get; }
+
+    /// <summary>Ingestion clients per silo in the scale-out runs (all silos and the database share this machine's cores).</summary>
+    public int ScaleOutWorkersPerSilo { get; }
 
     public int QueryWorkers { get; }
 

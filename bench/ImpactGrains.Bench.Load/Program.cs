@@ -170,7 +170,8 @@ async Task PostgresAsync()
 
     foreach (var silos in options.Silos)
     {
-        Log($"  our PostgreSQL profile, {silos} silo(s), {options.IngestWorkers} clients per silo");
+        var workers = Math.Max(options.IngestWorkers, options.ScaleOutWorkersPerSilo * silos);
+        Log($"  our PostgreSQL profile, {silos} silo(s), {workers} clients");
         var connectionString = await postgres.CreateDatabaseAsync();
         var cluster = new List<BenchServer>();
         try
@@ -181,8 +182,8 @@ async Task PostgresAsync()
             await RegisterTimedAsync(cluster[0].Http, options.Entities);
             await ActivateTimedAsync(cluster[0].Http, options.Entities);
             var clients = cluster.Select(s => s.Http).ToArray();
-            await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, options.IngestWorkers * silos, options.BatchSize, Math.Min(1, options.Seconds)); // warm-up
-            var result = await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, options.IngestWorkers * silos, options.BatchSize, options.Seconds);
+            await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, Math.Min(1, options.Seconds)); // warm-up
+            var result = await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, options.Seconds);
             report.ScaleOut[silos] = result;
             Log($"  {result.Summary("events")}");
             if (silos == 1)

@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Validation;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace ImpactGrains.Storage.Sqlite;
 
@@ -27,7 +28,9 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
 
     private readonly Thread writerThread;
 
-    // The writer's view of each entity's last sequence; only the writer thread touches it.
+    // The writer's view of each entity's last sequence; only the writer thread touches it. An entity's first append
+    // reads it from the log's (entity, entity_seq) index; it is not stored apart, since updating a head row per entity
+    // on every commit made each commit write most of the entities table again.
     private readonly Dictionary<string, long> heads = new(StringComparer.Ordinal);
 
     public SqliteEventLog(SqliteDatabase database)
@@ -64,28 +67,15 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             pragma.ExecuteNonQuery();
         }
 
-        using var insert = connection.CreateCommand();
-        insert.CommandText = """
+        using var insert = new RowInsert(connection, """
             INSERT INTO events (event_id, entity, entity_seq, type, occurred_at, recorded_at, body)
-            VALUES ($id, $entity, $entitySeq, $type, $occurredAt, $recordedAt, $body)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
             ON CONFLICT (event_id) DO NOTHING
-            """;
-        var pId = insert.Parameters.Add("$id", SqliteType.Text);
-        var pEntity = insert.Parameters.Add("$entity", SqliteType.Text);
-        var pEntitySeq = insert.Parameters.Add("$entitySeq", SqliteType.Integer);
-        var pType = insert.Parameters.Add("$type", SqliteType.Text);
-        var pOccurredAt = insert.Parameters.Add("$occurredAt", SqliteType.Integer);
-        var pRecordedAt = insert.Parameters.Add("$recordedAt", SqliteType.Integer);
-        var pBody = insert.Parameters.Add("$body", SqliteType.Text);
+            """);
 
         using var readHead = connection.CreateCommand();
-        readHead.CommandText = "SELECT head FROM entities WHERE id = $id";
+        readHead.CommandText = "SELECT coalesce(max(entity_seq), 0) FROM events WHERE entity = $id";
         var pHeadId = readHead.Parameters.Add("$id", SqliteType.Text);
-
-        using var writeHead = connection.CreateCommand();
-        writeHead.CommandText = "UPDATE entities SET head = $head WHERE id = $id";
-        var pNewHead = writeHead.Parameters.Add("$head", SqliteType.Integer);
-        var pNewHeadId = writeHead.Parameters.Add("$id", SqliteType.Text);
 
         using var outbox = connection.CreateCommand();
         outbox.CommandText = "INSERT INTO pending_deliveries (created_at, targets) VALUES ($createdAt, $targets) RETURNING id";
@@ -98,7 +88,6 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
 
         var reader = queue.Reader;
         var group = new List<PendingAppend>();
-        var touched = new HashSet<string>(StringComparer.Ordinal);
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             group.Clear();
@@ -112,10 +101,9 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             var outcomes = new List<AppendResult>(group.Count);
             try
             {
-                touched.Clear();
                 var recordedAt = DateTimeOffset.UtcNow.UtcTicks;
                 using var transaction = connection.BeginTransaction();
-                insert.Transaction = readHead.Transaction = writeHead.Transaction = outbox.Transaction = delivered.Transaction = transaction;
+                readHead.Transaction = outbox.Transaction = delivered.Transaction = transaction;
                 foreach (var pending in group)
                 {
                     if (pending.CompletedDelivery != 0)
@@ -137,18 +125,10 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                             head = readHead.ExecuteScalar() is long stored ? stored : 0;
                         }
 
-                        pId.Value = e.Id;
-                        pEntity.Value = e.Entity;
-                        pEntitySeq.Value = head + 1;
-                        pType.Value = e.Type.WireName();
-                        pOccurredAt.Value = e.OccurredAt.UtcTicks;
-                        pRecordedAt.Value = recordedAt;
-                        pBody.Value = EventJson.Serialize(e);
-                        if (insert.ExecuteNonQuery() == 1)
+                        if (insert.Run(e.Id, e.Entity, head + 1, e.Type.WireName(), e.OccurredAt.UtcTicks, recordedAt, EventJson.Serialize(e)))
                         {
                             heads[e.Entity] = head + 1;
                             through[e.Entity] = head + 1;
-                            touched.Add(e.Entity);
                             results[i] = new AppendOutcome(false, head + 1);
                         }
                         else
@@ -167,13 +147,6 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                     }
 
                     outcomes.Add(new AppendResult(results, deliveryId));
-                }
-
-                foreach (var entity in touched)
-                {
-                    pNewHead.Value = heads[entity];
-                    pNewHeadId.Value = entity;
-                    writeHead.ExecuteNonQuery();
                 }
 
                 transaction.Commit();
@@ -240,7 +213,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, head FROM entities";
+        command.CommandText = "SELECT entity, max(entity_seq) FROM events GROUP BY entity";
         var heads = new Dictionary<string, long>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -298,5 +271,52 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     {
         queue.Writer.TryComplete();
         writerThread.Join(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// The writer's per-event insert, through SQLite's own prepared-statement calls. Microsoft.Data.Sqlite's
+    /// ExecuteNonQuery costs a data reader, parameter lookups and boxing per row: most of the writer's time per event
+    /// (docs/performance.md). Runs inside the connection's current transaction.
+    /// </summary>
+    private sealed class RowInsert : IDisposable
+    {
+        private readonly sqlite3 db;
+        private readonly sqlite3_stmt statement;
+
+        public RowInsert(SqliteConnection connection, string sql)
+        {
+            db = connection.Handle ?? throw new InvalidOperationException("the log's connection is not open");
+            Check(raw.sqlite3_prepare_v2(db, sql, out statement));
+        }
+
+        /// <summary>True when the row was inserted, false when its event id was already logged.</summary>
+        public bool Run(string eventId, string entity, long entitySequence, string type, long occurredAt, long recordedAt, string body)
+        {
+            Check(raw.sqlite3_bind_text(statement, 1, eventId));
+            Check(raw.sqlite3_bind_text(statement, 2, entity));
+            Check(raw.sqlite3_bind_int64(statement, 3, entitySequence));
+            Check(raw.sqlite3_bind_text(statement, 4, type));
+            Check(raw.sqlite3_bind_int64(statement, 5, occurredAt));
+            Check(raw.sqlite3_bind_int64(statement, 6, recordedAt));
+            Check(raw.sqlite3_bind_text(statement, 7, body));
+            var step = raw.sqlite3_step(statement);
+            raw.sqlite3_reset(statement);
+            if (step != raw.SQLITE_DONE)
+            {
+                Check(step);
+            }
+
+            return raw.sqlite3_changes(db) == 1;
+        }
+
+        private void Check(int result)
+        {
+            if (result != raw.SQLITE_OK && result != raw.SQLITE_DONE)
+            {
+                throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), result);
+            }
+        }
+
+        public void Dispose() => statement.Dispose();
     }
 }

@@ -16,6 +16,7 @@ public sealed class BenchOptions
         BatchSize = Int("batch", 1000);
         IngestWorkers = Int("ingest-workers", 8); // as many as the naive peer's connections
         ScaleOutWorkersPerSilo = Int("scale-out-workers", 4);
+        MixedIngestWorkers = Int("mixed-ingest-workers", 2);
         QueryWorkers = Int("query-workers", 32);
         NaiveConnections = Int("naive-connections", 8);
         FreshnessRounds = Int("freshness-rounds", Smoke ? 2 : 100);
@@ -39,6 +40,9 @@ public sealed class BenchOptions
 
     /// <summary>Ingestion clients per silo in the scale-out runs (all silos and the database share this machine's cores).</summary>
     public int ScaleOutWorkersPerSilo { get; }
+
+    /// <summary>Ingestion clients beside the readers in the mixed workload.</summary>
+    public int MixedIngestWorkers { get; }
 
     public int QueryWorkers { get; }
 

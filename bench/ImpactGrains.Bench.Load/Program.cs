@@ -85,7 +85,7 @@ async Task EmbeddedAsync()
     using var mixedStop = new CancellationTokenSource();
     var freshness = new Freshness();
     var probes = freshness.RunAsync(server.Http.BaseAddress!, runId, options.FreshnessRounds, options.Seconds * 3, mixedStop.Token);
-    var ingest = Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, Math.Max(1, options.IngestWorkers / 2), options.BatchSize, options.Seconds);
+    var ingest = Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.MixedIngestWorkers, options.BatchSize, options.Seconds);
     var reads = Workloads.QueryAsync(server.Http, Impact, options.QueryWorkers / 2, options.Seconds);
     report.MixedIngest = await ingest;
     report.MixedReads = await reads;

@@ -115,7 +115,7 @@ public sealed class Report(BenchOptions options)
         Query("explain (limit 10), closed loop", Explain);
         Query("leaderboard (limit 10), closed loop", Leaderboard);
         Query("impact on PostgreSQL profile, 1 silo, closed loop", PostgresImpact);
-        Query(F($"mixed: ingestion ({Math.Max(1, options.IngestWorkers / 2)} clients), events/s"), MixedIngest);
+        Query(F($"mixed: ingestion ({options.MixedIngestWorkers} clients), events/s"), MixedIngest);
         Query(F($"mixed: impact reads ({options.QueryWorkers / 2} clients) at the same time"), MixedReads);
         if (Freshness is { } f)
         {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scale-out: N silo processes of the PostgreSQL profile against one PostgreSQL, the same uniform ingestion spread over
-# them (8 clients, or 4 per silo where that is more), events/s for each N. On one machine the silos share its cores
+# them (8 clients, or 2 per silo where that is more), events/s for each N. On one machine the silos share its cores
 # with the database and the load generator, so a 2-core machine shows only the overhead of more silos; the numbers
 # mean something on many cores.
 #

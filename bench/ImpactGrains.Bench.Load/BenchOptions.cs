@@ -15,7 +15,7 @@ public sealed class BenchOptions
         Entities = Int("entities", Smoke ? 500 : 10_000);
         BatchSize = Int("batch", 1000);
         IngestWorkers = Int("ingest-workers", 8); // as many as the naive peer's connections
-        ScaleOutWorkersPerSilo = Int("scale-out-workers", 4);
+        ScaleOutWorkersPerSilo = Int("scale-out-workers", 2);
         MixedIngestWorkers = Int("mixed-ingest-workers", 2);
         QueryWorkers = Int("query-workers", 32);
         NaiveConnections = Int("naive-connections", 8);

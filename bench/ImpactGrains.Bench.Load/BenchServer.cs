@@ -63,27 +63,15 @@ public sealed class BenchServer : IAsyncDisposable
     }
 
     /// <summary>Active grains of one type in this silo, from Orleans' own metric.</summary>
-    public async Task<long> ActivationsAsync(string grainType)
-    {
-        var text = await Http.GetStringAsync("/metrics");
-        var prefix = "orleans_catalog_activations{";
-        return text.Split('\n')
-            .Where(l => l.StartsWith(prefix, StringComparison.Ordinal) && l.Contains($"grain_type=\"{grainType}\"", StringComparison.Ordinal))
-            .Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-    }
+    public Task<long> ActivationsAsync(string grainType) => ServerMetrics.ActivationsAsync(Http, grainType);
 
     /// <summary>
     /// The live managed heap after the last GC: its size less the free space between objects (fragmentation), from the
     /// Prometheus endpoint.
     /// </summary>
-    public async Task<double> LiveHeapBytesAsync()
-    {
-        var text = await Http.GetStringAsync("/metrics");
-        double Sum(string metric) => text.Split('\n')
-            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
-        return Sum("dotnet_gc_last_collection_heap_size_bytes") - Sum("dotnet_gc_last_collection_heap_fragmentation_size_bytes");
-    }
+    public async Task<double> LiveHeapBytesAsync() =>
+        await ServerMetrics.SumAsync(Http, "dotnet_gc_last_collection_heap_size_bytes") -
+        await ServerMetrics.SumAsync(Http, "dotnet_gc_last_collection_heap_fragmentation_size_bytes");
 
     public async ValueTask DisposeAsync()
     {

@@ -19,10 +19,7 @@ public sealed class KeyedServerTests : IAsyncLifetime
     public async Task Without_a_key_the_refusal_is_one_line_and_exit_code_1()
     {
         var result = await Cli.RunAsync(Url, "entities", "list");
-        Assert.True(result.ExitCode == 1, result.ToString());
-        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("401", line, StringComparison.Ordinal);
-        Assert.Contains("X-Api-Key", line, StringComparison.Ordinal);
+        AssertOneLineRefusal(result, "401", "X-Api-Key");
     }
 
     [Fact]
@@ -30,10 +27,7 @@ public sealed class KeyedServerTests : IAsyncLifetime
     {
         var result = await Cli.RunAsync(Url, CancellationToken.None, new Dictionary<string, string> { ["IMPACT_API_KEY"] = TestApiKeys.Reader },
             "entities", "put", "cli-keyed", "--name", "Keyed", "--kind", "company");
-        Assert.True(result.ExitCode == 1, result.ToString());
-        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("403", line, StringComparison.Ordinal);
-        Assert.Contains("needs 'admin'", line, StringComparison.Ordinal);
+        AssertOneLineRefusal(result, "403", "needs 'admin'");
     }
 
     [Fact]
@@ -45,5 +39,16 @@ public sealed class KeyedServerTests : IAsyncLifetime
 
         var fromOption = await Cli.RunAsync(Url, "show", "tesla", "--api-key", TestApiKeys.Reader);
         Assert.True(fromOption.ExitCode == 0, fromOption.ToString());
+    }
+
+    /// <summary>The CLI's refusal: exit code 1 and one line on stderr naming the status and what to do.</summary>
+    private static void AssertOneLineRefusal(CliResult result, params string[] expected)
+    {
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        foreach (var text in expected)
+        {
+            Assert.Contains(text, line, StringComparison.Ordinal);
+        }
     }
 }

@@ -67,11 +67,11 @@ public sealed class DemoAndDurabilityTests
                 before[id] = (await server.Http.GetJsonAsync($"/api/entities/{id}/impact{at}")).GetRawText();
             }
 
-            var active = await EntityActivationsAsync(server);
+            var active = await ServerMetrics.ActivationsAsync(server.Http, "entity");
             for (var wait = 0; wait < 150 && active > 0; wait++)
             {
                 await Task.Delay(100);
-                active = await EntityActivationsAsync(server);
+                active = await ServerMetrics.ActivationsAsync(server.Http, "entity");
             }
 
             Assert.Equal(0, active);
@@ -89,14 +89,6 @@ public sealed class DemoAndDurabilityTests
         {
             server.DeleteData();
         }
-    }
-
-    private static async Task<long> EntityActivationsAsync(ServerProcess server)
-    {
-        var metrics = await server.Http.GetStringAsync("/metrics");
-        return metrics.Split('\n')
-            .Where(l => l.StartsWith("orleans_catalog_activations{", StringComparison.Ordinal) && l.Contains("grain_type=\"entity\"", StringComparison.Ordinal))
-            .Sum(l => long.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

@@ -305,8 +305,7 @@ public sealed partial class EntityGrain(
         snapshot.State.ModelVersion = modelIdentity;
         snapshot.State.Events = [.. bySequence]; // a copy: events applied while this write waits must not change it
         snapshot.State.Spikes = spikes.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
-        var gate = storageGates.Writes;
-        await gate.WaitAsync();
+        await storageGates.Writes.WaitAsync();
         try
         {
             await snapshot.WriteStateAsync();
@@ -320,7 +319,7 @@ public sealed partial class EntityGrain(
         }
         finally
         {
-            gate.Release();
+            storageGates.Writes.Release();
             snapshotInFlight = false;
             snapshot.State.Events = []; // the store has them; keeping the copy would hold every event twice in memory
         }

@@ -33,7 +33,8 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
         writer = Task.Run(WriterLoopAsync);
     }
 
-    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, TaskCompletionSource<AppendResult> Completion);
+    /// <remarks><paramref name="Bodies"/> are the events' stored JSON, serialized by the caller rather than by the one writer (and once, not per retry).</remarks>
+    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, string[] Bodies, TaskCompletionSource<AppendResult> Completion);
 
     private NpgsqlDataSource Source => database.DataSource;
 
@@ -44,7 +45,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
             return new AppendResult([], 0);
         }
 
-        var pending = new PendingAppend(events, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingAppend(events, events.Select(EventJson.Serialize).ToArray(), new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         await queue.Writer.WriteAsync(pending, cancellationToken);
         return await pending.Completion.Task.WaitAsync(cancellationToken);
     }
@@ -130,7 +131,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
             }
         }
 
-        var rows = new List<(ImpactEvent Event, long Sequence)>();
+        var rows = new List<(ImpactEvent Event, string Body, long Sequence)>();
         var results = new List<AppendResult>(group.Count);
         var throughs = new List<Dictionary<string, long>>(group.Count);
         foreach (var pending in group)
@@ -149,7 +150,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
 
                 heads[e.Entity] = through[e.Entity] = head + 1;
                 outcomes[i] = new AppendOutcome(false, head + 1);
-                rows.Add((e, head + 1));
+                rows.Add((e, pending.Bodies[i], head + 1));
             }
 
             results.Add(new AppendResult(outcomes, 0));
@@ -169,7 +170,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
                 insert.Parameters.AddWithValue(rows.Select(r => r.Sequence).ToArray());
                 insert.Parameters.AddWithValue(rows.Select(r => r.Event.Type.WireName()).ToArray());
                 insert.Parameters.AddWithValue(rows.Select(r => r.Event.OccurredAt.UtcTicks).ToArray());
-                insert.Parameters.AddWithValue(rows.Select(r => EventJson.Serialize(r.Event)).ToArray());
+                insert.Parameters.AddWithValue(rows.Select(r => r.Body).ToArray());
                 if (await insert.ExecuteNonQueryAsync() != rows.Count)
                 {
                     throw new DuplicateRaceException(); // rolled back: sequences must never have gaps

@@ -41,7 +41,11 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     }
 
     /// <summary>An append, or (with <paramref name="CompletedDelivery"/> set and no events) an outbox row to remove.</summary>
-    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, TaskCompletionSource<AppendResult> Completion, long CompletedDelivery = 0);
+    /// <remarks>
+    /// <paramref name="Bodies"/> are the events' stored JSON, serialized by the caller: the writer is one thread for
+    /// every request, so it should do only what must be serial.
+    /// </remarks>
+    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, string[] Bodies, TaskCompletionSource<AppendResult> Completion, long CompletedDelivery = 0);
 
     public async Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
     {
@@ -50,7 +54,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             return new AppendResult([], 0);
         }
 
-        var pending = new PendingAppend(events, new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingAppend(events, events.Select(EventJson.Serialize).ToArray(), new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         await queue.Writer.WriteAsync(pending, cancellationToken);
 
         // Once queued, the append is committed or fails as a whole; cancelling only stops waiting for the answer.
@@ -125,7 +129,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                             head = readHead.ExecuteScalar() is long stored ? stored : 0;
                         }
 
-                        if (insert.Run(e.Id, e.Entity, head + 1, e.Type.WireName(), e.OccurredAt.UtcTicks, recordedAt, EventJson.Serialize(e)))
+                        if (insert.Run(e.Id, e.Entity, head + 1, e.Type.WireName(), e.OccurredAt.UtcTicks, recordedAt, pending.Bodies[i]))
                         {
                             heads[e.Entity] = head + 1;
                             through[e.Entity] = head + 1;
@@ -177,7 +181,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             return;
         }
 
-        var pending = new PendingAppend([], new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously), deliveryId);
+        var pending = new PendingAppend([], [], new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously), deliveryId);
         await queue.Writer.WriteAsync(pending, cancellationToken);
         await pending.Completion.Task.WaitAsync(cancellationToken);
     }

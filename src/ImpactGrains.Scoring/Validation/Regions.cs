@@ -17,6 +17,48 @@ public static class Regions
         .Append(Events.ImpactEvent.GlobalRegion)
         .ToFrozenSet(StringComparer.Ordinal);
 
+    // The two-letter codes by their letters (A–Z each), for reading a code straight from UTF-8 without a string.
+    private static readonly string?[] ByLetters = BuildByLetters();
+
+    private static string?[] BuildByLetters()
+    {
+        var table = new string?[26 * 26];
+        foreach (var code in Codes.Where(c => c.Length == 2))
+        {
+            table[(code[0] - 'A') * 26 + (code[1] - 'A')] = code;
+        }
+
+        return table;
+    }
+
+    /// <summary>
+    /// <see cref="TryNormalize"/> for ASCII text, without allocating: the same answer for every ASCII input (a caller
+    /// with other text uses <see cref="TryNormalize"/>, whose upper-casing is Unicode's).
+    /// </summary>
+    public static bool TryNormalizeAscii(ReadOnlySpan<byte> value, out string region)
+    {
+        region = "";
+        if (value.Length == 2)
+        {
+            int first = value[0] | 0x20, second = value[1] | 0x20; // lower-cased if a letter
+            if (first is >= 'a' and <= 'z' && second is >= 'a' and <= 'z' && ByLetters[(first - 'a') * 26 + (second - 'a')] is { } code)
+            {
+                region = code;
+                return true;
+            }
+
+            return false;
+        }
+
+        if (value.Length == 6 && System.Text.Ascii.EqualsIgnoreCase(value, "GLOBAL"u8))
+        {
+            region = Events.ImpactEvent.GlobalRegion;
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Normalises a region to upper case and checks it is assigned.</summary>
     public static bool TryNormalize(string value, out string region)
     {

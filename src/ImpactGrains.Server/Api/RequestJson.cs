@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ImpactGrains.Scoring.Validation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 

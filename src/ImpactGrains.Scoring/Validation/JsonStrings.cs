@@ -1,14 +1,14 @@
 using System.Text.Json;
 
-namespace ImpactGrains.Server.Api;
+namespace ImpactGrains.Scoring.Validation;
 
 /// <summary>
 /// System.Text.Json parses a document whose strings hold invalid UTF-8 bytes or an unpaired surrogate escape
 /// (<c>"\ud800"</c>), and only reading such a string (<see cref="JsonElement.GetString"/>, a property's name) then
-/// throws <see cref="InvalidOperationException"/>. Request bodies are checked with this before they are read, so that
-/// such text is refused as invalid input rather than failing the request with a 500.
+/// throws <see cref="InvalidOperationException"/>. Input is checked with this before it is read, so that such text is
+/// refused as invalid input rather than failing with an unexpected exception.
 /// </summary>
-internal static class JsonStrings
+public static class JsonStrings
 {
     public const string Problem = "a string or property name is not valid Unicode (invalid UTF-8, or an unpaired surrogate escape such as \\ud800)";
 

@@ -57,13 +57,20 @@ async Task EmbeddedAsync()
     await RegisterTimedAsync(server.Http, options.Entities);
     await ActivateTimedAsync(server.Http, options.Entities);
 
+    var serverPids = new[] { server.FindProcessId() };
     Log($"  ingestion, uniform: batches of {options.BatchSize} over {options.Entities:N0} entities, {options.IngestWorkers} concurrent clients");
     await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, Math.Min(1, options.Seconds)); // warm-up
-    report.EmbeddedUniform = await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.Seconds);
+    report.EmbeddedUniform = await Throughput.WithCpuAsync(
+        () => Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.Seconds), serverPids);
     Log($"  {report.EmbeddedUniform.Summary("events")}");
     Log("  ingestion, skewed: 1% of the entities get half the events");
-    report.EmbeddedSkewed = await Workloads.IngestAsync(silos, runId, options.Entities, skewed: true, options.IngestWorkers, options.BatchSize, options.Seconds);
+    report.EmbeddedSkewed = await Throughput.WithCpuAsync(
+        () => Workloads.IngestAsync(silos, runId, options.Entities, skewed: true, options.IngestWorkers, options.BatchSize, options.Seconds), serverPids);
     Log($"  {report.EmbeddedSkewed.Summary("events")}");
+    Log("  ingestion, hot: every event to one entity");
+    report.EmbeddedHot = await Throughput.WithCpuAsync(
+        () => Workloads.IngestAsync(silos, runId, 1, skewed: false, options.IngestWorkers, options.BatchSize, options.Seconds), serverPids);
+    Log($"  {report.EmbeddedHot.Summary("events")}");
 
     string Impact(Random r) => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact";
     Log($"  queries, closed loop, {options.QueryWorkers} concurrent clients");
@@ -95,7 +102,7 @@ async Task EmbeddedAsync()
     Log($"  mixed reads: {report.MixedReads.Summary("reads")}");
     Log($"  ack → impact: {freshness.ToScore.Summary()}; → leaderboard: {freshness.ToLeaderboard.Summary()}; → stream: {freshness.ToStream.Summary()}");
 
-    var logged = report.EmbeddedUniform.Operations + report.EmbeddedSkewed.Operations + report.MixedIngest.Operations;
+    var logged = report.EmbeddedUniform.Operations + report.EmbeddedSkewed.Operations + report.EmbeddedHot.Operations + report.MixedIngest.Operations;
     if (logged < options.RecoveryEvents)
     {
         Log($"  filling the log to {options.RecoveryEvents:N0} events for the recovery measure");
@@ -165,7 +172,9 @@ async Task PostgresAsync()
     await using var postgres = await PostgresServer.StartAsync();
 
     Log($"  naive peer: one transaction per event, {options.NaiveConnections} connections");
-    report.Naive = await Peers.NaivePostgresAsync(await postgres.CreateDatabaseAsync(), runId, options.Entities, options.NaiveConnections, options.Seconds);
+    var naiveDatabase = await postgres.CreateDatabaseAsync();
+    report.Naive = await Throughput.WithCpuAsync(
+        () => Peers.NaivePostgresAsync(naiveDatabase, runId, options.Entities, options.NaiveConnections, options.Seconds), [], postgres.PostmasterPid);
     Log($"  {report.Naive.Summary("events")}");
 
     foreach (var silos in options.Silos)
@@ -182,12 +191,18 @@ async Task PostgresAsync()
             await RegisterTimedAsync(cluster[0].Http, options.Entities);
             await ActivateTimedAsync(cluster[0].Http, options.Entities);
             var clients = cluster.Select(s => s.Http).ToArray();
+            var pids = cluster.Select(s => s.FindProcessId()).ToArray();
             await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, Math.Min(1, options.Seconds)); // warm-up
-            var result = await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, options.Seconds);
+            var result = await Throughput.WithCpuAsync(
+                () => Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, options.Seconds), pids, postgres.PostmasterPid);
             report.ScaleOut[silos] = result;
             Log($"  {result.Summary("events")}");
             if (silos == 1)
             {
+                Log("  ingestion, hot: every event to one entity");
+                report.PostgresHot = await Throughput.WithCpuAsync(
+                    () => Workloads.IngestAsync(clients, runId, 1, skewed: false, workers, options.BatchSize, options.Seconds), pids, postgres.PostmasterPid);
+                Log($"  {report.PostgresHot.Summary("events")}");
                 report.PostgresImpact = await Workloads.QueryAsync(cluster[0].Http,
                     r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact", options.QueryWorkers, options.Seconds / 2);
                 Log($"  impact: {report.PostgresImpact.Summary("reads")}");

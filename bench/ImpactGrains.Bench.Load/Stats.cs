@@ -56,5 +56,32 @@ public sealed class Latencies
 /// <summary>What one measured phase produced: operations per second and the latency of each operation.</summary>
 public sealed record Throughput(double PerSecond, Latencies Latency, long Operations, double Seconds)
 {
-    public string Summary(string unit) => $"{PerSecond:N0} {unit}/s ({Operations:N0} in {Seconds:0.0} s); {Latency.Summary()}";
+    /// <summary>CPU seconds the server processes (every silo) used during the measurement, where measured.</summary>
+    public double? ServerCpuSeconds { get; init; }
+
+    /// <summary>CPU seconds the database server (all its processes) used during the measurement, where measured.</summary>
+    public double? DatabaseCpuSeconds { get; init; }
+
+    public double? ServerMicrosPerOperation => ServerCpuSeconds / Operations * 1e6;
+
+    public double? DatabaseMicrosPerOperation => DatabaseCpuSeconds / Operations * 1e6;
+
+    public string Summary(string unit) =>
+        $"{PerSecond:N0} {unit}/s ({Operations:N0} in {Seconds:0.0} s); {Latency.Summary()}" +
+        (ServerCpuSeconds is null ? "" : $"; server CPU {ServerMicrosPerOperation:N1} µs each") +
+        (DatabaseCpuSeconds is null ? "" : $", database CPU {DatabaseMicrosPerOperation:N1} µs each");
+
+    /// <summary>Runs a measurement and charges it the CPU that the given server and database processes used meanwhile.</summary>
+    public static async Task<Throughput> WithCpuAsync(Func<Task<Throughput>> run, IReadOnlyList<int> serverPids, int? databasePid = null)
+    {
+        double Servers() => serverPids.Sum(Testing.ProcessCpu.Seconds);
+        double Database() => databasePid is { } pid ? Testing.ProcessCpu.TreeSeconds(pid) : 0;
+        var (server, database) = (Servers(), Database());
+        var result = await run();
+        return result with
+        {
+            ServerCpuSeconds = serverPids.Count > 0 ? Servers() - server : null,
+            DatabaseCpuSeconds = databasePid is null ? null : Database() - database,
+        };
+    }
 }

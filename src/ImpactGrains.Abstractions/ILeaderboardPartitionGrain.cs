@@ -9,7 +9,10 @@ namespace ImpactGrains.Abstractions;
 /// </summary>
 public interface ILeaderboardPartitionGrain : IGrainWithIntegerKey
 {
-    /// <summary>An entity's latest standing; one-way, so the reporting entity never waits on its partition.</summary>
+    /// <summary>
+    /// The latest standings of entities of this partition, gathered by a silo (StandingReports); one-way, so no silo
+    /// ever waits on a partition.
+    /// </summary>
     [OneWay]
-    Task ReportAsync(StandingReport report);
+    Task ReportManyAsync(IReadOnlyList<StandingReport> reports);
 }

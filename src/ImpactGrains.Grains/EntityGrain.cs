@@ -24,7 +24,7 @@ public sealed partial class EntityGrain(
     TimeProvider time,
     IOptions<SnapshotOptions> snapshotOptions,
     StorageGates storageGates,
-    IOptions<LeaderboardOptions> leaderboardOptions,
+    StandingReports standingReports,
     IOptions<SpikeDetectorOptions> spikeOptions,
     ImpactMetrics metrics,
     ILogger<EntityGrain> logger) : Grain, IEntityGrain
@@ -261,8 +261,8 @@ public sealed partial class EntityGrain(
             return;
         }
 
+        // Applied here at once; the commit's delivery (which removes its outbox row) finds them applied.
         await CatchUpAsync(appended.Outcomes.Max(o => o.EntitySequence));
-        await log.CompleteDeliveryAsync(appended.DeliveryId);
         var messages = fresh.Select(e => new LiveMessage("", 0, "incident", Id, kind.WireName(), null, e.OccurredAt, EventJson.Serialize(e))).ToList();
         GrainFactory.GetGrain<ILiveFeedGrain>(0).PublishAsync(messages).Ignore();
         LogIncidents(Id, fresh.Count);
@@ -341,12 +341,11 @@ public sealed partial class EntityGrain(
         ReportStanding();
     }
 
-    /// <summary>One one-way call to the entity's leaderboard partition: never per event, and never waited on.</summary>
+    /// <summary>The entity's standing, for its leaderboard partition: gathered by the silo and sent on in batches.</summary>
     private void ReportStanding()
     {
         var vector = View().VectorAt(time.GetUtcNow().UtcTicks);
-        var partition = leaderboardOptions.Value.PartitionOf(Id);
-        GrainFactory.GetGrain<ILeaderboardPartitionGrain>(partition).ReportAsync(StandingReport.From(Id, name, kind, vector)).Ignore();
+        standingReports.Report(StandingReport.From(Id, name, kind, vector));
     }
 
     public async Task ReloadAsync()

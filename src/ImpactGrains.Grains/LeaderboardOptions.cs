@@ -5,6 +5,9 @@ public sealed class LeaderboardOptions
     /// <summary>How many partitions collect standings. Fixed for the life of a cluster: it decides where entities report.</summary>
     public int Partitions { get; set; } = 8;
 
+    /// <summary>How often each silo sends its entities' changed standings to their partitions, in one call per partition.</summary>
+    public TimeSpan ReportInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How often a partition with changes publishes them (leaderboard freshness and stream latency).</summary>
     public TimeSpan PublishInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 

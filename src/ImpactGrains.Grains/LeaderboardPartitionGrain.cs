@@ -52,20 +52,24 @@ public sealed partial class LeaderboardPartitionGrain(
         }
     }
 
-    public Task ReportAsync(StandingReport report)
+    public Task ReportManyAsync(IReadOnlyList<StandingReport> reports)
     {
-        if (report.Inherited.Length == NothingInherited.Length && Array.TrueForAll(report.Inherited, v => v == 0))
+        foreach (var received in reports)
         {
-            report = report with { Inherited = NothingInherited };
-        }
+            var report = received;
+            if (report.Inherited.Length == NothingInherited.Length && Array.TrueForAll(report.Inherited, v => v == 0))
+            {
+                report = report with { Inherited = NothingInherited };
+            }
 
-        // Reports can overtake each other; the newest instant wins.
-        if (!state.State.Standings.TryGetValue(report.Entity, out var known) || known.AtTicks <= report.AtTicks)
-        {
-            state.State.Standings[report.Entity] = report;
-            standings.Remove(report.Entity);
-            changed.Add(report.Entity);
-            dirty = true;
+            // Reports can overtake each other; the newest instant wins.
+            if (!state.State.Standings.TryGetValue(report.Entity, out var known) || known.AtTicks <= report.AtTicks)
+            {
+                state.State.Standings[report.Entity] = report;
+                standings.Remove(report.Entity);
+                changed.Add(report.Entity);
+                dirty = true;
+            }
         }
 
         return Task.CompletedTask;

@@ -13,8 +13,12 @@ public readonly record struct AppendOutcome(bool Duplicate, long EntitySequence)
 }
 
 /// <summary>The outcome of one append, in the order of the events given.</summary>
-/// <param name="DeliveryId">The outbox row that stands for the accepted events until their delivery is confirmed; 0 when none were accepted.</param>
-public sealed record AppendResult(IReadOnlyList<AppendOutcome> Outcomes, long DeliveryId);
+/// <param name="DeliveryId">
+/// The outbox row of the commit that carried the append: it stands for the commit's accepted events until their
+/// delivery is confirmed; 0 when none were accepted.
+/// </param>
+/// <param name="Commit">The commit that carried the append (shared with the other appends committed with it); null when nothing was accepted.</param>
+public sealed record AppendResult(IReadOnlyList<AppendOutcome> Outcomes, long DeliveryId, CommittedGroup? Commit = null);
 
 /// <summary>An acknowledged append whose delivery to the entity grains was never confirmed.</summary>
 /// <param name="Through">For each entity, the last sequence the append gave it.</param>
@@ -22,17 +26,19 @@ public sealed record PendingDelivery(long Id, IReadOnlyDictionary<string, long> 
 
 /// <summary>
 /// The durable event log, the source of truth. Appends are idempotent on the event id and numbered per entity
-/// (1, 2, 3, …); an append returns only after the events are committed.
+/// (1, 2, 3, …); an append returns only after the events are committed. Every commit is also published, once, on the
+/// <see cref="CommitFeed"/> the log was given, for delivery to the entity grains.
 /// </summary>
 public interface IEventLog
 {
     /// <summary>
-    /// Appends a batch in one transaction, together with an outbox row for its delivery; outcomes are in the order of
-    /// <paramref name="events"/>. Throws <see cref="EventLogUnavailableException"/> when nothing could be committed.
+    /// Appends a batch; outcomes are in the order of <paramref name="events"/>. The writer commits it, with whatever
+    /// else is waiting, in one transaction together with an outbox row for the commit's delivery. Throws
+    /// <see cref="EventLogUnavailableException"/> when nothing could be committed.
     /// </summary>
     Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes the outbox row once every entity grain has the append's events.</summary>
+    /// <summary>Removes the outbox row once every entity grain has the commit's events.</summary>
     Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -33,10 +33,18 @@ public sealed class ClusterFixture : IAsyncLifetime
         public Task Invoke(IIncomingGrainCallContext context)
         {
             var method = $"{context.InterfaceMethod.DeclaringType?.Name}.{context.InterfaceMethod.Name}";
-            var entity = context.Request.GetArgumentCount() > 0 && context.Request.GetArgument(0) is StandingReport report
-                ? report.Entity
-                : context.TargetId.Key.ToString() ?? "";
-            Calls.AddOrUpdate((method, entity), 1, (_, n) => n + 1);
+            if (context.Request.GetArgumentCount() > 0 && context.Request.GetArgument(0) is IReadOnlyList<StandingReport> reports)
+            {
+                foreach (var report in reports)
+                {
+                    Calls.AddOrUpdate((method, report.Entity), 1, (_, n) => n + 1);
+                }
+            }
+            else
+            {
+                Calls.AddOrUpdate((method, context.TargetId.Key.ToString() ?? ""), 1, (_, n) => n + 1);
+            }
+
             return context.Invoke();
         }
 
@@ -93,6 +101,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.EveryEvents = 5;
                 configureSnapshots(o);
             });
+            silo.AddStandingReports();
             silo.AddSnapshotStorage(SqliteDatabase.OrleansInvariant, Database.SnapshotConnectionString);
         });
         Cluster = builder.Build();

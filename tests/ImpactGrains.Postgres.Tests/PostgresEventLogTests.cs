@@ -5,6 +5,10 @@ using Npgsql;
 
 namespace ImpactGrains.Postgres.Tests;
 
+/// <summary>
+/// What only PostgreSQL has: migrations run by many processes at once, and appenders in different processes. The
+/// contract every log meets is in tests/ImpactGrains.Storage.Tests.
+/// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresEventLogTests(PostgresFixture fixture)
 {
@@ -48,30 +52,6 @@ public sealed class PostgresEventLogTests(PostgresFixture fixture)
     }
 
     [Fact]
-    public async Task Appends_are_idempotent_numbered_per_entity_and_read_back()
-    {
-        await using var database = await MigratedAsync();
-        var catalog = new PostgresEntityCatalog(database);
-        await catalog.UpsertEntityAsync("a", "A", EntityKind.Company, []);
-        await catalog.UpsertEntityAsync("b", "B", EntityKind.Person, ["x"]);
-        await using var log = new PostgresEventLog(database);
-
-        var first = await log.AppendAsync([Outage("1", "a", 10), Outage("2", "b", 20), Outage("3", "a", 30), Outage("1", "a", 10)]);
-        Assert.Equal([(false, 1L), (false, 1L), (false, 2L), (true, 0L)], first.Outcomes.Select(o => (o.Duplicate, o.EntitySequence)));
-        Assert.NotEqual(0, first.DeliveryId);
-
-        var second = await log.AppendAsync([Outage("3", "a", 30), Outage("4", "a", 40)]);
-        Assert.Equal([(true, 0L), (false, 3L)], second.Outcomes.Select(o => (o.Duplicate, o.EntitySequence)));
-
-        var a = await log.ReadEntityAsync("a", 0);
-        Assert.Equal(["1", "3", "4"], a.Select(e => e.Event.Id));
-        Assert.Equal(Outage("4", "a", 40), a[2].Event);
-        Assert.Equal(["3"], (await log.ReadEntityAsync("a", 1, 2)).Select(e => e.Event.Id));
-        Assert.Equal(new Dictionary<string, long> { ["a"] = 3, ["b"] = 1 }, await log.HeadsAsync());
-        Assert.Equal(["4", "3"], (await log.ListEntityEventsAsync("a", null, 2)).Select(e => e.Event.Id));
-    }
-
-    [Fact]
     public async Task Concurrent_appenders_in_different_processes_never_leave_a_gap_or_a_double()
     {
         await using var database = await MigratedAsync();
@@ -108,34 +88,5 @@ public sealed class PostgresEventLogTests(PostgresFixture fixture)
         {
             await log.DisposeAsync();
         }
-    }
-
-    [Fact]
-    public async Task Unconfirmed_deliveries_are_claimed_once_until_their_claim_expires()
-    {
-        await using var database = await MigratedAsync();
-        await new PostgresEntityCatalog(database).UpsertEntityAsync("a", "A", EntityKind.Company, []);
-        await using var log = new PostgresEventLog(database);
-        var delivered = await log.AppendAsync([Outage("d1", "a", 1)]);
-        var abandoned = await log.AppendAsync([Outage("d2", "a", 2), Outage("d3", "a", 3)]);
-        await log.CompleteDeliveryAsync(delivered.DeliveryId);
-
-        Assert.Empty(await log.ClaimStaleDeliveriesAsync(TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(30), 10));
-        var claimed = Assert.Single(await log.ClaimStaleDeliveriesAsync(TimeSpan.Zero, TimeSpan.FromSeconds(30), 10));
-        Assert.Equal(abandoned.DeliveryId, claimed.Id);
-        Assert.Equal(new Dictionary<string, long> { ["a"] = 3 }, claimed.Through);
-        Assert.Empty(await log.ClaimStaleDeliveriesAsync(TimeSpan.Zero, TimeSpan.FromSeconds(30), 10)); // claimed by someone else
-
-        await log.CompleteDeliveryAsync(claimed.Id);
-        await using var left = database.DataSource.CreateCommand("SELECT count(*) FROM pending_deliveries");
-        Assert.Equal(0L, await left.ExecuteScalarAsync());
-    }
-
-    [Fact]
-    public async Task A_database_that_is_down_fails_the_append_with_nothing_stored()
-    {
-        await using var database = new PostgresDatabase("Host=127.0.0.1;Port=1;Database=none;Username=postgres;Timeout=2");
-        await using var log = new PostgresEventLog(database);
-        await Assert.ThrowsAsync<EventLogUnavailableException>(() => log.AppendAsync([Outage("x", "a", 1)]));
     }
 }

@@ -23,6 +23,9 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private string DataDirectory => Path.Combine(root, "data");
 
+    /// <summary>The server's main process (its backends are its children), from postmaster.pid.</summary>
+    public int PostmasterPid => int.Parse(File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).First(), System.Globalization.CultureInfo.InvariantCulture);
+
     public static async Task<PostgresServer> StartAsync()
     {
         var root = Directory.CreateTempSubdirectory("impactgrains-pg-").FullName;

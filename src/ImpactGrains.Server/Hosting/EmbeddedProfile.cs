@@ -25,6 +25,7 @@ internal static class EmbeddedProfile
             serviceId: configuration["Orleans:ServiceId"] ?? ImpactServices.DefaultServiceId,
             clusterId: configuration["Orleans:ClusterId"] ?? "local");
         silo.AddImpactDashboard(configuration);
+        silo.AddStandingReports();
         silo.AddSnapshotStorage(SqliteDatabase.OrleansInvariant, database.SnapshotConnectionString);
     }
 

@@ -63,7 +63,8 @@ public static class ImpactServices
         });
 
         // Ingestion and the API
-        builder.Services.AddSingleton<GrainDelivery>();
+        builder.Services.AddSingleton<Storage.CommitFeed>();
+        builder.Services.AddHostedService<CommitDelivery>();
         builder.Services.AddSingleton<IngestionService>();
         builder.Services.AddHostedService<DeliveryRecovery>();
         builder.Services.AddImpactAlerts(configuration);

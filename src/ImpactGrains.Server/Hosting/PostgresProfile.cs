@@ -63,6 +63,7 @@ internal static class PostgresProfile
             o.Invariant = PostgresDatabase.OrleansInvariant;
             o.ConnectionString = connectionString;
         });
+        silo.AddStandingReports();
         silo.AddSnapshotStorage(PostgresDatabase.OrleansInvariant, connectionString);
     }
 

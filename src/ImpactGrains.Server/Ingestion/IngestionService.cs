@@ -1,7 +1,4 @@
-using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Events;
-using ImpactGrains.Scoring.Ledger;
-using ImpactGrains.Scoring.Model;
 using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Server.Hosting;
 using ImpactGrains.Storage;
@@ -10,14 +7,14 @@ using Microsoft.Extensions.Options;
 namespace ImpactGrains.Server.Ingestion;
 
 /// <summary>
-/// The ingestion path: validate, append the batch to the log in one transaction (the acknowledgement point), then hand
-/// each entity grain its events in one call per entity per batch.
+/// The ingestion path: judge each event, append the valid ones to the log (the acknowledgement point: the log answers
+/// once they are committed), then wait, at most <see cref="IngestionOptions.ApplyWait"/>, for
+/// <see cref="CommitDelivery"/> to hand the commit to its entity grains, so that a query right after the
+/// acknowledgement sees the events. Everything per event here is a look-up or a count; metrics and logs are per request.
 /// </summary>
 public sealed partial class IngestionService(
     IEventLog log,
     IEntityCatalog catalog,
-    ImpactCalculator calculator,
-    GrainDelivery delivery,
     ImpactGrains.Grains.ImpactMetrics metrics,
     TimeProvider time,
     IOptions<ImpactOptions> options,
@@ -30,27 +27,23 @@ public sealed partial class IngestionService(
     {
         var rejected = new List<RejectedEvent>();
         var valid = new List<ImpactEvent>(parsed.Count);
-        var known = new Dictionary<string, bool>(StringComparer.Ordinal);
+        var rejectedByType = new int[EventTypes.Count + 1]; // the last slot: unreadable, type unknown
         for (var i = 0; i < parsed.Count; i++)
         {
             var result = parsed[i];
             if (result.Event is not { } e)
             {
                 rejected.Add(new RejectedEvent(i, result.Id, result.Error ?? "invalid event"));
-                metrics.Rejected.Add(1, new KeyValuePair<string, object?>("type", "unknown"));
+                rejectedByType[EventTypes.Count]++;
                 LogRejected(result.Id, result.Error);
                 continue;
             }
 
-            if (!known.TryGetValue(e.Entity, out var exists))
-            {
-                exists = known[e.Entity] = await catalog.ExistsAsync(e.Entity, cancellationToken);
-            }
-
-            if (!exists)
+            // Entities are never removed and the catalog caches a positive answer, so this is a look-up per event.
+            if (!await catalog.ExistsAsync(e.Entity, cancellationToken))
             {
                 rejected.Add(new RejectedEvent(i, e.Id, $"entity: unknown entity '{e.Entity}'; register it with PUT /api/entities/{e.Entity}"));
-                metrics.Rejected.Add(1, new KeyValuePair<string, object?>("type", e.Type.WireName()));
+                rejectedByType[(int)e.Type]++;
                 LogRejected(e.Id, "unknown entity " + e.Entity);
                 continue;
             }
@@ -61,52 +54,54 @@ public sealed partial class IngestionService(
         // The acknowledgement point: once this returns, the accepted events are committed.
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var appended = await log.AppendAsync(valid, cancellationToken);
-        var committed = System.Diagnostics.Stopwatch.GetTimestamp();
         if (valid.Count > 0)
         {
-            metrics.CommitLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started, committed).TotalMilliseconds);
+            metrics.CommitLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
 
+        var acceptedByType = new int[EventTypes.Count];
+        var duplicatesByType = new int[EventTypes.Count];
         var outcomes = appended.Outcomes;
-
-        var duplicates = 0;
-        var byEntity = new Dictionary<string, List<ScoredEvent>>(StringComparer.Ordinal);
-        var outagesByEntity = new Dictionary<string, List<OutageObservation>>(StringComparer.Ordinal);
+        var traced = logger.IsEnabled(LogLevel.Debug); // a line per event only when someone asked for it
         for (var i = 0; i < valid.Count; i++)
         {
-            var e = valid[i];
-            var type = new KeyValuePair<string, object?>("type", e.Type.WireName());
-            if (outcomes[i].Duplicate)
+            (outcomes[i].Duplicate ? duplicatesByType : acceptedByType)[(int)valid[i].Type]++;
+            if (traced && !outcomes[i].Duplicate)
             {
-                duplicates++;
-                metrics.Duplicates.Add(1, type);
-                continue;
-            }
-
-            metrics.Accepted.Add(1, type);
-            LogAccepted(e.Id, e.Entity, outcomes[i].EntitySequence);
-            if (!byEntity.TryGetValue(e.Entity, out var batch))
-            {
-                byEntity[e.Entity] = batch = [];
-            }
-
-            batch.Add(calculator.Score(e, outcomes[i].EntitySequence));
-            if (OutageObservation.Of(e, outcomes[i].EntitySequence) is { } outage)
-            {
-                if (!outagesByEntity.TryGetValue(e.Entity, out var outages))
-                {
-                    outagesByEntity[e.Entity] = outages = [];
-                }
-
-                outages.Add(outage);
+                LogAccepted(valid[i].Id, valid[i].Entity, outcomes[i].EntitySequence);
             }
         }
 
+        Count(metrics.Accepted, acceptedByType);
+        Count(metrics.Duplicates, duplicatesByType);
+        Count(metrics.Rejected, rejectedByType);
+        var duplicates = duplicatesByType.Sum();
         LogIngested(valid.Count - duplicates, duplicates, rejected.Count);
-        await delivery.DeliverAsync(
-            byEntity.ToDictionary(p => p.Key, p => new EntityEventBatch(p.Value, outagesByEntity.GetValueOrDefault(p.Key)), StringComparer.Ordinal),
-            appended.DeliveryId, committed, options.Value.Ingestion.ApplyWait);
+
+        if (appended.Commit is { } commit)
+        {
+            try
+            {
+                await commit.Delivered.WaitAsync(options.Value.Ingestion.ApplyWait, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                LogSlowDelivery(options.Value.Ingestion.ApplyWait);
+            }
+        }
+
         return new IngestionResult(valid.Count - duplicates, duplicates, rejected);
+    }
+
+    private static void Count(System.Diagnostics.Metrics.Counter<long> counter, int[] byType)
+    {
+        for (var t = 0; t < byType.Length; t++)
+        {
+            if (byType[t] > 0)
+            {
+                counter.Add(byType[t], new KeyValuePair<string, object?>("type", t < EventTypes.Count ? ((EventType)t).WireName() : "unknown"));
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Event {EventId} accepted for {Entity} as sequence {Sequence}")]
@@ -117,4 +112,7 @@ public sealed partial class IngestionService(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ingested a batch: {Accepted} accepted, {Duplicates} duplicates, {Rejected} rejected")]
     private partial void LogIngested(int accepted, int duplicates, int rejected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of a commit took longer than {Wait}; acknowledged anyway, delivery continues")]
+    private partial void LogSlowDelivery(TimeSpan wait);
 }

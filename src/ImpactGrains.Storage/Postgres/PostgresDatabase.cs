@@ -44,7 +44,10 @@ public sealed class PostgresDatabase : IAsyncDisposable
     /// Applies every migration not yet applied, each in its own transaction, under an advisory lock: safe when many
     /// silos start at once, and a no-op when all are applied. Returns the names of the scripts it applied.
     /// </summary>
-    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default) => MigrateAsync(through: null, cancellationToken);
+
+    /// <summary>Applies the migrations up to and including <paramref name="through"/> (tests: a database as an earlier version left it).</summary>
+    internal async Task<IReadOnlyList<string>> MigrateAsync(string? through, CancellationToken cancellationToken = default)
     {
         var applied = new List<string>();
         await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
@@ -64,7 +67,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
 
             foreach (var (name, text) in SqlScripts.In("Postgres"))
             {
-                if (done.Contains(name))
+                if (done.Contains(name) || (through is not null && string.CompareOrdinal(name, through) > 0))
                 {
                     continue;
                 }

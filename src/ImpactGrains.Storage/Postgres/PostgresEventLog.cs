@@ -1,40 +1,60 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using ImpactGrains.Scoring.Events;
-using ImpactGrains.Scoring.Validation;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace ImpactGrains.Storage.Postgres;
 
 /// <summary>
-/// The event log on PostgreSQL. Within a process, appends queue to one writer that commits whatever has gathered in
-/// one transaction (group commit) with array inserts; across processes, each entity's row lock orders its sequence.
-/// Nothing is acknowledged before its commit.
+/// The event log on PostgreSQL. Within a process, appends queue to one writer that commits whatever has gathered in one
+/// transaction (group commit): a probe of the ids and of the heads it does not know, then one binary COPY of the rows.
+/// No row is locked: the writer numbers each entity's events from its own memory, and the primary key
+/// (entity, entity_seq) and the unique id hash make a concurrent writer in another process (an entity's ownership moving
+/// between silos, the same id posted twice at once) a retry rather than a gap or a double. Nothing is acknowledged
+/// before its commit.
 /// </summary>
 public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
 {
     public const int MaxEventsPerCommit = 20_000;
 
-    /// <summary>How often a commit is retried after a deadlock, a serialisation failure or a duplicate-id race.</summary>
-    private const int MaxAttempts = 4;
+    /// <summary>How often a commit is retried after losing a race (a key taken by another writer).</summary>
+    private const int MaxConflictAttempts = 30;
 
     private readonly PostgresDatabase database;
+    private readonly CommitFeed? feed;
     private readonly Channel<PendingAppend> queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(4096)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
     });
 
+    private readonly ConcurrentQueue<(long Id, TaskCompletionSource Removed)> completedDeliveries = new();
     private readonly Task writer;
 
-    public PostgresEventLog(PostgresDatabase database)
+    // The writer's view of each entity's last sequence; only the writer task touches it. Wrong only when another
+    // process appended to the entity meanwhile, which the primary key reports and a retry repairs.
+    private readonly Dictionary<string, long> heads = new(StringComparer.Ordinal);
+
+    public PostgresEventLog(PostgresDatabase database, CommitFeed? feed = null)
     {
         this.database = database;
+        this.feed = feed;
         writer = Task.Run(WriterLoopAsync);
     }
 
-    /// <remarks><paramref name="Bodies"/> are the events' stored JSON, serialized by the caller rather than by the one writer (and once, not per retry).</remarks>
-    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, string[] Bodies, TaskCompletionSource<AppendResult> Completion);
+    /// <summary>An append with its bodies and id hashes computed by the appending request, once, not per retry.</summary>
+    private sealed class PendingAppend(IReadOnlyList<ImpactEvent> events)
+    {
+        public IReadOnlyList<ImpactEvent> Events { get; } = events;
+
+        public byte[][] Bodies { get; } = events.Select(EventCodec.Encode).ToArray();
+
+        public Guid[] Hashes { get; } = events.Select(e => EventIdHash.AsUuid(e.Id)).ToArray();
+
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
     private NpgsqlDataSource Source => database.DataSource;
 
@@ -45,7 +65,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
             return new AppendResult([], 0);
         }
 
-        var pending = new PendingAppend(events, events.Select(EventJson.Serialize).ToArray(), new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingAppend(events);
         await queue.Writer.WriteAsync(pending, cancellationToken);
         return await pending.Completion.Task.WaitAsync(cancellationToken);
     }
@@ -64,24 +84,57 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
                 count += pending.Events.Count;
             }
 
+            var completed = new List<(long Id, TaskCompletionSource Removed)>();
+            while (completedDeliveries.TryDequeue(out var removal))
+            {
+                completed.Add(removal);
+            }
+
             for (var attempt = 1; ; attempt++)
             {
                 try
                 {
-                    var results = await CommitAsync(group);
+                    var (results, commit) = await CommitAsync(group, completed, count);
                     for (var i = 0; i < group.Count; i++)
                     {
                         group[i].Completion.TrySetResult(results[i]);
                     }
 
+                    foreach (var (_, removed) in completed)
+                    {
+                        removed.TrySetResult();
+                    }
+
+                    if (commit is not null)
+                    {
+                        if (feed is null) commit.MarkDelivered();
+                        else feed.Publish(commit);
+                    }
+
                     break;
                 }
-                catch (Exception ex) when (attempt < MaxAttempts && IsRetryable(ex))
+                catch (Exception ex) when (attempt < MaxConflictAttempts && IsConflict(ex))
                 {
-                    await Task.Delay(10 * attempt);
+                    // Another writer took a key first: forget what this one believed about the group's entities and
+                    // read it again. Jitter keeps two writers from colliding in step.
+                    foreach (var pending in group)
+                    {
+                        foreach (var e in pending.Events)
+                        {
+                            heads.Remove(e.Entity);
+                        }
+                    }
+
+                    await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)));
                 }
                 catch (Exception ex)
                 {
+                    heads.Clear();
+                    foreach (var removal in completed)
+                    {
+                        completedDeliveries.Enqueue(removal);
+                    }
+
                     var failure = new EventLogUnavailableException("the event log could not commit the batch", ex);
                     foreach (var pending in group)
                     {
@@ -94,141 +147,159 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
         }
     }
 
-    private static bool IsRetryable(Exception ex) => ex is DuplicateRaceException ||
-        ex is PostgresException { SqlState: PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.UniqueViolation };
+    private static bool IsConflict(Exception ex) =>
+        ex is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure };
 
-    /// <summary>Another process committed one of these ids between our check and our insert; the retry sees it.</summary>
-    private sealed class DuplicateRaceException() : Exception("an event id was committed concurrently");
-
-    private async Task<List<AppendResult>> CommitAsync(List<PendingAppend> group)
+    private async Task<(AppendResult[] Results, CommittedGroup? Commit)> CommitAsync(List<PendingAppend> group, List<(long Id, TaskCompletionSource Removed)> completed, int count)
     {
         await using var connection = await database.WriterDataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
 
-        // Lock the heads of every entity in the group, in id order so that concurrent appenders never deadlock.
-        var entities = group.SelectMany(p => p.Events).Select(e => e.Entity).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        var heads = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using (var lockHeads = new NpgsqlCommand("SELECT id, head FROM entities WHERE id = ANY($1) ORDER BY id FOR UPDATE", connection, transaction))
-        {
-            lockHeads.Parameters.AddWithValue(entities);
-            await using var reader = await lockHeads.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                heads[reader.GetString(0)] = reader.GetInt64(1);
-            }
-        }
-
-        // Ids already in the log are duplicates; so is a second occurrence within the group.
-        var ids = group.SelectMany(p => p.Events).Select(e => e.Id).Distinct(StringComparer.Ordinal).ToArray();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        await using (var existing = new NpgsqlCommand("SELECT event_id FROM events WHERE event_id = ANY($1)", connection, transaction))
-        {
-            existing.Parameters.AddWithValue(ids);
-            await using var reader = await existing.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                seen.Add(reader.GetString(0));
-            }
-        }
-
-        var rows = new List<(ImpactEvent Event, string Body, long Sequence)>();
-        var results = new List<AppendResult>(group.Count);
-        var throughs = new List<Dictionary<string, long>>(group.Count);
+        // One round trip: which ids are logged already, the heads this writer does not know, and the outbox rows whose
+        // delivery was confirmed since the last commit.
+        var hashes = new Guid[count];
+        var unknown = new HashSet<string>(StringComparer.Ordinal);
+        var n = 0;
         foreach (var pending in group)
         {
+            pending.Hashes.CopyTo(hashes, n);
+            n += pending.Hashes.Length;
+            foreach (var e in pending.Events)
+            {
+                if (!heads.ContainsKey(e.Entity))
+                {
+                    unknown.Add(e.Entity);
+                }
+            }
+        }
+
+        var logged = new HashSet<Guid>();
+        await using (var probe = new NpgsqlBatch(connection, transaction))
+        {
+            probe.BatchCommands.Add(new NpgsqlBatchCommand("SELECT id_hash FROM event_log WHERE id_hash = ANY($1)") { Parameters = { new() { Value = hashes } } });
+            if (unknown.Count > 0)
+            {
+                probe.BatchCommands.Add(new NpgsqlBatchCommand("""
+                    SELECT e.id, (SELECT max(entity_seq) FROM event_log WHERE entity = e.id) FROM unnest($1::text[]) AS e(id)
+                    """) { Parameters = { new() { Value = unknown.ToArray() } } });
+            }
+
+            if (completed.Count > 0)
+            {
+                probe.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM pending_deliveries WHERE id = ANY($1)") { Parameters = { new() { Value = completed.Select(c => c.Id).ToArray() } } });
+            }
+
+            await using var reader = await probe.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                logged.Add(reader.GetGuid(0));
+            }
+
+            if (unknown.Count > 0)
+            {
+                await reader.NextResultAsync();
+                while (await reader.ReadAsync())
+                {
+                    heads[reader.GetString(0)] = reader.IsDBNull(1) ? 0 : reader.GetInt64(1);
+                }
+            }
+        }
+
+        // Number the new events; ids already logged, or met earlier in the group, are duplicates.
+        var results = new AppendResult[group.Count];
+        var committed = new List<CommittedEvent>(count);
+        var bodies = new List<byte[]>(count);
+        var rowHashes = new List<Guid>(count);
+        var through = new Dictionary<string, long>(StringComparer.Ordinal);
+        var advanced = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var g = 0; g < group.Count; g++)
+        {
+            var pending = group[g];
             var outcomes = new AppendOutcome[pending.Events.Count];
-            var through = new Dictionary<string, long>(StringComparer.Ordinal);
             for (var i = 0; i < outcomes.Length; i++)
             {
-                var e = pending.Events[i];
-                if (!heads.TryGetValue(e.Entity, out var head) || !seen.Add(e.Id))
+                if (!logged.Add(pending.Hashes[i]))
                 {
-                    // An entity is never removed, so a missing head only means a duplicate here.
                     outcomes[i] = AppendOutcome.Duplicated;
                     continue;
                 }
 
-                heads[e.Entity] = through[e.Entity] = head + 1;
-                outcomes[i] = new AppendOutcome(false, head + 1);
-                rows.Add((e, pending.Bodies[i], head + 1));
+                var e = pending.Events[i];
+                var sequence = (advanced.TryGetValue(e.Entity, out var head) ? head : heads[e.Entity]) + 1;
+                advanced[e.Entity] = through[e.Entity] = sequence;
+                outcomes[i] = new AppendOutcome(false, sequence);
+                committed.Add(new CommittedEvent(e, sequence));
+                bodies.Add(pending.Bodies[i]);
+                rowHashes.Add(pending.Hashes[i]);
             }
 
-            results.Add(new AppendResult(outcomes, 0));
-            throughs.Add(through);
+            results[g] = new AppendResult(outcomes, 0);
         }
 
-        if (rows.Count > 0)
+        long deliveryId = 0;
+        if (committed.Count > 0)
         {
-            await using (var insert = new NpgsqlCommand("""
-                INSERT INTO events (event_id, entity, entity_seq, type, occurred_at, body)
-                SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::bigint[], $4::varchar[], $5::bigint[], $6::text[])
-                ON CONFLICT (event_id) DO NOTHING
-                """, connection, transaction))
+            await using (var copy = await connection.BeginBinaryImportAsync(
+                "COPY event_log (entity, entity_seq, occurred_at, id_hash, event_id, body) FROM STDIN (FORMAT BINARY)"))
             {
-                insert.Parameters.AddWithValue(rows.Select(r => r.Event.Id).ToArray());
-                insert.Parameters.AddWithValue(rows.Select(r => r.Event.Entity).ToArray());
-                insert.Parameters.AddWithValue(rows.Select(r => r.Sequence).ToArray());
-                insert.Parameters.AddWithValue(rows.Select(r => r.Event.Type.WireName()).ToArray());
-                insert.Parameters.AddWithValue(rows.Select(r => r.Event.OccurredAt.UtcTicks).ToArray());
-                insert.Parameters.AddWithValue(rows.Select(r => r.Body).ToArray());
-                if (await insert.ExecuteNonQueryAsync() != rows.Count)
+                // Synchronous writes into the importer's buffer: an await per value cost more than the value.
+                for (var i = 0; i < committed.Count; i++)
                 {
-                    throw new DuplicateRaceException(); // rolled back: sequences must never have gaps
-                }
-            }
-
-            var touched = entities.Where(id => heads.ContainsKey(id)).ToArray();
-            await using (var advance = new NpgsqlCommand("""
-                UPDATE entities SET head = u.head FROM unnest($1::varchar[], $2::bigint[]) AS u(id, head) WHERE entities.id = u.id
-                """, connection, transaction))
-            {
-                advance.Parameters.AddWithValue(touched);
-                advance.Parameters.AddWithValue(touched.Select(id => heads[id]).ToArray());
-                await advance.ExecuteNonQueryAsync();
-            }
-
-            // One outbox row per request that had accepted events, all in one round trip.
-            await using var batch = new NpgsqlBatch(connection, transaction);
-            var batchIndex = new List<int>();
-            for (var i = 0; i < group.Count; i++)
-            {
-                if (throughs[i].Count == 0)
-                {
-                    continue;
+                    var (e, sequence) = committed[i];
+                    copy.StartRow();
+                    copy.Write(e.Entity, NpgsqlDbType.Varchar);
+                    copy.Write(sequence, NpgsqlDbType.Bigint);
+                    copy.Write(e.OccurredAt.UtcTicks, NpgsqlDbType.Bigint);
+                    copy.Write(rowHashes[i], NpgsqlDbType.Uuid);
+                    copy.Write(e.Id, NpgsqlDbType.Varchar);
+                    copy.Write(bodies[i], NpgsqlDbType.Bytea);
                 }
 
-                var command = new NpgsqlBatchCommand("INSERT INTO pending_deliveries (entities, through) VALUES ($1, $2) RETURNING id");
-                command.Parameters.Add(new NpgsqlParameter { Value = throughs[i].Keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-                command.Parameters.AddWithValue(throughs[i].Values.ToArray());
-                batch.BatchCommands.Add(command);
-                batchIndex.Add(i);
+                await copy.CompleteAsync();
             }
 
-            await using (var reader = await batch.ExecuteReaderAsync())
-            {
-                foreach (var i in batchIndex)
-                {
-                    await reader.ReadAsync();
-                    results[i] = results[i] with { DeliveryId = reader.GetInt64(0) };
-                    await reader.NextResultAsync();
-                }
-            }
+            await using var outbox = new NpgsqlCommand("INSERT INTO pending_deliveries (entities, through) VALUES ($1, $2) RETURNING id", connection, transaction);
+            outbox.Parameters.Add(new NpgsqlParameter { Value = through.Keys.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            outbox.Parameters.AddWithValue(through.Values.ToArray());
+            deliveryId = (long)(await outbox.ExecuteScalarAsync())!;
         }
 
         await transaction.CommitAsync();
-        return results;
+        foreach (var (entity, head) in advanced)
+        {
+            heads[entity] = head;
+        }
+
+        if (committed.Count == 0)
+        {
+            return (results, null);
+        }
+
+        var commit = new CommittedGroup(committed, deliveryId, Stopwatch.GetTimestamp());
+        for (var g = 0; g < results.Length; g++)
+        {
+            results[g] = results[g] with { DeliveryId = deliveryId, Commit = commit };
+        }
+
+        return (results, commit);
     }
 
-    public async Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default)
+    public Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default)
     {
         if (deliveryId == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        await using var command = database.WriterDataSource.CreateCommand("DELETE FROM pending_deliveries WHERE id = $1");
-        command.Parameters.AddWithValue(deliveryId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        {
+            // Removed in the writer's next transaction; should the process die first, recovery finds the grains up to
+            // date and removes it then.
+            completedDeliveries.Enqueue((deliveryId, removed));
+            queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
+        }
+
+        return removed.Task.WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default)
@@ -259,7 +330,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
 
     public async Task<IReadOnlyDictionary<string, long>> HeadsAsync(CancellationToken cancellationToken = default)
     {
-        await using var command = Source.CreateCommand("SELECT id, head FROM entities");
+        await using var command = Source.CreateCommand("SELECT entity, max(entity_seq) FROM event_log GROUP BY entity");
         var heads = new Dictionary<string, long>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -273,20 +344,20 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
     public async Task<IReadOnlyList<LoggedEvent>> ReadEntityAsync(string entity, long afterSequence, long throughSequence = long.MaxValue, CancellationToken cancellationToken = default)
     {
         await using var command = Source.CreateCommand("""
-            SELECT entity_seq, body FROM events
+            SELECT entity_seq, event_id, occurred_at, body FROM event_log
             WHERE entity = $1 AND entity_seq > $2 AND entity_seq <= $3
             ORDER BY entity_seq
             """);
         command.Parameters.AddWithValue(entity);
         command.Parameters.AddWithValue(afterSequence);
         command.Parameters.AddWithValue(throughSequence);
-        return await ReadEventsAsync(command, cancellationToken);
+        return await ReadEventsAsync(command, entity, cancellationToken);
     }
 
     public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
     {
         await using var command = Source.CreateCommand("""
-            SELECT entity_seq, body FROM events
+            SELECT entity_seq, event_id, occurred_at, body FROM event_log
             WHERE entity = $1 AND occurred_at < $2
             ORDER BY occurred_at DESC, entity_seq DESC
             LIMIT $3
@@ -294,16 +365,17 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
         command.Parameters.AddWithValue(entity);
         command.Parameters.AddWithValue(before?.UtcTicks ?? long.MaxValue);
         command.Parameters.AddWithValue(limit);
-        return await ReadEventsAsync(command, cancellationToken);
+        return await ReadEventsAsync(command, entity, cancellationToken);
     }
 
-    private static async Task<IReadOnlyList<LoggedEvent>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<LoggedEvent>> ReadEventsAsync(NpgsqlCommand command, string entity, CancellationToken cancellationToken)
     {
         var events = new List<LoggedEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(new LoggedEvent(reader.GetInt64(0), EventJson.Deserialize(reader.GetString(1))));
+            var body = reader.GetFieldValue<byte[]>(3);
+            events.Add(new LoggedEvent(reader.GetInt64(0), EventCodec.Decode(reader.GetString(1), entity, reader.GetInt64(2), body)));
         }
 
         return events;

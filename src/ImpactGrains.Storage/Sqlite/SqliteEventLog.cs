@@ -1,18 +1,22 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
 using ImpactGrains.Scoring.Events;
-using ImpactGrains.Scoring.Validation;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
 namespace ImpactGrains.Storage.Sqlite;
 
 /// <summary>
-/// The embedded event log. Appends from all requests queue to one writer, which commits whatever has gathered in a
-/// single transaction (group commit): one fsync serves many requests, and no request is answered before its commit.
-/// Removing a delivered outbox row goes through the same writer, in the next group's transaction: SQLite has one write
-/// lock per file, and a second writing connection made every commit wait on the busy handler's sleeps (measured by
-/// bench/: about 500 ms a commit under load, docs/performance.md).
+/// The embedded event log. Appends from all requests queue to one writer thread, which commits whatever has gathered
+/// in a single transaction (group commit): one fsync serves many requests, and no request is answered before its
+/// commit. Per event it writes three small B-tree entries (docs/architecture.md): the id's hash, the row clustered by
+/// (entity, sequence), and the (entity, time) index; each entity's next sequence comes from memory, since this thread is
+/// the file's only writer. Removing delivered outbox rows also goes through this writer, in its next transaction: SQLite
+/// has one write lock per file, and a second writing connection made every commit wait on the busy handler's sleeps.
+/// WAL checkpoints run on a thread of their own, off the commit path.
 /// </summary>
 public sealed class SqliteEventLog : IEventLog, IDisposable
 {
@@ -20,32 +24,83 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     public const int MaxEventsPerCommit = 50_000;
 
     private readonly SqliteDatabase database;
+    private readonly CommitFeed? feed;
     private readonly Channel<PendingAppend> queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(4096)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
     });
 
+    private readonly ConcurrentQueue<(long Id, TaskCompletionSource Removed)> completedDeliveries = new();
     private readonly Thread writerThread;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Task checkpointer;
 
     // The writer's view of each entity's last sequence; only the writer thread touches it. An entity's first append
-    // reads it from the log's (entity, entity_seq) index; it is not stored apart, since updating a head row per entity
-    // on every commit made each commit write most of the entities table again.
+    // reads it from the log's primary key.
     private readonly Dictionary<string, long> heads = new(StringComparer.Ordinal);
 
-    public SqliteEventLog(SqliteDatabase database)
+    public SqliteEventLog(SqliteDatabase database, CommitFeed? feed = null)
     {
         this.database = database;
+        this.feed = feed;
         writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "event-log-writer" };
         writerThread.Start();
+        checkpointer = Task.Run(CheckpointLoopAsync);
     }
 
-    /// <summary>An append, or (with <paramref name="CompletedDelivery"/> set and no events) an outbox row to remove.</summary>
-    /// <remarks>
-    /// <paramref name="Bodies"/> are the events' stored JSON, serialized by the caller: the writer is one thread for
-    /// every request, so it should do only what must be serial.
-    /// </remarks>
-    private sealed record PendingAppend(IReadOnlyList<ImpactEvent> Events, string[] Bodies, TaskCompletionSource<AppendResult> Completion, long CompletedDelivery = 0);
+    /// <summary>
+    /// An append with what the writer needs already computed by the appending request (the writer is one thread for
+    /// every request, so it does only what must be serial): each event's body and id hash, end to end in two arrays.
+    /// </summary>
+    private sealed class PendingAppend
+    {
+        public PendingAppend(IReadOnlyList<ImpactEvent> events)
+        {
+            Events = events;
+            Bodies = EncodeBodies(events, out var ends);
+            BodyEnds = ends;
+            Hashes = HashIds(events);
+        }
+
+        public IReadOnlyList<ImpactEvent> Events { get; }
+
+        public byte[] Bodies { get; }
+
+        public int[] BodyEnds { get; }
+
+        public byte[] Hashes { get; }
+
+        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ReadOnlySpan<byte> Body(int i) => Bodies.AsSpan((i == 0 ? 0 : BodyEnds[i - 1])..BodyEnds[i]);
+
+        public ReadOnlySpan<byte> Hash(int i) => Hashes.AsSpan(i * EventIdHash.Length, EventIdHash.Length);
+    }
+
+    private static byte[] EncodeBodies(IReadOnlyList<ImpactEvent> events, out int[] ends)
+    {
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(1, events.Count * 48));
+        ends = new int[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            EventCodec.Write(buffer, events[i]);
+            ends[i] = buffer.WrittenCount;
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static byte[] HashIds(IReadOnlyList<ImpactEvent> events)
+    {
+        var hashes = new byte[events.Count * EventIdHash.Length];
+        for (var i = 0; i < events.Count; i++)
+        {
+            EventIdHash.Compute(events[i].Id, hashes.AsSpan(i * EventIdHash.Length, EventIdHash.Length));
+        }
+
+        return hashes;
+    }
 
     public async Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
     {
@@ -54,7 +109,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             return new AppendResult([], 0);
         }
 
-        var pending = new PendingAppend(events, events.Select(EventJson.Serialize).ToArray(), new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingAppend(events);
         await queue.Writer.WriteAsync(pending, cancellationToken);
 
         // Once queued, the append is committed or fails as a whole; cancelling only stops waiting for the answer.
@@ -67,31 +122,27 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         using (var pragma = connection.CreateCommand())
         {
             // FULL: a commit is on disk before it is acknowledged, so even a power cut keeps acknowledged events.
-            pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL;";
+            // The page cache holds the tails of the entities' ranges and the hot part of the id index; checkpoints
+            // are this class's own (CheckpointLoopAsync), not the commit's.
+            pragma.CommandText = """
+                PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL; PRAGMA cache_size = -262144;
+                PRAGMA mmap_size = 1073741824; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;
+                """;
             pragma.ExecuteNonQuery();
         }
 
-        using var insert = new RowInsert(connection, """
-            INSERT INTO events (event_id, entity, entity_seq, type, occurred_at, recorded_at, body)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-            ON CONFLICT (event_id) DO NOTHING
+        var db = connection.Handle ?? throw new InvalidOperationException("the log's connection is not open");
+        using var insertId = new Statement(db, "INSERT INTO event_ids (hash) VALUES (?1) ON CONFLICT DO NOTHING");
+        using var insertEvent = new Statement(db, """
+            INSERT INTO event_log (entity, entity_seq, occurred_at, recorded_at, event_id, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
             """);
-
-        using var readHead = connection.CreateCommand();
-        readHead.CommandText = "SELECT coalesce(max(entity_seq), 0) FROM events WHERE entity = $id";
-        var pHeadId = readHead.Parameters.Add("$id", SqliteType.Text);
-
-        using var outbox = connection.CreateCommand();
-        outbox.CommandText = "INSERT INTO pending_deliveries (created_at, targets) VALUES ($createdAt, $targets) RETURNING id";
-        var pCreatedAt = outbox.Parameters.Add("$createdAt", SqliteType.Integer);
-        var pTargets = outbox.Parameters.Add("$targets", SqliteType.Text);
-
-        using var delivered = connection.CreateCommand();
-        delivered.CommandText = "DELETE FROM pending_deliveries WHERE id = $id";
-        var pDeliveredId = delivered.Parameters.Add("$id", SqliteType.Integer);
+        using var readHead = new Statement(db, "SELECT max(entity_seq) FROM event_log WHERE entity = ?1");
+        using var insertOutbox = new Statement(db, "INSERT INTO pending_deliveries (created_at, targets) VALUES (?1, ?2) RETURNING id");
+        using var deleteOutbox = new Statement(db, "DELETE FROM pending_deliveries WHERE id = ?1");
 
         var reader = queue.Reader;
         var group = new List<PendingAppend>();
+        var completed = new List<(long Id, TaskCompletionSource Removed)>();
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             group.Clear();
@@ -102,63 +153,79 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 eventCount += pending.Events.Count;
             }
 
-            var outcomes = new List<AppendResult>(group.Count);
+            completed.Clear();
+            while (completedDeliveries.TryDequeue(out var removal))
+            {
+                completed.Add(removal);
+            }
+
+            var outcomes = new AppendOutcome[group.Count][];
+            var committed = new List<CommittedEvent>(eventCount);
+            long deliveryId = 0;
             try
             {
                 var recordedAt = DateTimeOffset.UtcNow.UtcTicks;
                 using var transaction = connection.BeginTransaction();
-                readHead.Transaction = outbox.Transaction = delivered.Transaction = transaction;
-                foreach (var pending in group)
+                foreach (var (id, _) in completed)
                 {
-                    if (pending.CompletedDelivery != 0)
-                    {
-                        pDeliveredId.Value = pending.CompletedDelivery;
-                        delivered.ExecuteNonQuery();
-                        outcomes.Add(new AppendResult([], 0));
-                        continue;
-                    }
+                    deleteOutbox.Bind(1, id);
+                    deleteOutbox.Execute();
+                }
 
-                    var results = new AppendOutcome[pending.Events.Count];
-                    var through = new Dictionary<string, long>(StringComparer.Ordinal);
+                var through = new Dictionary<string, long>(StringComparer.Ordinal);
+                for (var g = 0; g < group.Count; g++)
+                {
+                    var pending = group[g];
+                    var results = outcomes[g] = new AppendOutcome[pending.Events.Count];
                     for (var i = 0; i < results.Length; i++)
                     {
+                        insertId.Bind(1, pending.Hash(i));
+                        if (insertId.Execute() == 0)
+                        {
+                            results[i] = AppendOutcome.Duplicated;
+                            continue;
+                        }
+
                         var e = pending.Events[i];
                         if (!heads.TryGetValue(e.Entity, out var head))
                         {
-                            pHeadId.Value = e.Entity;
-                            head = readHead.ExecuteScalar() is long stored ? stored : 0;
+                            readHead.Bind(1, e.Entity);
+                            head = readHead.ReadLongOrZero();
                         }
 
-                        if (insert.Run(e.Id, e.Entity, head + 1, e.Type.WireName(), e.OccurredAt.UtcTicks, recordedAt, pending.Bodies[i]))
-                        {
-                            heads[e.Entity] = head + 1;
-                            through[e.Entity] = head + 1;
-                            results[i] = new AppendOutcome(false, head + 1);
-                        }
-                        else
-                        {
-                            heads[e.Entity] = head;
-                            results[i] = AppendOutcome.Duplicated;
-                        }
+                        var sequence = head + 1;
+                        insertEvent.Bind(1, e.Entity);
+                        insertEvent.Bind(2, sequence);
+                        insertEvent.Bind(3, e.OccurredAt.UtcTicks);
+                        insertEvent.Bind(4, recordedAt);
+                        insertEvent.Bind(5, e.Id);
+                        insertEvent.Bind(6, pending.Body(i));
+                        insertEvent.Execute();
+                        heads[e.Entity] = through[e.Entity] = sequence;
+                        results[i] = new AppendOutcome(false, sequence);
+                        committed.Add(new CommittedEvent(e, sequence));
                     }
+                }
 
-                    long deliveryId = 0;
-                    if (through.Count > 0)
-                    {
-                        pCreatedAt.Value = recordedAt;
-                        pTargets.Value = JsonSerializer.Serialize(through);
-                        deliveryId = (long)outbox.ExecuteScalar()!;
-                    }
-
-                    outcomes.Add(new AppendResult(results, deliveryId));
+                if (through.Count > 0)
+                {
+                    insertOutbox.Bind(1, recordedAt);
+                    insertOutbox.Bind(2, JsonSerializer.Serialize(through));
+                    deliveryId = insertOutbox.ReadLongOrZero();
                 }
 
                 transaction.Commit();
             }
             catch (Exception ex)
             {
-                // Nothing of this group was committed: forget the heads it advanced and fail every request in it.
+                // Nothing of this group was committed: forget the heads it advanced, keep the outbox rows it was to
+                // remove, and fail every request in it.
                 heads.Clear();
+                foreach (var removal in completed)
+                {
+                    completedDeliveries.Enqueue(removal);
+                }
+
                 foreach (var pending in group)
                 {
                     pending.Completion.TrySetException(new EventLogUnavailableException("the event log could not commit the batch", ex));
@@ -167,23 +234,82 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 continue;
             }
 
-            for (var i = 0; i < group.Count; i++)
+            foreach (var (_, removed) in completed)
             {
-                group[i].Completion.TrySetResult(outcomes[i]);
+                removed.TrySetResult();
+            }
+
+            var commit = committed.Count > 0 ? new CommittedGroup(committed, deliveryId, Stopwatch.GetTimestamp()) : null;
+            for (var g = 0; g < group.Count; g++)
+            {
+                group[g].Completion.TrySetResult(new AppendResult(outcomes[g], commit is null ? 0 : deliveryId, commit));
+            }
+
+            if (commit is not null)
+            {
+                Publish(commit);
             }
         }
     }
 
-    public async Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default)
+    private void Publish(CommittedGroup commit)
+    {
+        if (feed is null)
+        {
+            commit.MarkDelivered();
+        }
+        else
+        {
+            feed.Publish(commit);
+        }
+    }
+
+    /// <summary>
+    /// Copies committed WAL pages into the database file every second, on a connection of its own: with automatic
+    /// checkpoints off, the commit that crosses the threshold no longer pays for them. PASSIVE never waits for, nor
+    /// blocks, the writer or the readers.
+    /// </summary>
+    private async Task CheckpointLoopAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping.Token))
+            {
+                try
+                {
+                    await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, stopping.Token);
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = "PRAGMA journal_size_limit = 67108864; PRAGMA wal_checkpoint(PASSIVE);";
+                    await command.ExecuteNonQueryAsync(stopping.Token);
+                }
+                catch (SqliteException)
+                {
+                    // The next tick tries again; a missed checkpoint only lets the WAL grow for a moment.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default)
     {
         if (deliveryId == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        var pending = new PendingAppend([], [], new TaskCompletionSource<AppendResult>(TaskCreationOptions.RunContinuationsAsynchronously), deliveryId);
-        await queue.Writer.WriteAsync(pending, cancellationToken);
-        await pending.Completion.Task.WaitAsync(cancellationToken);
+        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        {
+            // The writer removes it in its next commit; should the process die first, recovery finds the grains up
+            // to date and removes it then.
+            completedDeliveries.Enqueue((deliveryId, removed));
+            queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
+        }
+
+        return removed.Task.WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default)
@@ -217,7 +343,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT entity, max(entity_seq) FROM events GROUP BY entity";
+        command.CommandText = "SELECT entity, max(entity_seq) FROM event_log GROUP BY entity";
         var heads = new Dictionary<string, long>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -233,14 +359,14 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT entity_seq, body FROM events
+            SELECT entity_seq, event_id, occurred_at, body FROM event_log
             WHERE entity = $entity AND entity_seq > $after AND entity_seq <= $through
             ORDER BY entity_seq
             """;
         command.Parameters.AddWithValue("$entity", entity);
         command.Parameters.AddWithValue("$after", afterSequence);
         command.Parameters.AddWithValue("$through", throughSequence);
-        return await ReadEventsAsync(command, cancellationToken);
+        return await ReadEventsAsync(command, entity, cancellationToken);
     }
 
     public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
@@ -248,7 +374,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT entity_seq, body FROM events
+            SELECT entity_seq, event_id, occurred_at, body FROM event_log
             WHERE entity = $entity AND occurred_at < $before
             ORDER BY occurred_at DESC, entity_seq DESC
             LIMIT $limit
@@ -256,16 +382,17 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         command.Parameters.AddWithValue("$entity", entity);
         command.Parameters.AddWithValue("$before", before?.UtcTicks ?? long.MaxValue);
         command.Parameters.AddWithValue("$limit", limit);
-        return await ReadEventsAsync(command, cancellationToken);
+        return await ReadEventsAsync(command, entity, cancellationToken);
     }
 
-    private static async Task<IReadOnlyList<LoggedEvent>> ReadEventsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<LoggedEvent>> ReadEventsAsync(SqliteCommand command, string entity, CancellationToken cancellationToken)
     {
         var events = new List<LoggedEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(new LoggedEvent(reader.GetInt64(0), EventJson.Deserialize(reader.GetString(1))));
+            var body = (byte[])reader.GetValue(3);
+            events.Add(new LoggedEvent(reader.GetInt64(0), EventCodec.Decode(reader.GetString(1), entity, reader.GetInt64(2), body)));
         }
 
         return events;
@@ -275,34 +402,41 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     {
         queue.Writer.TryComplete();
         writerThread.Join(TimeSpan.FromSeconds(30));
+        stopping.Cancel();
+        try
+        {
+            checkpointer.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
     }
 
     /// <summary>
-    /// The writer's per-event insert, through SQLite's own prepared-statement calls. Microsoft.Data.Sqlite's
-    /// ExecuteNonQuery costs a data reader, parameter lookups and boxing per row: most of the writer's time per event
-    /// (docs/performance.md). Runs inside the connection's current transaction.
+    /// A prepared statement driven through SQLite's own calls. Microsoft.Data.Sqlite's ExecuteNonQuery costs a data
+    /// reader, parameter lookups and boxing per row: most of the writer's time per event (docs/performance.md). Runs
+    /// inside the connection's current transaction.
     /// </summary>
-    private sealed class RowInsert : IDisposable
+    private sealed class Statement : IDisposable
     {
         private readonly sqlite3 db;
         private readonly sqlite3_stmt statement;
 
-        public RowInsert(SqliteConnection connection, string sql)
+        public Statement(sqlite3 db, string sql)
         {
-            db = connection.Handle ?? throw new InvalidOperationException("the log's connection is not open");
+            this.db = db;
             Check(raw.sqlite3_prepare_v2(db, sql, out statement));
         }
 
-        /// <summary>True when the row was inserted, false when its event id was already logged.</summary>
-        public bool Run(string eventId, string entity, long entitySequence, string type, long occurredAt, long recordedAt, string body)
+        public void Bind(int index, long value) => Check(raw.sqlite3_bind_int64(statement, index, value));
+
+        public void Bind(int index, string value) => Check(raw.sqlite3_bind_text(statement, index, value));
+
+        public void Bind(int index, ReadOnlySpan<byte> value) => Check(raw.sqlite3_bind_blob(statement, index, value));
+
+        /// <summary>Runs the statement; returns how many rows it changed.</summary>
+        public int Execute()
         {
-            Check(raw.sqlite3_bind_text(statement, 1, eventId));
-            Check(raw.sqlite3_bind_text(statement, 2, entity));
-            Check(raw.sqlite3_bind_int64(statement, 3, entitySequence));
-            Check(raw.sqlite3_bind_text(statement, 4, type));
-            Check(raw.sqlite3_bind_int64(statement, 5, occurredAt));
-            Check(raw.sqlite3_bind_int64(statement, 6, recordedAt));
-            Check(raw.sqlite3_bind_text(statement, 7, body));
             var step = raw.sqlite3_step(statement);
             raw.sqlite3_reset(statement);
             if (step != raw.SQLITE_DONE)
@@ -310,12 +444,32 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 Check(step);
             }
 
-            return raw.sqlite3_changes(db) == 1;
+            return raw.sqlite3_changes(db);
+        }
+
+        /// <summary>Runs a statement that returns one integer (or NULL, read as 0).</summary>
+        public long ReadLongOrZero()
+        {
+            try
+            {
+                var step = raw.sqlite3_step(statement);
+                if (step == raw.SQLITE_ROW)
+                {
+                    return raw.sqlite3_column_type(statement, 0) == raw.SQLITE_NULL ? 0 : raw.sqlite3_column_int64(statement, 0);
+                }
+
+                Check(step);
+                return 0;
+            }
+            finally
+            {
+                raw.sqlite3_reset(statement);
+            }
         }
 
         private void Check(int result)
         {
-            if (result != raw.SQLITE_OK && result != raw.SQLITE_DONE)
+            if (result is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
             {
                 throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), result);
             }

@@ -263,7 +263,7 @@ public sealed partial class EntityGrain(
 
         // Applied here at once; the commit's delivery (which removes its outbox row) finds them applied.
         await CatchUpAsync(appended.Outcomes.Max(o => o.EntitySequence));
-        var messages = fresh.Select(e => new LiveMessage("", 0, "incident", Id, kind.WireName(), null, e.OccurredAt, EventJson.Serialize(e))).ToList();
+        var messages = fresh.Select(e => LiveMessage.Unnumbered(IncidentLogged.Of(e, kind.WireName()))).ToList();
         GrainFactory.GetGrain<ILiveFeedGrain>(0).PublishAsync(messages).Ignore();
         LogIncidents(Id, fresh.Count);
     }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Ledger;
@@ -125,19 +124,16 @@ public sealed partial class LeaderboardPartitionGrain(
     private LiveMessage ScoreMessage(Standing standing, DateTimeOffset now)
     {
         var vector = standing.Vector.DecayTo(now.UtcTicks, table);
-        var data = JsonSerializer.Serialize(new
-        {
-            entity = standing.Entity,
-            name = standing.Name,
-            kind = standing.Kind.WireName(),
-            at = now,
-            score = table.ToScore(vector.Total),
-            direct = table.ToScore(vector.DirectTotal),
-            inherited = table.ToScore(vector.InheritedTotal),
-            categories = EventTypes.Categories.ToDictionary(c => c.WireName(), c => table.ToScore(vector.Category(c))),
-            regions = vector.Regions.ToDictionary(r => r.Key, r => table.ToScore(r.Value.Sum())),
-        });
-        return new LiveMessage("", 0, "score", standing.Entity, standing.Kind.WireName(), null, now, data);
+        return LiveMessage.Unnumbered(new ScoreChanged(
+            standing.Entity,
+            standing.Name,
+            standing.Kind.WireName(),
+            now,
+            table.ToScore(vector.Total),
+            table.ToScore(vector.DirectTotal),
+            table.ToScore(vector.InheritedTotal),
+            EventTypes.Categories.ToDictionary(c => c.WireName(), c => table.ToScore(vector.Category(c))),
+            vector.Regions.ToDictionary(r => r.Key, r => table.ToScore(r.Value.Sum()))));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Leaderboard partition {Partition} could not publish; it will on its next tick")]

@@ -12,7 +12,7 @@ public sealed class LiveFeedHubTests
         new(null!, Options.Create(new LiveFeedOptions { ClientBuffer = clientBuffer, ReplayBuffer = replay }), NullLogger<LiveFeedHub>.Instance);
 
     private static LiveMessage Message(long id, string epoch = "e1", string entity = "x") =>
-        new(epoch, id, "score", entity, "company", null, DateTimeOffset.UnixEpoch, "{}");
+        new(epoch, id, new ScoreChanged(entity, entity, "company", DateTimeOffset.UnixEpoch, 1, 1, 0, new Dictionary<string, double>(), new Dictionary<string, double>()));
 
     [Fact]
     public void A_slow_client_is_dropped_with_a_reason_instead_of_buffering_without_bound()

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Threading.Channels;
 using ImpactGrains.Abstractions;
 using ImpactGrains.Grains;
@@ -37,7 +36,7 @@ public sealed partial class AlertFeedListener : BackgroundService, ILiveFeedList
 
     public void OnPublished(IReadOnlyList<LiveMessage> messages)
     {
-        if (messages.Any(m => m.Type is "score" or "incident") && !queue.Writer.TryWrite(messages))
+        if (messages.Any(m => m.Event is ScoreChanged or IncidentLogged) && !queue.Writer.TryWrite(messages))
         {
             LogBehind();
         }
@@ -66,26 +65,18 @@ public sealed partial class AlertFeedListener : BackgroundService, ILiveFeedList
         var latestAt = DateTimeOffset.MinValue;
         foreach (var message in messages)
         {
-            if (message.Entity is not { } entity)
+            switch (message.Event)
             {
-                continue;
-            }
-
-            using var data = JsonDocument.Parse(message.Data);
-            var root = data.RootElement;
-            if (message.Type == "score")
-            {
-                var trend = needsTrend ? (await grains.GetGrain<IEntityGrain>(entity).GetImpactAsync(message.At)).Trend24h : 0;
-                var categories = root.GetProperty("categories").EnumerateObject().ToDictionary(c => c.Name, c => c.Value.GetDouble());
-                signals.Add(new AlertSignal(entity, message.EntityKind ?? "", message.At, root.GetProperty("score").GetDouble(), categories, trend, [], null));
-                touched.Add(entity);
-                latestAt = message.At > latestAt ? message.At : latestAt;
-            }
-            else if (message.Type == "incident" && root.GetProperty("data") is var incident && incident.GetProperty("status").GetString() == "detected")
-            {
-                var spike = new SpikeInfo(root.GetProperty("region").GetString() ?? "", incident.GetProperty("reports").GetInt64(),
-                    incident.GetProperty("baselineMean").GetDouble(), incident.GetProperty("baselineStdDev").GetDouble(), incident.GetProperty("zScore").GetDouble());
-                signals.Add(new AlertSignal(entity, message.EntityKind ?? "", message.At, double.NaN, new Dictionary<string, double>(), double.NaN, [], spike));
+                case ScoreChanged score:
+                    var trend = needsTrend ? (await grains.GetGrain<IEntityGrain>(score.EntityId).GetImpactAsync(score.When)).Trend24h : 0;
+                    signals.Add(new AlertSignal(score.EntityId, score.Kind, score.When, score.Score, score.Categories, trend, [], null));
+                    touched.Add(score.EntityId);
+                    latestAt = score.When > latestAt ? score.When : latestAt;
+                    break;
+                case IncidentLogged { Detected: true } incident:
+                    var spike = new SpikeInfo(incident.Region, incident.Reports, incident.BaselineMean, incident.BaselineStdDev, incident.ZScore);
+                    signals.Add(new AlertSignal(incident.EntityId, incident.Kind, incident.OccurredAt, double.NaN, new Dictionary<string, double>(), double.NaN, [], spike));
+                    break;
             }
         }
 
@@ -116,20 +107,8 @@ public sealed partial class AlertFeedListener : BackgroundService, ILiveFeedList
 
     private void PublishAlert(AlertRecord alert)
     {
-        var data = JsonSerializer.Serialize(new
-        {
-            id = alert.Id,
-            rule = alert.RuleId,
-            target = alert.Target,
-            metric = alert.Metric,
-            entity = alert.Entity,
-            group = alert.Group,
-            value = alert.Value,
-            threshold = alert.Threshold,
-            at = alert.At,
-        });
-        var message = new LiveMessage("", 0, "alert", alert.Group is null ? alert.Entity : null, null, alert.Group, alert.At, data);
-        grains.GetGrain<ILiveFeedGrain>(0).PublishAsync([message]).Ignore();
+        var fired = new AlertFired(alert.Id, alert.RuleId, alert.Target, alert.Metric, alert.Entity, alert.Group, alert.Value, alert.Threshold, alert.At);
+        grains.GetGrain<ILiveFeedGrain>(0).PublishAsync([LiveMessage.Unnumbered(fired)]).Ignore();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alert evaluation fell behind the live feed; the oldest batches were skipped")]

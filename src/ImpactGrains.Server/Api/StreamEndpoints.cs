@@ -114,7 +114,7 @@ public static class StreamEndpoints
                 {
                     text.Append("id: ").Append(LiveFeedHub.FormatId(message)).Append('\n')
                         .Append("event: ").Append(message.Type).Append('\n')
-                        .Append("data: ").Append(message.Data).Append("\n\n");
+                        .Append("data: ").Append(LiveEventJson.ToJson(message.Event)).Append("\n\n");
                 }
 
                 await WriteAsync(response, text.ToString(), cancellationToken);

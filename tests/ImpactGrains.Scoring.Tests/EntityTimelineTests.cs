@@ -1,0 +1,245 @@
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Ledger;
+using ImpactGrains.Scoring.Model;
+using ImpactGrains.Scoring.Timeline;
+
+namespace ImpactGrains.Scoring.Tests;
+
+/// <summary>
+/// The bounded timeline answers exactly what the full recomputation from every event answers (<see cref="ImpactView"/>,
+/// the definition of docs/scoring.md): impact, peak, trend, explanation and history, at any instant, whatever order and
+/// batching the events came in, with late events, and across sealed intervals read back from the history.
+/// </summary>
+public sealed class EntityTimelineTests
+{
+    private const double Tolerance = 1e-9;
+    private static readonly ScoringModel Model = ScoringModel.Default;
+    private static readonly DecayTable Table = new(Model);
+    private static readonly ImpactCalculator Calculator = new(Model);
+    private static readonly DateTimeOffset Start = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly string[] RegionCodes = ["US", "DE", "CN", "GLOBAL", "FR"];
+
+    /// <summary>Small sizes, so that a few thousand events seal many intervals and take every path.</summary>
+    private static TimelineOptions SmallOptions(Random random) => new()
+    {
+        TailCapacity = random.Next(8, 200),
+        LateAllowance = TimeSpan.FromMinutes(random.Next(0, 600)),
+        IntervalSize = random.Next(1, 20),
+        ExplainCapacity = 40,
+    };
+
+    /// <summary>The history every contribution added so far, as a log would give it back.</summary>
+    private sealed class RecordedHistory : IContributionHistory
+    {
+        private readonly List<Contribution> all = [];
+
+        public int Reads { get; private set; }
+
+        public void Add(Contribution c) => all.Add(c);
+
+        public async IAsyncEnumerable<Contribution> ReadAsync(long afterTicks, long throughTicks, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            Reads++;
+            await Task.Yield();
+            foreach (var c in all.Where(c => c.Ticks > afterTicks && c.Ticks <= throughTicks).Order(Contribution.TimeOrder))
+            {
+                yield return c;
+            }
+        }
+    }
+
+    private static ScoredEvent RandomEvent(Random random, string entity, int n, TimeSpan span)
+    {
+        var type = (EventType)random.Next(EventTypes.Count - 1);
+        EventData data = type switch
+        {
+            EventType.Outage => new OutageData(random.Next(0, 100_000), random.Next(2) == 0 ? null : random.Next(0, 2000), random.NextDouble() * 600),
+            EventType.Cyberattack => new CyberattackData(random.Next(2) == 0, null),
+            EventType.Protest => new ProtestData(random.Next(0, 50_000), random.Next(0, 200)),
+            EventType.SalesChange => new SalesChangeData(random.NextDouble() * 150 - 100, null, null),
+            EventType.StockChange => new StockChangeData(random.NextDouble() * 60 - 40, null),
+            EventType.NetWorthChange => new NetWorthChangeData(random.NextDouble() * 2e11 - 1.5e11, random.Next(2) == 0 ? null : 3e11),
+            _ => new SeverityData((Severity)random.Next(3), null),
+        };
+
+        // Some instants shared by several events, as batches from one moment are.
+        var ticks = random.Next(5) == 0 ? (long)(random.Next(20) * (span.Ticks / 20.0)) : (long)(random.NextDouble() * span.Ticks);
+        var e = new ImpactEvent($"{entity}-{n}", entity, type, Start + TimeSpan.FromTicks(ticks), RegionCodes[random.Next(RegionCodes.Length)],
+            Math.Round(random.NextDouble(), 3), null, data);
+        return Calculator.Score(e, n);
+    }
+
+    private sealed record Scenario(List<ScoredEvent> Own, List<ScoredEvent> Source, double Weight, List<Contribution> Arrivals, TimeSpan Span);
+
+    /// <summary>Own and inherited events, arriving mostly in time order with some disorder and some very late ones.</summary>
+    private static Scenario RandomScenario(Random random, int count)
+    {
+        var span = TimeSpan.FromDays(random.Next(1, 90));
+        var own = Enumerable.Range(1, count).Select(n => RandomEvent(random, "tesla", n, span)).ToList();
+        var source = Enumerable.Range(1, random.Next(0, count / 2 + 1)).Select(n => RandomEvent(random, "elon-musk", n, span)).ToList();
+        var weight = Math.Round(0.05 + random.NextDouble() * 0.95, 2);
+        var arrivals = own.Select(e => Contribution.OwnEvent(e, "tesla"))
+            .Concat(source.Select(e => Contribution.InheritedEvent(e, "elon-musk", weight)))
+            .ToList();
+        var mode = random.Next(3);
+        arrivals = mode switch
+        {
+            0 => arrivals.OrderBy(_ => random.Next()).ToList(), // any order
+            1 => arrivals.OrderBy(c => c.Ticks + (long)(random.NextDouble() * TimeSpan.FromHours(6).Ticks)).ToList(), // jittered
+            _ => arrivals.OrderBy(c => random.Next(10) == 0 ? random.Next() : c.Ticks).ToList(), // in order, a tenth late
+        };
+        return new Scenario(own, source, weight, arrivals, span);
+    }
+
+    private static ImpactView Reference(Scenario s, int ownApplied, IReadOnlyCollection<Contribution> applied)
+    {
+        var ownLedger = new EventLedger(Table);
+        var sourceLedger = new EventLedger(Table);
+        foreach (var c in applied)
+        {
+            var events = c.Own ? s.Own : s.Source;
+            var e = events[(int)c.Sequence - 1];
+            (c.Own ? ownLedger : sourceLedger).TryAdd(e);
+        }
+
+        return new ImpactView("tesla", ownLedger, [new InheritedSource("elon-musk", s.Weight, sourceLedger)]);
+    }
+
+    private static void AssertSame(ImpactBreakdown expected, ImpactBreakdown actual, string what)
+    {
+        void Near(double e, double a, string field) =>
+            Assert.True(Math.Abs(e - a) <= Tolerance * Math.Max(1, Math.Abs(e)), $"{what}: {field} {a} differs from {e}");
+
+        Near(expected.Score, actual.Score, "score");
+        Near(expected.Direct, actual.Direct, "direct");
+        Near(expected.Inherited, actual.Inherited, "inherited");
+        Near(expected.Trend24h, actual.Trend24h, "trend24h");
+        Near(expected.Peak.Score, actual.Peak.Score, "peak");
+        Assert.True(expected.Peak.At == actual.Peak.At || Math.Abs(expected.Peak.Score - actual.Peak.Score) <= Tolerance,
+            $"{what}: peak at {actual.Peak.At} differs from {expected.Peak.At}");
+        Assert.Equal(expected.EventCount, actual.EventCount);
+        foreach (var category in EventTypes.Categories)
+        {
+            Near(expected.Categories[category], actual.Categories[category], category.ToString());
+        }
+
+        Assert.Equal(expected.Regions.Keys.Order(), actual.Regions.Keys.Order());
+        foreach (var (region, score) in expected.Regions)
+        {
+            Near(score, actual.Regions[region], region);
+        }
+    }
+
+    private static async Task CheckAsync(Scenario s, EntityTimeline timeline, RecordedHistory history, List<Contribution> applied, Random random, string what)
+    {
+        var reference = Reference(s, 0, applied);
+        var instants = Enumerable.Range(0, 5).Select(_ => Start + TimeSpan.FromTicks((long)(random.NextDouble() * s.Span.Ticks)))
+            .Concat(applied.Count > 0 ? [applied[random.Next(applied.Count)].OccurredAt] : [])
+            .Append(Start + s.Span + TimeSpan.FromDays(1))
+            .Append(Start - TimeSpan.FromDays(1))
+            .ToList();
+        foreach (var at in instants)
+        {
+            AssertSame(reference.Evaluate(at), await timeline.EvaluateAsync(at, history), $"{what}, impact at {at:O}");
+            var limit = random.Next(1, 40);
+            var expected = reference.Explain(at, limit);
+            var actual = await timeline.ExplainAsync(at, limit, history);
+            Assert.True(expected.Count == actual.Count, $"{what}, explain at {at:O}: {actual.Count} items, expected {expected.Count}");
+            for (var i = 0; i < expected.Count; i++)
+            {
+                Assert.True(expected[i].EventId == actual[i].EventId, $"{what}, explain at {at:O}, item {i}: {actual[i].EventId}, expected {expected[i].EventId}");
+                Assert.Equal(expected[i].Entity, actual[i].Entity);
+                Assert.True(Math.Abs(expected[i].Share - actual[i].Share) <= Tolerance, $"{what}: share of {actual[i].EventId}");
+                Assert.True(Math.Abs(expected[i].Contribution - actual[i].Contribution) <= Tolerance * 100, $"{what}: contribution of {actual[i].EventId}");
+            }
+        }
+
+        var from = Start - TimeSpan.FromDays(1);
+        var step = TimeSpan.FromTicks((s.Span + TimeSpan.FromDays(2)).Ticks / random.Next(5, 120));
+        var points = Enumerable.Range(0, (int)((s.Span + TimeSpan.FromDays(2)) / step) + 1).Select(i => from + i * step).ToList();
+        var expectedHistory = reference.History(points);
+        var actualHistory = await timeline.HistoryAsync(points, history);
+        for (var i = 0; i < points.Count; i++)
+        {
+            Assert.True(Math.Abs(expectedHistory[i] - actualHistory[i]) <= Tolerance * Math.Max(1, expectedHistory[i]),
+                $"{what}, history at {points[i]:O}: {actualHistory[i]}, expected {expectedHistory[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 300)]
+    [InlineData(2, 1500)]
+    [InlineData(3, 60)]
+    [InlineData(4, 2500)]
+    [InlineData(5, 700)]
+    [InlineData(6, 1)]
+    [InlineData(7, 1200)]
+    [InlineData(8, 400)]
+    public async Task Answers_equal_the_full_recomputation_at_every_stage(int seed, int count)
+    {
+        var random = new Random(seed);
+        var scenario = RandomScenario(random, count);
+        var timeline = new EntityTimeline("tesla", Table, SmallOptions(random));
+        var history = new RecordedHistory();
+        var applied = new List<Contribution>();
+        var checks = new SortedSet<int> { scenario.Arrivals.Count / 3, 2 * scenario.Arrivals.Count / 3, scenario.Arrivals.Count };
+        for (var i = 0; i < scenario.Arrivals.Count; i++)
+        {
+            var c = scenario.Arrivals[i];
+            timeline.Add(c);
+            history.Add(c);
+            applied.Add(c);
+            if (checks.Contains(i + 1))
+            {
+                await CheckAsync(scenario, timeline, history, applied, random, $"seed {seed}, after {i + 1} of {scenario.Arrivals.Count}");
+            }
+        }
+
+        // The comparison means something only if the paths were taken: sealed intervals, and the history read back.
+        if (count >= 300)
+        {
+            Assert.NotEmpty(timeline.Intervals);
+            Assert.True(history.Reads > 0, "no query read the history");
+        }
+    }
+
+    [Fact]
+    public async Task In_order_events_keep_the_tail_bounded_and_need_no_history_for_the_present()
+    {
+        var random = new Random(11);
+        var options = new TimelineOptions { TailCapacity = 128, LateAllowance = TimeSpan.Zero, IntervalSize = 16, ExplainCapacity = 20 };
+        var timeline = new EntityTimeline("tesla", Table, options);
+        var history = new RecordedHistory();
+        var events = Enumerable.Range(1, 20_000).Select(n => RandomEvent(random, "tesla", n, TimeSpan.FromDays(30))).OrderBy(e => e.OccurredAtTicks).ToList();
+        foreach (var e in events)
+        {
+            var c = Contribution.OwnEvent(e, "tesla");
+            timeline.Add(c);
+            history.Add(c);
+        }
+
+        Assert.InRange(timeline.Tail.Count, 1, 128);
+        Assert.InRange(timeline.AllTop.Count, 1, 20 * EventTypes.Count);
+        var now = events[^1].OccurredAt.AddMinutes(1);
+        await timeline.EvaluateAsync(now, history);
+        var reads = history.Reads; // at most one: the interval that holds the instant a day ago, for the trend
+        Assert.InRange(reads, 0, 1);
+        await timeline.EvaluateAsync(now.AddSeconds(1), history);
+        await timeline.ExplainAsync(now, 20, history);
+        Assert.Equal(reads, history.Reads); // the present, its peak and explanation come from memory
+
+        var reference = new ImpactView("tesla", LedgerOf(events), []);
+        AssertSame(reference.Evaluate(now), await timeline.EvaluateAsync(now, history), "present");
+    }
+
+    private static EventLedger LedgerOf(IEnumerable<ScoredEvent> events)
+    {
+        var ledger = new EventLedger(Table);
+        foreach (var e in events)
+        {
+            ledger.TryAdd(e);
+        }
+
+        return ledger;
+    }
+}

@@ -24,8 +24,12 @@ public sealed record OutageObservation(
 }
 
 /// <summary>An entity's own events after a sequence, and the sequence it has applied up to.</summary>
+/// <param name="Complete">
+/// False when the entity no longer holds every event asked for in memory (it keeps only its recent ones): the caller
+/// reads them from the log, up to <paramref name="AppliedSequence"/>.
+/// </param>
 [GenerateSerializer, Immutable]
-public sealed record DirectEvents([property: Id(0)] long AppliedSequence, [property: Id(1)] IReadOnlyList<ScoredEvent> Events);
+public sealed record DirectEvents([property: Id(0)] long AppliedSequence, [property: Id(1)] IReadOnlyList<ScoredEvent> Events, [property: Id(2)] bool Complete = true);
 
 [GenerateSerializer, Immutable]
 public sealed record PeakReport([property: Id(0)] double Score, [property: Id(1)] DateTimeOffset? At);

@@ -1,9 +1,9 @@
 using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Incidents;
-using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Scoring.Ledger;
 using ImpactGrains.Scoring.Model;
+using ImpactGrains.Scoring.Timeline;
 using ImpactGrains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,151 +11,213 @@ using Microsoft.Extensions.Options;
 namespace ImpactGrains.Grains;
 
 /// <summary>
-/// One entity's live impact. It holds the entity's scored events (sequence 1…N, no gaps), copies of the events of
-/// entities linked into it, and answers every impact query from memory. On activation it loads its snapshot and
-/// replays only the newer events from the log.
+/// One entity's live impact. It applies the entity's committed events in sequence order (1…N, no gaps) and the events
+/// of the entities linked into it, and answers every impact query. The scoring state is an <see cref="EntityTimeline"/>,
+/// bounded by what still matters; its older past is read back from the log when a query asks for it. On activation it
+/// loads its snapshot and replays only the newer events.
 /// </summary>
 public sealed partial class EntityGrain(
     [PersistentState(GrainStorageNames.EntitySnapshot, GrainStorageNames.Snapshots)] IPersistentState<EntitySnapshot> snapshot,
     IEventLog log,
     IEntityCatalog catalog,
+    ITimelineStore timelines,
+    IModelRegistry models,
     ImpactCalculator calculator,
     DecayTable table,
     TimeProvider time,
     IOptions<SnapshotOptions> snapshotOptions,
+    IOptions<TimelineOptions> timelineOptions,
     StorageGates storageGates,
     StandingReports standingReports,
     IOptions<SpikeDetectorOptions> spikeOptions,
     ImpactMetrics metrics,
     ILogger<EntityGrain> logger) : Grain, IEntityGrain
 {
-    private readonly List<ScoredEvent> bySequence = [];
-    private readonly Dictionary<string, InheritedSourceState> inherited = new(StringComparer.Ordinal);
-    private List<string> outbound = [];
+    /// <summary>How long a link change waits for the timeline's rebuild before answering (it goes on in the background).</summary>
+    private static readonly TimeSpan RebuildWait = TimeSpan.FromSeconds(3);
 
-    // Spike detection per region, fed in sequence order by the outage events this grain applies.
+    private readonly RecentEvents recent = new(4096);
+    private readonly Dictionary<string, SourceState> sources = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SpikeDetector> spikes = new(StringComparer.Ordinal);
     private readonly List<OutageObservation> pendingOutages = [];
+    private List<string> outbound = [];
     private string name = "";
     private EntityKind kind;
-    private EventLedger ledger = null!;
+
+    // What answers queries: the timeline, and the model it was scored under (an older one while a rebuild for the
+    // configured model runs in the background).
+    private EntityTimeline timeline = null!;
+    private ImpactCalculator? olderModel;
+    private long appliedSequence;
+    private Task<Rebuilt>? rebuilding;
+
+    // Persistence: the timeline generation, the stored version of each chunk, and the chunks changed since.
+    private string generation = NewGeneration(table.Model.Identity);
+    private List<int> chunkVersions = [];
+    private int saveNumber;
+    private readonly SortedSet<int> unsavedChunks = [];
     private long savedSequence;
     private IGrainTimer? snapshotTimer;
     private bool snapshotInFlight;
 
-    // Bumped on any change to own or inherited events or to links; the cached all-time peak is valid for one stamp.
-    private long changeStamp;
-    private (long Stamp, Peak Peak)? cachedPeak;
-
-    private readonly string modelIdentity = table.Model.Identity;
-
     private string Id => this.GetPrimaryKeyString();
 
-    /// <summary>Sequences are 1…N without gaps, so the count is the last applied sequence.</summary>
-    private long AppliedSequence => bySequence.Count;
+    private string ModelIdentity => table.Model.Identity;
 
-    /// <summary>What this grain knows of one entity linked into it.</summary>
-    private sealed class InheritedSourceState(string from, double weight, EventLedger ledger)
+    private ImpactCalculator Scoring => olderModel ?? calculator;
+
+    private bool ServesCurrentModel => olderModel is null;
+
+    /// <summary>What this grain has taken from one entity linked into it.</summary>
+    private sealed class SourceState(string from, double weight)
     {
         public string From { get; } = from;
+
         public double Weight { get; set; } = weight;
-        public EventLedger Ledger { get; set; } = ledger;
+
         public long AppliedSequence { get; set; }
     }
 
+    /// <summary>A timeline built from the log, and how far it read: the own events, and each source.</summary>
+    private sealed record Rebuilt(EntityTimeline Timeline, long OwnThrough, IReadOnlyDictionary<string, long> SourceThrough, string Generation);
+
+    private static string NewGeneration(string identity) => $"{identity}/{Guid.NewGuid():N}";
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        ledger = new EventLedger(table);
         var saved = snapshot.State;
-        if (saved.ModelVersion == modelIdentity && IsContiguous(saved.Events))
-        {
-            foreach (var e in saved.Events)
-            {
-                Append(e, null);
-            }
-
-            foreach (var (region, state) in saved.Spikes)
-            {
-                spikes[region] = new SpikeDetector(spikeOptions.Value, state.ToState());
-            }
-
-            savedSequence = AppliedSequence;
-        }
-
-        saved.Events = []; // now in the ledger; the loaded list would otherwise stay alive beside it
-        int replayed;
         await storageGates.Loads.WaitAsync(cancellationToken);
         try
         {
-            replayed = await CatchUpAsync(long.MaxValue, cancellationToken);
             await LoadProfileAsync(cancellationToken);
+            var restored = saved.Timeline is not null && await RestoreAsync(saved, cancellationToken);
+            if (!restored)
+            {
+                // No snapshot of this format: everything from the log, in sequence order, spike detection included.
+                timeline = NewTimeline();
+                appliedSequence = 0;
+                foreach (var source in sources.Values)
+                {
+                    source.AppliedSequence = 0;
+                }
+            }
+
+            savedSequence = restored ? appliedSequence : 0;
+            var replayed = await CatchUpAsync(long.MaxValue, cancellationToken);
+            if (replayed > 0)
+            {
+                LogReplayed(Id, savedSequence, replayed);
+            }
         }
         finally
         {
             storageGates.Loads.Release();
         }
 
-        if (replayed > 0)
-        {
-            LogReplayed(Id, savedSequence, replayed);
-        }
-
-        // Replayed outages re-run detection; incidents already logged come back as duplicates and change nothing.
+        saved.Events = []; // a first-format snapshot's events, now in the timeline
         await DetectSpikesAsync();
         ScheduleSnapshot();
-        if (AppliedSequence > 0 || inherited.Count > 0)
+        if (appliedSequence > 0 || sources.Count > 0)
         {
-            // Re-report once active (a partition may have lost this entity's last report with a dead silo). Not from
-            // here: pulling from linked entities inside an activation could wait on their activation, which may
-            // wait on this one. A call to itself runs once the activation is done, and, unlike a one-shot timer,
-            // leaves nothing registered behind (a timer stayed with every idle grain, ~400 bytes each).
+            // Re-report once active (a partition may have lost this entity's last report with a dead silo), and pull
+            // from linked entities. Not from here: pulling inside an activation could wait on theirs, which may wait on
+            // this one. A call to itself runs once the activation is done.
             this.AsReference<IEntityGrain>().InheritedChangedAsync().Ignore();
         }
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    /// <summary>Restores the timeline of the snapshot; false when it must be built from the log instead.</summary>
+    private async Task<bool> RestoreAsync(EntitySnapshot saved, CancellationToken cancellationToken)
     {
-        if (AppliedSequence > savedSequence)
+        var model = saved.ModelVersion == ModelIdentity ? calculator : await OlderModelAsync(saved.ModelVersion, cancellationToken);
+        if (model is null)
         {
-            await SaveSnapshotAsync();
+            return false;
         }
-    }
 
-    private static bool IsContiguous(List<ScoredEvent> events)
-    {
-        for (var i = 0; i < events.Count; i++)
+        var stored = await timelines.LoadAsync(Id, saved.Generation, cancellationToken);
+        var chunks = new List<byte[]>();
+        for (var i = 0; i < saved.ChunkVersions.Length; i++)
         {
-            if (events[i].Sequence != i + 1)
+            var chunk = stored.FirstOrDefault(c => c.Index == i && c.Version == saved.ChunkVersions[i]);
+            if (chunk is null)
             {
+                LogChunkMissing(Id, i);
                 return false;
             }
+
+            chunks.Add(chunk.Data);
+        }
+
+        olderModel = ReferenceEquals(model, calculator) ? null : model;
+        appliedSequence = saved.AppliedSequence;
+        var savedSources = saved.Sources.ToDictionary(s => s.From, StringComparer.Ordinal);
+        foreach (var source in sources.Values)
+        {
+            source.AppliedSequence = savedSources.TryGetValue(source.From, out var s) && s.Weight == source.Weight ? s.AppliedSequence : 0;
+        }
+
+        timeline = TimelineCodec.Read(new DecayTable(model.Model), timelineOptions.Value, saved.Timeline!, chunks);
+        await timeline.RestoreTailAsync(History(), cancellationToken);
+        foreach (var (region, state) in saved.Spikes)
+        {
+            spikes[region] = new SpikeDetector(spikeOptions.Value, state.ToState());
+        }
+
+        (generation, chunkVersions, saveNumber) = (saved.Generation, saved.ChunkVersions.ToList(), saved.SaveNumber);
+        var linksChanged = saved.Sources.Count != sources.Count || sources.Values.Any(s => !savedSources.TryGetValue(s.From, out var k) || k.Weight != s.Weight);
+        if (!ServesCurrentModel || linksChanged)
+        {
+            // Answer from what is there while the timeline for the configured model and links is built from the log.
+            StartRebuild();
         }
 
         return true;
     }
 
-    private void Append(ScoredEvent e, OutageObservation? outage)
+    /// <summary>The model an older snapshot was scored under, from the registry; null when it is not there.</summary>
+    private async Task<ImpactCalculator?> OlderModelAsync(string identity, CancellationToken cancellationToken)
+    {
+        var name = identity.Split('#')[0];
+        return await models.FindAsync(name, cancellationToken) is { } record && record.Identity == identity ? new ImpactCalculator(record.Model) : null;
+    }
+
+    private EntityTimeline NewTimeline() => new(Id, table, timelineOptions.Value);
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (appliedSequence > savedSequence || unsavedChunks.Count > 0)
+        {
+            await SaveSnapshotAsync();
+        }
+    }
+
+    /// <summary>The log, as the timeline's cold path sees it: up to what this grain has applied of itself and of each source.</summary>
+    private LogContributionHistory History() =>
+        new(log, Scoring, Id, appliedSequence, sources.Values.Select(s => new InheritedStream(s.From, s.Weight, s.AppliedSequence)).ToList());
+
+    private void Append(in ScoredEvent e, OutageObservation? outage)
     {
         if (outage is not null)
         {
             pendingOutages.Add(outage);
         }
 
-        bySequence.Add(e);
-        ledger.TryAdd(e);
-        changeStamp++;
+        timeline.Add(Contribution.OwnEvent(e, Id));
+        recent.Add(e);
+        appliedSequence = e.Sequence;
     }
 
     /// <summary>Reads and applies logged events after the applied sequence, up to <paramref name="throughSequence"/>.</summary>
     private async Task<int> CatchUpAsync(long throughSequence, CancellationToken cancellationToken = default)
     {
-        var missing = await log.ReadEntityAsync(Id, AppliedSequence, throughSequence, cancellationToken);
+        var missing = await log.ReadEntityAsync(Id, appliedSequence, throughSequence, cancellationToken);
         var applied = 0;
         foreach (var logged in missing)
         {
-            if (logged.EntitySequence == AppliedSequence + 1)
+            if (logged.EntitySequence == appliedSequence + 1)
             {
-                Append(calculator.Score(logged.Event, logged.EntitySequence), OutageObservation.Of(logged.Event, logged.EntitySequence));
+                Append(Scoring.Score(logged.Event, logged.EntitySequence), OutageObservation.Of(logged.Event, logged.EntitySequence));
                 applied++;
             }
         }
@@ -178,30 +240,49 @@ public sealed partial class EntityGrain(
 
     private async Task ApplyBatchAsync(EntityEventBatch batch)
     {
-        var outages = batch.Outages?.ToDictionary(o => o.Sequence);
+        if (!ServesCurrentModel)
+        {
+            // An older model answers until the rebuild for the configured one is done; the batch was scored under the
+            // configured model, so this timeline takes the same events from the log, scored its own way.
+            await CatchUpAsync(batch.Events.Count == 0 ? appliedSequence : batch.Events[^1].Sequence);
+            await AfterAppliedAsync();
+            return;
+        }
+
+        Dictionary<long, OutageObservation>? outages = null;
+        if (batch.Outages is { Count: > 0 })
+        {
+            outages = batch.Outages.ToDictionary(o => o.Sequence);
+        }
+
         foreach (var e in batch.Events)
         {
-            if (e.Sequence <= AppliedSequence)
+            if (e.Sequence <= appliedSequence)
             {
                 continue; // already applied: a redelivery, or replayed from the log at activation
             }
 
-            if (e.Sequence > AppliedSequence + 1)
+            if (e.Sequence > appliedSequence + 1)
             {
                 // A gap: an earlier delivery was lost or is still under way. The log has every committed event.
                 await CatchUpAsync(e.Sequence - 1);
-                if (e.Sequence > AppliedSequence + 1)
+                if (e.Sequence > appliedSequence + 1)
                 {
-                    throw new InvalidOperationException($"entity {Id}: the log has no events {AppliedSequence + 1}–{e.Sequence - 1}");
+                    throw new InvalidOperationException($"entity {Id}: the log has no events {appliedSequence + 1}–{e.Sequence - 1}");
                 }
             }
 
             Append(e, outages?.GetValueOrDefault(e.Sequence));
         }
 
+        await AfterAppliedAsync();
+    }
+
+    private async Task AfterAppliedAsync()
+    {
         await DetectSpikesAsync();
         OnOwnEventsChanged();
-        if (AppliedSequence - savedSequence >= snapshotOptions.Value.EveryEvents)
+        if (appliedSequence - savedSequence >= snapshotOptions.Value.EveryEvents)
         {
             await SaveSnapshotAsync();
         }
@@ -213,7 +294,7 @@ public sealed partial class EntityGrain(
 
     public async Task EnsureAppliedAsync(long throughSequence)
     {
-        if (throughSequence > AppliedSequence)
+        if (throughSequence > appliedSequence)
         {
             await CatchUpAsync(throughSequence);
             await DetectSpikesAsync();
@@ -278,7 +359,7 @@ public sealed partial class EntityGrain(
 
     private void ScheduleSnapshot()
     {
-        if (AppliedSequence > savedSequence && snapshotTimer is null)
+        if ((appliedSequence > savedSequence || unsavedChunks.Count > 0) && snapshotTimer is null)
         {
             // Up to half an interval of jitter, so that grains activated together do not all write together.
             var interval = snapshotOptions.Value.Interval * (1 + Random.Shared.NextDouble() / 2);
@@ -289,27 +370,65 @@ public sealed partial class EntityGrain(
         }
     }
 
+    /// <summary>
+    /// Writes the changed chunks of sealed intervals as new versions, then the snapshot that names them, then drops
+    /// the versions it no longer names: a snapshot and its chunks agree whatever fails in between.
+    /// </summary>
     private async Task SaveSnapshotAsync()
     {
         snapshotTimer?.Dispose();
         snapshotTimer = null;
-        if (snapshotInFlight)
+        if (snapshotInFlight || !ServesCurrentModel)
         {
-            ScheduleSnapshot(); // one write at a time per grain; the next one picks up what this one misses
+            // One write at a time per grain; and an older model's state is not written over its snapshot again.
+            ScheduleSnapshot();
             return;
         }
 
         snapshotInFlight = true;
-        var sequence = AppliedSequence;
-        snapshot.State.AppliedSequence = sequence;
-        snapshot.State.ModelVersion = modelIdentity;
-        snapshot.State.Events = [.. bySequence]; // a copy: events applied while this write waits must not change it
-        snapshot.State.Spikes = spikes.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
+        var sequence = appliedSequence;
+        foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
+        {
+            unsavedChunks.Add(chunk);
+        }
+
+        var version = saveNumber + 1;
+        var chunks = unsavedChunks.Select(c => new TimelineChunk(c, version, TimelineCodec.WriteChunk(timeline, c))).ToList();
+        var versions = new List<int>(chunkVersions);
+        while (versions.Count < TimelineCodec.ChunkCount(timeline.Intervals.Count))
+        {
+            versions.Add(0);
+        }
+
+        foreach (var chunk in chunks)
+        {
+            versions[chunk.Index] = version;
+        }
+
+        var state = snapshot.State;
+        state.AppliedSequence = sequence;
+        state.ModelVersion = ModelIdentity;
+        state.Events = [];
+        state.Timeline = TimelineCodec.WriteLive(timeline);
+        state.Generation = generation;
+        state.ChunkVersions = versions.ToArray();
+        state.SaveNumber = version;
+        state.Spikes = spikes.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
+        state.Sources = sources.Values.Select(s => new InheritedSnapshot { From = s.From, Weight = s.Weight, AppliedSequence = s.AppliedSequence }).ToList();
         await storageGates.Writes.WaitAsync();
         try
         {
+            await timelines.SaveAsync(Id, generation, chunks);
             await snapshot.WriteStateAsync();
             savedSequence = sequence;
+            saveNumber = version;
+            chunkVersions = versions;
+            foreach (var chunk in chunks)
+            {
+                unsavedChunks.Remove(chunk.Index);
+            }
+
+            await timelines.PruneAsync(Id, generation, chunks);
         }
         catch (Exception ex)
         {
@@ -321,7 +440,7 @@ public sealed partial class EntityGrain(
         {
             storageGates.Writes.Release();
             snapshotInFlight = false;
-            snapshot.State.Events = []; // the store has them; keeping the copy would hold every event twice in memory
+            state.Timeline = null; // the store has it; keeping the bytes would hold the state twice in memory
         }
     }
 
@@ -342,16 +461,29 @@ public sealed partial class EntityGrain(
     }
 
     /// <summary>The entity's standing, for its leaderboard partition: gathered by the silo and sent on in batches.</summary>
-    private void ReportStanding()
-    {
-        var vector = View().VectorAt(time.GetUtcNow().UtcTicks);
-        standingReports.Report(StandingReport.From(Id, name, kind, vector));
-    }
+    private void ReportStanding() =>
+        standingReports.Report(StandingReport.From(Id, name, kind, timeline.VectorAt(time.GetUtcNow().UtcTicks)));
 
     public async Task ReloadAsync()
     {
+        var before = sources.ToDictionary(p => p.Key, p => p.Value.Weight, StringComparer.Ordinal);
         await LoadProfileAsync(CancellationToken.None);
-        await SyncInheritedAsync();
+        if (before.Count != sources.Count || sources.Values.Any(s => !before.TryGetValue(s.From, out var w) || w != s.Weight))
+        {
+            // A link added, removed or reweighted changes the inherited past too: the timeline is built again from the
+            // log. A small one is ready before this answers; a large one takes over when it is.
+            StartRebuild();
+            await Task.WhenAny(rebuilding!, Task.Delay(RebuildWait));
+            if (rebuilding!.IsCompleted)
+            {
+                await TakeRebuiltAsync();
+            }
+        }
+        else
+        {
+            await SyncInheritedAsync();
+        }
+
         ReportStanding();
     }
 
@@ -365,98 +497,156 @@ public sealed partial class EntityGrain(
         var links = await catalog.LinksOfAsync(Id, cancellationToken);
         outbound = links.Where(l => l.From == Id && l.To != Id).Select(l => l.To).ToList();
         var inbound = links.Where(l => l.To == Id && l.From != Id).ToList();
-        foreach (var stale in inherited.Keys.Except(inbound.Select(l => l.From)).ToList())
+        foreach (var stale in sources.Keys.Except(inbound.Select(l => l.From)).ToList())
         {
-            inherited.Remove(stale);
+            sources.Remove(stale);
         }
 
         foreach (var link in inbound)
         {
-            if (inherited.TryGetValue(link.From, out var existing))
+            if (sources.TryGetValue(link.From, out var existing))
             {
                 existing.Weight = link.Weight;
             }
             else
             {
-                inherited[link.From] = new InheritedSourceState(link.From, link.Weight, new EventLedger(table));
+                sources[link.From] = new SourceState(link.From, link.Weight);
             }
         }
-
-        changeStamp++;
     }
 
-    /// <summary>Pulls the events that linked entities have applied since the last query.</summary>
-    private async Task SyncInheritedAsync()
+    /// <summary>
+    /// Builds the timeline again from the log, off the grain's turn: every own event applied so far, and every logged
+    /// event of each linked entity at its current weight, in time order. Queries go on meanwhile against the current one.
+    /// </summary>
+    private void StartRebuild()
     {
-        if (inherited.Count == 0)
+        var ownThrough = appliedSequence;
+        var streams = sources.Values.Select(s => new InheritedStream(s.From, s.Weight, long.MaxValue)).ToList();
+        var options = timelineOptions.Value;
+        var entity = Id;
+        var self = this.AsReference<IEntityGrain>();
+        rebuilding = Task.Run(async () =>
+        {
+            var rebuilt = new EntityTimeline(entity, table, options);
+            var through = streams.ToDictionary(s => s.From, _ => 0L, StringComparer.Ordinal);
+            await foreach (var c in new LogContributionHistory(log, calculator, entity, ownThrough, streams).ReadAsync(long.MinValue, long.MaxValue))
+            {
+                rebuilt.Add(c);
+                if (!c.Own)
+                {
+                    through[c.Source] = Math.Max(through[c.Source], c.Sequence);
+                }
+            }
+
+            return new Rebuilt(rebuilt, ownThrough, through, NewGeneration(ModelIdentity));
+        });
+        rebuilding.ContinueWith(_ => self.InheritedChangedAsync().Ignore(), TaskScheduler.Default).Ignore();
+    }
+
+    /// <summary>Takes a finished rebuild: it catches up with what was applied meanwhile, then answers from now on.</summary>
+    private async Task TakeRebuiltAsync()
+    {
+        if (rebuilding is not { IsCompleted: true } done)
         {
             return;
         }
 
-        var sources = inherited.Values.ToList();
-        var pulls = sources.Select(s => GrainFactory.GetGrain<IEntityGrain>(s.From).GetDirectEventsAsync(s.AppliedSequence)).ToList();
-        for (var i = 0; i < sources.Count; i++)
+        rebuilding = null;
+        Rebuilt rebuilt;
+        try
         {
-            var source = sources[i];
-            DirectEvents direct;
+            rebuilt = await done;
+        }
+        catch (Exception ex)
+        {
+            LogRebuildFailed(ex, Id);
+            StartRebuild();
+            return;
+        }
+
+        var previousApplied = appliedSequence;
+        (timeline, olderModel, appliedSequence) = (rebuilt.Timeline, null, rebuilt.OwnThrough);
+        recent.Clear();
+        await CatchUpAsync(previousApplied); // own events applied while it was built
+        pendingOutages.Clear(); // the detectors saw these already
+        foreach (var source in sources.Values)
+        {
+            source.AppliedSequence = rebuilt.SourceThrough.GetValueOrDefault(source.From);
+        }
+
+        (generation, chunkVersions, saveNumber) = (rebuilt.Generation, [], 0);
+        unsavedChunks.Clear();
+        foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
+        {
+            unsavedChunks.Add(chunk);
+        }
+
+        for (var c = 0; c < TimelineCodec.ChunkCount(timeline.Intervals.Count); c++)
+        {
+            unsavedChunks.Add(c);
+        }
+
+        LogRebuilt(Id, timeline.Count);
+        ScheduleSnapshot();
+    }
+
+    /// <summary>Pulls the events that linked entities have applied since the last pull.</summary>
+    private async Task SyncInheritedAsync()
+    {
+        await TakeRebuiltAsync();
+        if (sources.Count == 0)
+        {
+            return;
+        }
+
+        var pulls = sources.Values.Select(s => (Source: s, Pull: GrainFactory.GetGrain<IEntityGrain>(s.From).GetDirectEventsAsync(s.AppliedSequence))).ToList();
+        foreach (var (source, pull) in pulls)
+        {
             try
             {
-                direct = await pulls[i];
+                var direct = await pull;
                 if (direct.AppliedSequence < source.AppliedSequence)
                 {
-                    // The source restarted from an empty state (a new model version): start over.
-                    source.Ledger = new EventLedger(table);
-                    source.AppliedSequence = 0;
-                    direct = await GrainFactory.GetGrain<IEntityGrain>(source.From).GetDirectEventsAsync(0);
+                    // The source started over from its log (a restore that lost nothing but its count): build again.
+                    StartRebuild();
+                    continue;
+                }
+
+                IEnumerable<ScoredEvent> events = direct.Events;
+                if (!direct.Complete)
+                {
+                    // Fallen behind what the source keeps in memory: the rest comes from the log.
+                    events = (await log.ReadEntityAsync(source.From, source.AppliedSequence, direct.AppliedSequence))
+                        .Select(e => Scoring.Score(e.Event, e.EntitySequence));
+                }
+
+                foreach (var e in events)
+                {
+                    if (e.Sequence > source.AppliedSequence)
+                    {
+                        timeline.Add(Contribution.InheritedEvent(e, source.From, source.Weight));
+                        source.AppliedSequence = e.Sequence;
+                    }
                 }
             }
             catch (Exception ex)
             {
                 // Answer with what is known rather than fail the query; the next query pulls again.
                 LogInheritedUnavailable(ex, Id, source.From);
-                continue;
             }
-
-            foreach (var e in direct.Events)
-            {
-                if (e.Sequence > source.AppliedSequence && source.Ledger.TryAdd(e))
-                {
-                    changeStamp++;
-                }
-            }
-
-            source.AppliedSequence = Math.Max(source.AppliedSequence, direct.AppliedSequence);
         }
     }
 
-    public Task<DirectEvents> GetDirectEventsAsync(long afterSequence)
-    {
-        var from = (int)Math.Clamp(afterSequence, 0, AppliedSequence);
-        return Task.FromResult(new DirectEvents(AppliedSequence, bySequence.GetRange(from, bySequence.Count - from)));
-    }
-
-    private ImpactView View() => new(
-        Id,
-        ledger,
-        inherited.Values.Select(s => new InheritedSource(s.From, s.Weight, s.Ledger)).ToList());
+    public Task<DirectEvents> GetDirectEventsAsync(long afterSequence) =>
+        Task.FromResult(recent.TryGetAfter(afterSequence, appliedSequence, out var events)
+            ? new DirectEvents(appliedSequence, events)
+            : new DirectEvents(appliedSequence, [], Complete: false));
 
     public async Task<ImpactReport> GetImpactAsync(DateTimeOffset at)
     {
         await SyncInheritedAsync();
-        var view = View();
-        Peak? peak = null;
-        if (at.UtcTicks >= LatestTicks())
-        {
-            // Every event counts: the all-time peak, computed once per change.
-            if (cachedPeak is not { } cached || cached.Stamp != changeStamp)
-            {
-                cachedPeak = (changeStamp, view.PeakAsOf(long.MaxValue));
-            }
-
-            peak = cachedPeak.Value.Peak;
-        }
-
-        var b = view.Evaluate(at, peak);
+        var b = await timeline.EvaluateAsync(at, History());
         return new ImpactReport(
             Id,
             at,
@@ -468,15 +658,13 @@ public sealed partial class EntityGrain(
             new PeakReport(b.Peak.Score, b.Peak.At),
             b.Trend24h,
             b.EventCount,
-            table.Model.Version);
+            Scoring.Model.Version);
     }
-
-    private long LatestTicks() => inherited.Values.Select(s => s.Ledger.MaxTicks).Append(ledger.MaxTicks).Max();
 
     public async Task<ExplainReport> ExplainAsync(DateTimeOffset at, int limit)
     {
         await SyncInheritedAsync();
-        var contributions = View().Explain(at, limit)
+        var contributions = (await timeline.ExplainAsync(at, limit, History()))
             .Select(c => new ContributionReport(c.EventId, c.Entity, c.Type.WireName(), c.OccurredAt, c.Category.WireName(), c.Contribution, c.Share))
             .ToList();
         return new ExplainReport(Id, at, contributions);
@@ -485,7 +673,7 @@ public sealed partial class EntityGrain(
     public async Task<HistoryReport> GetHistoryAsync(IReadOnlyList<DateTimeOffset> points)
     {
         await SyncInheritedAsync();
-        var scores = View().History(points);
+        var scores = await timeline.HistoryAsync(points, History());
         return new HistoryReport(Id, points.Select((p, i) => new HistoryPoint(p, scores[i])).ToList());
     }
 
@@ -500,4 +688,13 @@ public sealed partial class EntityGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity} could not pull inherited events from {Source}; answering with what it has")]
     private partial void LogInheritedUnavailable(Exception exception, string entity, string source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity}: the stored timeline chunk {Chunk} is missing; the timeline is built from the log")]
+    private partial void LogChunkMissing(string entity, int chunk);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity}: timeline built again from the log ({Count} contributions)")]
+    private partial void LogRebuilt(string entity, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity}: building the timeline from the log failed; trying again")]
+    private partial void LogRebuildFailed(Exception exception, string entity);
 }

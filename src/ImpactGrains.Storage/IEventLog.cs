@@ -53,6 +53,13 @@ public interface IEventLog
     /// <summary>An entity's events with sequence in (<paramref name="afterSequence"/>, <paramref name="throughSequence"/>], in sequence order.</summary>
     Task<IReadOnlyList<LoggedEvent>> ReadEntityAsync(string entity, long afterSequence, long throughSequence = long.MaxValue, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// An entity's events with <paramref name="afterTicks"/> &lt; occurrence ≤ <paramref name="throughTicks"/> and sequence at
+    /// most <paramref name="throughSequence"/>, in time order (ties in sequence order), read in pages: the cold path of
+    /// as-of queries, which must never hold a long history in memory at once.
+    /// </summary>
+    IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence, CancellationToken cancellationToken = default);
+
     /// <summary>An entity's events, newest occurrence first, strictly before <paramref name="before"/> when given.</summary>
     Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default);
 }

@@ -90,11 +90,21 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             silo.Services.AddSingleton<IEventLog>(Log);
             silo.Services.AddSingleton(catalogSeenBySilos(Catalog));
+            silo.Services.AddSingleton<ITimelineStore>(new SqliteTimelineStore(Database));
+            silo.Services.AddSingleton<IModelRegistry>(new SqliteModelRegistry(Database));
             silo.Services.AddSingleton(Table);
             silo.Services.AddSingleton(Calculator);
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<ImpactMetrics>();
             silo.AddIncomingGrainCallFilter<CallCounter>();
+            // Small, so that every test seals intervals, reads them back from the log and persists them in chunks.
+            silo.Services.Configure<Scoring.Timeline.TimelineOptions>(o =>
+            {
+                o.TailCapacity = 16;
+                o.LateAllowance = TimeSpan.Zero;
+                o.IntervalSize = 4;
+                o.ExplainCapacity = 50;
+            });
             // Small, so that snapshots are written and read back during the tests.
             silo.Services.Configure<SnapshotOptions>(o =>
             {

@@ -149,4 +149,48 @@ public sealed class EntityGrainTests(ClusterFixture fixture) : IClassFixture<Clu
         Assert.Equal(23, after.EventCount);
         Assert.Equal(history.Points.Select(p => p.Score), (await grain.GetHistoryAsync(history.Points.Select(p => p.At).ToList())).Points.Select(p => p.Score));
     }
+
+    [Fact]
+    public async Task A_long_history_in_any_order_answers_like_the_full_recomputation_before_and_after_reactivation()
+    {
+        await fixture.RegisterAsync("long-history");
+        var events = Events("long-history", 1200, 9);
+        var scored = new List<ScoredEvent>();
+        foreach (var chunk in events.Chunk(100))
+        {
+            scored.AddRange(await fixture.IngestAsync(chunk));
+        }
+
+        var grain = fixture.Client.GetGrain<IEntityGrain>("long-history");
+        var ledger = new EventLedger(ClusterFixture.Table);
+        scored.ForEach(e => ledger.TryAdd(e));
+        var reference = new ImpactView("long-history", ledger, []);
+        var instants = new[] { Start + TimeSpan.FromDays(2.3), Start + TimeSpan.FromDays(7.9), Start + TimeSpan.FromDays(12) };
+        var points = Enumerable.Range(0, 60).Select(h => Start + TimeSpan.FromHours(4 * h)).ToList();
+
+        async Task CheckAsync(string when)
+        {
+            foreach (var at in instants)
+            {
+                var expected = reference.Evaluate(at);
+                var actual = await grain.GetImpactAsync(at);
+                Assert.True(Math.Abs(expected.Score - actual.Score) <= Tolerance, $"{when}: score at {at:O}");
+                Assert.True(Math.Abs(expected.Peak.Score - actual.Peak.Score) <= Tolerance, $"{when}: peak at {at:O}");
+                Assert.Equal(expected.Trend24h, actual.Trend24h, Tolerance);
+                Assert.Equal(expected.EventCount, actual.EventCount);
+                Assert.Equal(reference.Explain(at, 25).Select(c => c.EventId), (await grain.ExplainAsync(at, 25)).Contributions.Select(c => c.EventId));
+            }
+
+            var history = (await grain.GetHistoryAsync(points)).Points.Select(p => p.Score).ToList();
+            var expectedHistory = reference.History(points);
+            for (var i = 0; i < points.Count; i++)
+            {
+                Assert.True(Math.Abs(expectedHistory[i] - history[i]) <= Tolerance, $"{when}: history at {points[i]:O}");
+            }
+        }
+
+        await CheckAsync("active");
+        await fixture.Cluster.DeactivateAsync(grain);
+        await CheckAsync("reactivated from its snapshot, its chunks and the log");
+    }
 }

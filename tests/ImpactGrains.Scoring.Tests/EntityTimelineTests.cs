@@ -192,6 +192,10 @@ public sealed class EntityTimelineTests
             if (checks.Contains(i + 1))
             {
                 await CheckAsync(scenario, timeline, history, applied, random, $"seed {seed}, after {i + 1} of {scenario.Arrivals.Count}");
+
+                // Persisted and restored (as a snapshot and its chunks would be), it answers alike and goes on alike.
+                timeline = await RoundTripAsync(timeline, history, random);
+                await CheckAsync(scenario, timeline, history, applied, random, $"seed {seed}, restored after {i + 1}");
             }
         }
 
@@ -230,6 +234,17 @@ public sealed class EntityTimelineTests
 
         var reference = new ImpactView("tesla", LedgerOf(events), []);
         AssertSame(reference.Evaluate(now), await timeline.EvaluateAsync(now, history), "present");
+    }
+
+    private static async Task<EntityTimeline> RoundTripAsync(EntityTimeline timeline, RecordedHistory history, Random random)
+    {
+        timeline.TakeDirtyIntervals();
+        var live = TimelineCodec.WriteLive(timeline);
+        var chunks = Enumerable.Range(0, TimelineCodec.ChunkCount(timeline.Intervals.Count)).Select(c => TimelineCodec.WriteChunk(timeline, c)).ToList();
+        var restored = TimelineCodec.Read(Table, SmallOptions(random), live, chunks);
+        await restored.RestoreTailAsync(history);
+        Assert.Equal(timeline.Tail, restored.Tail);
+        return restored;
     }
 
     private static EventLedger LedgerOf(IEnumerable<ScoredEvent> events)

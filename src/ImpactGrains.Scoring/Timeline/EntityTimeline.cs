@@ -61,6 +61,39 @@ public sealed class EntityTimeline
 
     public string Entity { get; }
 
+    /// <summary>A timeline as <see cref="TimelineCodec"/> stored it.</summary>
+    internal static EntityTimeline Restore(
+        string entity, DecayTable table, TimelineOptions options, IReadOnlyList<string> regionNames, long minTicks, int count,
+        ImpactState head, bool headPeakValid, List<TimelineInterval> intervals, int peakValid,
+        IReadOnlyList<Contribution> allTop, IReadOnlyList<Contribution> sealedTop)
+    {
+        var timeline = new EntityTimeline(entity, table, options)
+        {
+            head = head,
+            headPeakValid = headPeakValid,
+            peakValid = Math.Min(peakValid, intervals.Count),
+            MinTicks = minTicks,
+            Count = count,
+        };
+        foreach (var region in regionNames)
+        {
+            timeline.regions.IndexOf(region);
+        }
+
+        timeline.intervals.AddRange(intervals);
+        foreach (var c in allTop)
+        {
+            timeline.AllTop.Add(c);
+        }
+
+        foreach (var c in sealedTop)
+        {
+            timeline.SealedTop.Add(c);
+        }
+
+        return timeline;
+    }
+
     public DecayTable Table => table;
 
     public RegionTable Regions => regions;
@@ -290,6 +323,23 @@ public sealed class EntityTimeline
 
         cumulativeValid = Math.Max(cumulativeValid, k + 1);
         return intervals[k].Cumulative!;
+    }
+
+    /// <summary>
+    /// Reads the tail of a restored timeline back from the history: every contribution after the sealed intervals. The
+    /// head, the counts and the rankings already include them.
+    /// </summary>
+    public async ValueTask RestoreTailAsync(IContributionHistory history, CancellationToken cancellationToken = default)
+    {
+        tail.Clear();
+        if (Count > 0)
+        {
+            await foreach (var c in history.ReadAsync(SealedThrough, long.MaxValue, cancellationToken))
+            {
+                regions.IndexOf(c.Region);
+                tail.Add(c);
+            }
+        }
     }
 
     /// <summary>Makes sure intervals 0…<paramref name="k"/> hold valid peaks, recomputing them from the history if a late event made them stale.</summary>

@@ -23,6 +23,9 @@ public static class ImpactServices
         var impact = ReadOptions(configuration);
         builder.Services.Configure<ImpactOptions>(configuration.GetSection(ImpactOptions.Section));
         builder.Services.Configure<Grains.SnapshotOptions>(configuration.GetSection("Impact:Snapshots"));
+        builder.Services.Configure<Scoring.Timeline.TimelineOptions>(configuration.GetSection("Impact:Timeline"));
+        // Every explanation up to the largest limit the API allows comes from memory.
+        builder.Services.PostConfigure<Scoring.Timeline.TimelineOptions>(o => o.ExplainCapacity = Math.Max(o.ExplainCapacity, impact.Query.MaxLimit));
         builder.Services.Configure<Grains.LeaderboardOptions>(configuration.GetSection("Impact:Leaderboard"));
         builder.Services.Configure<DeliveryRecoveryOptions>(configuration.GetSection("Impact:DeliveryRecovery"));
         builder.Services.Configure<Scoring.Incidents.SpikeDetectorOptions>(configuration.GetSection("Impact:Spikes"));

@@ -354,6 +354,43 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
         return await ReadEventsAsync(command, entity, cancellationToken);
     }
 
+    public async IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // Keyset pages on the (entity, occurred_at) index: (ticks, sequence) of the last row read.
+        var (lastTicks, lastSequence) = (afterTicks, long.MaxValue);
+        while (true)
+        {
+            await using var command = Source.CreateCommand("""
+                SELECT entity_seq, event_id, occurred_at, body FROM event_log
+                WHERE entity = $1 AND occurred_at <= $2 AND entity_seq <= $3 AND (occurred_at, entity_seq) > ($4, $5)
+                ORDER BY occurred_at, entity_seq
+                LIMIT $6
+                """);
+            command.Parameters.AddWithValue(entity);
+            command.Parameters.AddWithValue(throughTicks);
+            command.Parameters.AddWithValue(throughSequence);
+            command.Parameters.AddWithValue(lastTicks);
+            command.Parameters.AddWithValue(lastSequence);
+            command.Parameters.AddWithValue(HistoryPage);
+            var page = await ReadEventsAsync(command, entity, cancellationToken);
+            foreach (var e in page)
+            {
+                yield return e;
+            }
+
+            if (page.Count < HistoryPage)
+            {
+                yield break;
+            }
+
+            (lastTicks, lastSequence) = (page[^1].Event.OccurredAt.UtcTicks, page[^1].EntitySequence);
+        }
+    }
+
+    /// <summary>Rows per page of a time-ordered read.</summary>
+    private const int HistoryPage = 4096;
+
     public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
     {
         await using var command = Source.CreateCommand("""

@@ -71,6 +71,7 @@ public sealed class SqliteDatabase
             Execute(connection, "PRAGMA journal_mode = WAL;");
             using var transaction = connection.BeginTransaction();
             Execute(connection, SqlScripts.In("Sqlite").Single(s => s.Name == "grain-storage.sql").Text);
+            Execute(connection, SqlScripts.In("Sqlite").Single(s => s.Name == "timeline-chunks.sql").Text);
             transaction.Commit();
         }
     }

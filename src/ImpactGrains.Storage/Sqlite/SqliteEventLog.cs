@@ -369,6 +369,50 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         return await ReadEventsAsync(command, entity, cancellationToken);
     }
 
+    public async IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        // Keyset pages on the (entity, occurred_at) index: (ticks, sequence) of the last row read.
+        var (lastTicks, lastSequence) = (afterTicks, long.MaxValue);
+        while (true)
+        {
+            IReadOnlyList<LoggedEvent> page;
+            await using (var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken))
+            await using (var command = connection.CreateCommand())
+            {
+                command.CommandText = """
+                    SELECT entity_seq, event_id, occurred_at, body FROM event_log
+                    WHERE entity = $entity AND occurred_at <= $through AND entity_seq <= $maxSeq
+                      AND (occurred_at > $lastTicks OR (occurred_at = $lastTicks AND entity_seq > $lastSeq))
+                    ORDER BY occurred_at, entity_seq
+                    LIMIT $page
+                    """;
+                command.Parameters.AddWithValue("$entity", entity);
+                command.Parameters.AddWithValue("$through", throughTicks);
+                command.Parameters.AddWithValue("$maxSeq", throughSequence);
+                command.Parameters.AddWithValue("$lastTicks", lastTicks);
+                command.Parameters.AddWithValue("$lastSeq", lastSequence == long.MaxValue ? long.MaxValue : lastSequence);
+                command.Parameters.AddWithValue("$page", HistoryPage);
+                page = await ReadEventsAsync(command, entity, cancellationToken);
+            }
+
+            foreach (var e in page)
+            {
+                yield return e;
+            }
+
+            if (page.Count < HistoryPage)
+            {
+                yield break;
+            }
+
+            (lastTicks, lastSequence) = (page[^1].Event.OccurredAt.UtcTicks, page[^1].EntitySequence);
+        }
+    }
+
+    /// <summary>Rows per page of a time-ordered read.</summary>
+    private const int HistoryPage = 4096;
+
     public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);

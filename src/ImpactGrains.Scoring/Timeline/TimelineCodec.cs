@@ -1,0 +1,283 @@
+using System.Buffers.Binary;
+using System.Text;
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Ledger;
+
+namespace ImpactGrains.Scoring.Timeline;
+
+/// <summary>
+/// The persisted form of an <see cref="EntityTimeline"/>, in two parts: the live part (head, tail, top contributions,
+/// regions: bounded by what still matters, and what a snapshot holds) and the sealed intervals in chunks of
+/// <see cref="ChunkSize"/>, stored apart and rewritten only when they change. Binary and versioned by its first byte.
+/// </summary>
+public static class TimelineCodec
+{
+    public const int ChunkSize = 64;
+    private const byte Version1 = 1;
+
+    public static byte[] WriteLive(EntityTimeline timeline)
+    {
+        var w = new Writer();
+        w.Byte(Version1);
+        w.Text(timeline.Entity);
+        w.Long(timeline.MinTicks);
+        w.Int(timeline.Count);
+        w.Int(timeline.Regions.Count);
+        foreach (var region in timeline.Regions.Names)
+        {
+            w.Text(region);
+        }
+
+        WriteState(w, timeline.Head);
+        w.Bool(timeline.HeadPeakValid);
+        w.Int(timeline.Intervals.Count);
+        w.Int(timeline.PeakValidIntervals);
+        // The tail is not written: it is the most recent part of the history, read back when the timeline is restored
+        // (EntityTimeline.RestoreTailAsync), so a snapshot stays small however fast events arrive.
+        WriteContributions(w, timeline.AllTop.Members.ToList(), timeline.Entity);
+        WriteContributions(w, timeline.SealedTop.Members.ToList(), timeline.Entity);
+        return w.ToArray();
+    }
+
+    /// <summary>The intervals of chunk <paramref name="chunk"/> (interval indexes chunk × <see cref="ChunkSize"/> onward).</summary>
+    public static byte[] WriteChunk(EntityTimeline timeline, int chunk)
+    {
+        var w = new Writer();
+        w.Byte(Version1);
+        var first = chunk * ChunkSize;
+        var last = Math.Min(timeline.Intervals.Count, first + ChunkSize);
+        w.Int(last - first);
+        for (var i = first; i < last; i++)
+        {
+            var interval = timeline.Intervals[i];
+            w.Long(interval.EndTicks);
+            w.Long(interval.MinTicks);
+            w.Int(interval.Count);
+            w.Int(interval.OwnCount);
+            w.Double(interval.PeakScore);
+            w.Long(interval.PeakTicks);
+            w.Doubles(interval.Delta);
+        }
+
+        return w.ToArray();
+    }
+
+    public static IEnumerable<int> ChunksOf(IEnumerable<int> intervals) => intervals.Select(i => i / ChunkSize).Distinct();
+
+    public static int ChunkCount(int intervals) => (intervals + ChunkSize - 1) / ChunkSize;
+
+    /// <summary>
+    /// Restores a timeline from its live part and its chunks (in chunk order, exactly those that cover its intervals).
+    /// Its tail must then be read back with <see cref="EntityTimeline.RestoreTailAsync"/>.
+    /// </summary>
+    public static EntityTimeline Read(DecayTable table, TimelineOptions options, byte[] live, IReadOnlyList<byte[]> chunks)
+    {
+        var r = new Reader(live);
+        if (r.Byte() != Version1)
+        {
+            throw new InvalidDataException("unknown timeline format");
+        }
+
+        var entity = r.Text();
+        var minTicks = r.Long();
+        var count = r.Int();
+        var regionNames = new List<string>();
+        for (var regionCount = r.Int(); regionNames.Count < regionCount;)
+        {
+            regionNames.Add(r.Text());
+        }
+
+        var head = ReadState(ref r);
+        var headPeakValid = r.Bool();
+        var intervalCount = r.Int();
+        var peakValid = r.Int();
+        var allTop = ReadContributions(ref r, entity);
+        var sealedTop = ReadContributions(ref r, entity);
+
+        var intervals = new List<TimelineInterval>(intervalCount);
+        foreach (var chunk in chunks)
+        {
+            var c = new Reader(chunk);
+            if (c.Byte() != Version1)
+            {
+                throw new InvalidDataException("unknown timeline chunk format");
+            }
+
+            var n = c.Int();
+            for (var i = 0; i < n && intervals.Count < intervalCount; i++)
+            {
+                var end = c.Long();
+                var min = c.Long();
+                var contributions = c.Int();
+                var own = c.Int();
+                var peakScore = c.Double();
+                var peakTicks = c.Long();
+                intervals.Add(new TimelineInterval(end, min, contributions, own, c.Doubles(), peakScore, peakTicks));
+            }
+        }
+
+        if (intervals.Count != intervalCount)
+        {
+            throw new InvalidDataException($"the timeline of {entity} has {intervalCount} sealed intervals, its chunks {intervals.Count}");
+        }
+
+        return EntityTimeline.Restore(entity, table, options, regionNames, minTicks, count, head, headPeakValid, intervals, peakValid, allTop, sealedTop);
+    }
+
+    private static void WriteState(Writer w, ImpactState state)
+    {
+        w.Long(state.At);
+        w.Int(state.OwnCount);
+        w.Double(state.PeakScore);
+        w.Long(state.PeakTicks);
+        w.Doubles(state.Values);
+    }
+
+    private static ImpactState ReadState(ref Reader r)
+    {
+        var at = r.Long();
+        var own = r.Int();
+        var peak = r.Double();
+        var peakTicks = r.Long();
+        return ImpactState.From(r.Doubles(), at, own, peak, peakTicks);
+    }
+
+    private static void WriteContributions(Writer w, IReadOnlyList<Contribution> contributions, string entity)
+    {
+        w.Int(contributions.Count);
+        foreach (var c in contributions)
+        {
+            w.Text(c.EventId);
+            w.Bool(c.Own);
+            if (!c.Own)
+            {
+                w.Text(c.Source);
+            }
+
+            w.Long(c.Sequence);
+            w.Byte((byte)c.Type);
+            w.Long(c.Ticks);
+            w.Text(c.Region);
+            w.Double(c.Value);
+        }
+    }
+
+    private static List<Contribution> ReadContributions(ref Reader r, string entity)
+    {
+        var count = r.Int();
+        var list = new List<Contribution>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var id = r.Text();
+            var own = r.Bool();
+            var source = own ? entity : r.Text();
+            var sequence = r.Long();
+            var type = (EventType)r.Byte();
+            var ticks = r.Long();
+            var region = r.Text();
+            list.Add(new Contribution(id, source, sequence, type, ticks, Validation.Regions.TryNormalize(region, out var code) ? code : region, r.Double(), own));
+        }
+
+        return list;
+    }
+
+    private sealed class Writer
+    {
+        private readonly MemoryStream stream = new();
+        private readonly byte[] scratch = new byte[8];
+
+        public void Byte(byte value) => stream.WriteByte(value);
+
+        public void Bool(bool value) => stream.WriteByte(value ? (byte)1 : (byte)0);
+
+        public void Int(int value)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(scratch, value);
+            stream.Write(scratch, 0, 4);
+        }
+
+        public void Long(long value)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(scratch, value);
+            stream.Write(scratch, 0, 8);
+        }
+
+        public void Double(double value)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(scratch, value);
+            stream.Write(scratch, 0, 8);
+        }
+
+        public void Doubles(double[] values)
+        {
+            Int(values.Length);
+            foreach (var value in values)
+            {
+                Double(value);
+            }
+        }
+
+        public void Text(string value)
+        {
+            var bytes = Encoding.UTF8.GetBytes(value);
+            Int(bytes.Length);
+            stream.Write(bytes);
+        }
+
+        public byte[] ToArray() => stream.ToArray();
+    }
+
+    private ref struct Reader(ReadOnlySpan<byte> data)
+    {
+        private ReadOnlySpan<byte> rest = data;
+
+        public byte Byte()
+        {
+            var value = rest[0];
+            rest = rest[1..];
+            return value;
+        }
+
+        public bool Bool() => Byte() != 0;
+
+        public int Int()
+        {
+            var value = BinaryPrimitives.ReadInt32LittleEndian(rest);
+            rest = rest[4..];
+            return value;
+        }
+
+        public long Long()
+        {
+            var value = BinaryPrimitives.ReadInt64LittleEndian(rest);
+            rest = rest[8..];
+            return value;
+        }
+
+        public double Double()
+        {
+            var value = BinaryPrimitives.ReadDoubleLittleEndian(rest);
+            rest = rest[8..];
+            return value;
+        }
+
+        public double[] Doubles()
+        {
+            var values = new double[Int()];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = Double();
+            }
+
+            return values;
+        }
+
+        public string Text()
+        {
+            var length = Int();
+            var value = Encoding.UTF8.GetString(rest[..length]);
+            rest = rest[length..];
+            return value;
+        }
+    }
+}

@@ -15,4 +15,8 @@ public interface ILeaderboardPartitionGrain : IGrainWithIntegerKey
     /// </summary>
     [OneWay]
     Task ReportManyAsync(IReadOnlyList<StandingReport> reports);
+
+    /// <summary>The scores of these entities of the partition at <paramref name="at"/> (0 for one that never reported), in order.</summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<double>> ScoresAsync(IReadOnlyList<string> entities, DateTimeOffset at);
 }

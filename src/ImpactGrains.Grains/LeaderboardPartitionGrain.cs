@@ -74,6 +74,16 @@ public sealed partial class LeaderboardPartitionGrain(
         return Task.CompletedTask;
     }
 
+    public Task<IReadOnlyList<double>> ScoresAsync(IReadOnlyList<string> entities, DateTimeOffset at)
+    {
+        IReadOnlyList<double> scores = entities
+            .Select(id => state.State.Standings.TryGetValue(id, out var report)
+                ? Rankings.ScoreOn(StandingOf(id, report), Board.Global, Math.Max(at.UtcTicks, report.AtTicks), table)
+                : 0)
+            .ToList();
+        return Task.FromResult(scores);
+    }
+
     private async Task PublishAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();

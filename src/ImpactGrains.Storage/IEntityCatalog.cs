@@ -14,6 +14,21 @@ public sealed record GroupMember(string Entity, double Weight);
 /// <summary>A named set of entities whose scores combine by <see cref="Method"/>.</summary>
 public sealed record GroupRecord(string Id, string Name, GroupMethod Method, IReadOnlyList<GroupMember> Members, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
+/// <summary>An entity as a bulk registration gives it.</summary>
+public sealed record EntityInput(string Id, string Name, EntityKind Kind, IReadOnlyList<string> Tags);
+
+/// <summary>What an upsert did to one row.</summary>
+public enum UpsertOutcome
+{
+    Created,
+
+    /// <summary>It existed and something changed.</summary>
+    Updated,
+
+    /// <summary>It existed exactly so: nothing was written.</summary>
+    Unchanged,
+}
+
 /// <summary>The registered entities, the links between them, and the groups they form.</summary>
 public interface IEntityCatalog
 {
@@ -26,6 +41,18 @@ public interface IEntityCatalog
     ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<EntityRecord>> ListEntitiesAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or updates many entities in one transaction; outcomes in the order given.</summary>
+    Task<IReadOnlyList<UpsertOutcome>> UpsertEntitiesAsync(IReadOnlyList<EntityInput> entities, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// One page of entities in id order, after <paramref name="after"/>: those whose id or name contains
+    /// <paramref name="query"/> (case-insensitive) and of <paramref name="kind"/>, when given.
+    /// </summary>
+    Task<IReadOnlyList<EntityRecord>> PageEntitiesAsync(string? after, int limit, string? query, EntityKind? kind, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or updates many links in one transaction (both ends must exist); outcomes in the order given.</summary>
+    Task<IReadOnlyList<UpsertOutcome>> UpsertLinksAsync(IReadOnlyList<LinkRecord> links, CancellationToken cancellationToken = default);
 
     /// <summary>Creates or updates a link; true when it was created.</summary>
     Task<bool> UpsertLinkAsync(LinkRecord link, CancellationToken cancellationToken = default);

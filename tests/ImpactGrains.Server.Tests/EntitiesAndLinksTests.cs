@@ -1,4 +1,5 @@
 using System.Net;
+using static ImpactGrains.Server.Tests.Http;
 
 namespace ImpactGrains.Server.Tests;
 
@@ -24,7 +25,7 @@ public sealed class EntitiesAndLinksTests(ServerFixture fixture)
         Assert.Equal("Acme Corp", fetched.GetProperty("name").GetString());
         Assert.Equal(0, fetched.GetProperty("links").GetArrayLength());
 
-        var list = await Api.GetJsonAsync("/api/entities");
+        var list = await Api.GetJsonAsync("/api/entities?q=acme");
         var entry = list.EnumerateArray().Single(e => e.GetProperty("id").GetString() == "acme");
         Assert.Equal(0, entry.GetProperty("score").GetDouble());
     }
@@ -112,6 +113,88 @@ public sealed class EntitiesAndLinksTests(ServerFixture fixture)
     {
         await (await Api.DeleteAsync("/api/links?from=link-a")).ProblemAsync(HttpStatusCode.BadRequest);
         await (await Api.DeleteAsync("/api/links?from=ghost&to=link-a")).ProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Many_entities_register_in_one_request_each_judged_on_its_own_and_again_changes_nothing()
+    {
+        var body = """
+            [{"id":"bulk-a","name":"Bulk A","kind":"company","tags":["x"]},
+             {"id":"Bad Id","name":"Nope","kind":"company"},
+             {"id":"bulk-b","name":"Bulk B","kind":"person"},
+             {"id":"bulk-c","name":"Bulk C","kind":"planet"},
+             7,
+             {"name":"no id","kind":"company"}]
+            """;
+        var result = await (await fixture.Http.PutJsonAsync("/api/entities", body)).JsonAsync();
+        Assert.Equal(2, result.GetProperty("upserted").GetInt32());
+        var rejected = result.GetProperty("rejected").EnumerateArray().Select(r => (r.GetProperty("index").GetInt32(), r.GetProperty("error").GetString()!)).ToList();
+        Assert.Equal([1, 3, 4, 5], rejected.Select(r => r.Item1));
+        Assert.StartsWith("id:", rejected[0].Item2);
+        Assert.StartsWith("kind:", rejected[1].Item2);
+        Assert.Contains("JSON object", rejected[2].Item2);
+        Assert.StartsWith("id:", rejected[3].Item2);
+        Assert.Equal("Bulk B", (await fixture.Http.GetJsonAsync("/api/entities/bulk-b")).GetProperty("name").GetString());
+
+        // The same again is idempotent; NDJSON works alike and may change an entity.
+        Assert.Equal(2, (await (await fixture.Http.PutJsonAsync("/api/entities", body)).JsonAsync()).GetProperty("upserted").GetInt32());
+        var ndjson = "{\"id\":\"bulk-a\",\"name\":\"Bulk A2\",\"kind\":\"company\"}\n\n{\"id\":\"bulk-d\",\"name\":\"Bulk D\",\"kind\":\"product\"}\nnot json\n";
+        var lines = await (await fixture.Http.PutAsync("/api/entities", new StringContent(ndjson, System.Text.Encoding.UTF8, "application/x-ndjson"))).JsonAsync();
+        Assert.Equal(2, lines.GetProperty("upserted").GetInt32());
+        Assert.Equal(2, lines.GetProperty("rejected")[0].GetProperty("index").GetInt32());
+        Assert.Equal("Bulk A2", (await fixture.Http.GetJsonAsync("/api/entities/bulk-a")).GetProperty("name").GetString());
+
+        // Links in bulk: unknown ends and bad weights are rejected one by one.
+        var links = await (await fixture.Http.PutJsonAsync("/api/links", """
+            [{"from":"bulk-b","to":"bulk-a","weight":0.5,"relation":"ceo"},
+             {"from":"bulk-b","to":"nobody-here","weight":0.5,"relation":"ceo"},
+             {"from":"bulk-a","to":"bulk-d","weight":2,"relation":"makes"}]
+            """)).JsonAsync();
+        Assert.Equal(1, links.GetProperty("upserted").GetInt32());
+        Assert.Equal([1, 2], links.GetProperty("rejected").EnumerateArray().Select(r => r.GetProperty("index").GetInt32()));
+        Assert.Contains("nobody-here", links.GetProperty("rejected")[0].GetProperty("error").GetString());
+        Assert.Single((await fixture.Http.GetJsonAsync("/api/entities/bulk-a")).GetProperty("links").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task The_entity_list_pages_in_id_order_and_searches_by_id_or_name()
+    {
+        var entities = Enumerable.Range(0, 7).Select(i => $"{{\"id\":\"page-{i}\",\"name\":\"{(i % 2 == 0 ? "Even" : "Odd")} Pager {i}\",\"kind\":\"{(i < 5 ? "company" : "person")}\"}}");
+        await (await fixture.Http.PutJsonAsync("/api/entities", "[" + string.Join(",", entities) + "]")).JsonAsync();
+        await (await fixture.Http.PostJsonAsync("/api/events", Outage("page-3-outage", "page-3", "2025-03-10T14:00:00Z", 40_000))).JsonAsync();
+
+        var ids = new List<string>();
+        var url = "/api/entities?q=pager&limit=3";
+        var pages = 0;
+        while (url is not null)
+        {
+            var response = await fixture.Http.GetAsync(url);
+            var page = await response.JsonAsync();
+            ids.AddRange(page.EnumerateArray().Select(e => e.GetProperty("id").GetString()!));
+            url = response.Headers.TryGetValues("Link", out var link) ? link.Single().Split('<', '>')[1] : null;
+            pages++;
+        }
+
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => $"page-{i}"), ids);
+        Assert.Equal(3, pages); // 3 + 3 + 1: the last page is short, so it names no next one
+
+        var odd = (await fixture.Http.GetJsonAsync("/api/entities?q=ODD%20pager")).EnumerateArray().Select(e => e.GetProperty("id").GetString()).ToList();
+        Assert.Equal(["page-1", "page-3", "page-5"], odd);
+        var people = (await fixture.Http.GetJsonAsync("/api/entities?q=page-&kind=person")).EnumerateArray().Select(e => e.GetProperty("id").GetString()).ToList();
+        Assert.Equal(["page-5", "page-6"], people);
+
+        // Scores come from the leaderboard partitions, which see the event within a moment.
+        var impact = (await fixture.Http.GetJsonAsync("/api/entities/page-3/impact")).GetProperty("score").GetDouble();
+        double listed = 0;
+        for (var i = 0; i < 100 && listed == 0; i++)
+        {
+            listed = (await fixture.Http.GetJsonAsync("/api/entities?q=page-3")).EnumerateArray().Single().GetProperty("score").GetDouble();
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(impact, listed, 2);
+        await (await fixture.Http.GetAsync("/api/entities?limit=0")).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await fixture.Http.GetAsync("/api/entities?kind=planet")).ProblemAsync(HttpStatusCode.BadRequest);
     }
 }
 

@@ -2,7 +2,9 @@ using System.Text.Json;
 using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Storage;
+using ImpactGrains.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace ImpactGrains.Server.Api;
 
@@ -13,14 +15,55 @@ public static class LinksEndpoints
 
     public static RouteGroupBuilder MapLinks(this RouteGroupBuilder api)
     {
-        api.MapPut("/links", PutLink).Accepts<LinkRequest>("application/json").ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or update a link");
+        api.MapPut("/links", PutLink).Accepts<LinkRequest>("application/json", "application/x-ndjson").ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or update a link, or many: a JSON array or NDJSON of links answers with counts");
         api.MapDelete("/links", DeleteLink);
         return api;
     }
 
-    private static async Task<Results<Created<LinkResponse>, Ok<LinkResponse>, ProblemHttpResult>> PutLink(
-        HttpRequest request, IEntityCatalog catalog, IGrainFactory grains, CancellationToken cancellationToken)
+    /// <summary>Reads one link's fields; the same rules for a single PUT and for each item of a bulk one.</summary>
+    private static LinkRecord? ParseLink(JsonElement body, out string? error)
     {
+        var from = RequestJson.RequiredString(body, "from", 64, out error);
+        var to = from is null ? null : RequestJson.RequiredString(body, "to", 64, out error);
+        if (from is null || to is null)
+        {
+            return null;
+        }
+
+        foreach (var (field, value) in new[] { ("from", from), ("to", to) })
+        {
+            if (!EntityIds.IsValid(value))
+            {
+                error = $"{field}: " + EntityIds.Describe(value);
+                return null;
+            }
+        }
+
+        if (from == to)
+        {
+            error = "to: a link must join two different entities";
+            return null;
+        }
+
+        if (!body.TryGetProperty("weight", out var weightElement) || weightElement.ValueKind != JsonValueKind.Number ||
+            !weightElement.TryGetDouble(out var weight) || !(weight > 0 && weight <= 1))
+        {
+            error = "weight: required number in (0, 1]";
+            return null;
+        }
+
+        var relation = RequestJson.RequiredString(body, "relation", MaxRelationLength, out error);
+        return relation is null ? null : new LinkRecord(from, to, weight, relation);
+    }
+
+    private static async Task<IResult> PutLink(
+        HttpRequest request, IEntityCatalog catalog, IGrainFactory grains, IOptions<ImpactOptions> options, CancellationToken cancellationToken)
+    {
+        if (await IsBulkAsync(request, cancellationToken))
+        {
+            return await PutLinksAsync(request, catalog, grains, options.Value.Ingestion, cancellationToken);
+        }
+
         var (document, problem) = await RequestJson.ReadObjectAsync(request, cancellationToken);
         if (problem is not null)
         {
@@ -30,40 +73,12 @@ public static class LinksEndpoints
         LinkRecord link;
         using (document)
         {
-            var body = document!.RootElement;
-            var from = RequestJson.RequiredString(body, "from", 64, out var error);
-            var to = from is null ? null : RequestJson.RequiredString(body, "to", 64, out error);
-            if (from is null || to is null)
+            if (ParseLink(document!.RootElement, out var error) is not { } parsed)
             {
                 return Problems.BadRequest(error!);
             }
 
-            foreach (var (field, value) in new[] { ("from", from), ("to", to) })
-            {
-                if (!EntityIds.IsValid(value))
-                {
-                    return Problems.BadRequest($"{field}: " + EntityIds.Describe(value));
-                }
-            }
-
-            if (from == to)
-            {
-                return Problems.BadRequest("to: a link must join two different entities");
-            }
-
-            if (!body.TryGetProperty("weight", out var weightElement) || weightElement.ValueKind != JsonValueKind.Number ||
-                !weightElement.TryGetDouble(out var weight) || !(weight > 0 && weight <= 1))
-            {
-                return Problems.BadRequest("weight: required number in (0, 1]");
-            }
-
-            var relation = RequestJson.RequiredString(body, "relation", MaxRelationLength, out error);
-            if (relation is null)
-            {
-                return Problems.BadRequest(error!);
-            }
-
-            link = new LinkRecord(from, to, weight, relation);
+            link = parsed;
         }
 
         foreach (var id in new[] { link.From, link.To })
@@ -78,6 +93,67 @@ public static class LinksEndpoints
         await Task.WhenAll(grains.GetGrain<IEntityGrain>(link.From).ReloadAsync(), grains.GetGrain<IEntityGrain>(link.To).ReloadAsync());
         var response = LinkResponse.Of(link);
         return created ? TypedResults.Created($"/api/entities/{link.To}", response) : TypedResults.Ok(response);
+    }
+
+    /// <summary>NDJSON, or JSON whose first value is an array: many links at once.</summary>
+    private static async Task<bool> IsBulkAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentType is { } type && (type.StartsWith("application/x-ndjson", StringComparison.OrdinalIgnoreCase) ||
+                                                type.StartsWith("application/ndjson", StringComparison.OrdinalIgnoreCase)))
+        {
+            return true;
+        }
+
+        request.EnableBuffering();
+        var first = new byte[1];
+        int read;
+        do
+        {
+            read = await request.Body.ReadAsync(first, cancellationToken);
+        }
+        while (read == 1 && first[0] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n');
+
+        request.Body.Position = 0;
+        return read == 1 && first[0] == (byte)'[';
+    }
+
+    private static async Task<IResult> PutLinksAsync(
+        HttpRequest request, IEntityCatalog catalog, IGrainFactory grains, IngestionOptions limits, CancellationToken cancellationToken)
+    {
+        var (items, problem) = await BulkBody.ReadAsync(request, limits.MaxBodyBytes, limits.MaxEventsPerRequest, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var rejected = new List<BulkRejection>();
+        var valid = new List<LinkRecord>();
+        foreach (var item in items!)
+        {
+            var name = BulkBody.TextOf(item.Value, "from") is { } from && BulkBody.TextOf(item.Value, "to") is { } to ? $"{from}->{to}" : null;
+            if (item.Error is { } unreadable)
+            {
+                rejected.Add(new BulkRejection(item.Index, name, unreadable));
+            }
+            else if (ParseLink(item.Value!.Value, out var error) is not { } link)
+            {
+                rejected.Add(new BulkRejection(item.Index, name, error!));
+            }
+            else if (!await catalog.ExistsAsync(link.From, cancellationToken) || !await catalog.ExistsAsync(link.To, cancellationToken))
+            {
+                var unknown = await catalog.ExistsAsync(link.From, cancellationToken) ? link.To : link.From;
+                rejected.Add(new BulkRejection(item.Index, name, $"unknown entity '{unknown}'; register it with PUT /api/entities/{unknown}"));
+            }
+            else
+            {
+                valid.Add(link);
+            }
+        }
+
+        var outcomes = await catalog.UpsertLinksAsync(valid, cancellationToken);
+        var changed = valid.Where((_, i) => outcomes[i] != UpsertOutcome.Unchanged).ToList();
+        await BulkBody.ReloadAsync(grains, changed.SelectMany(l => new[] { l.From, l.To }));
+        return TypedResults.Ok(new BulkResult(valid.Count, rejected));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteLink(

@@ -11,6 +11,13 @@ public sealed record EntityRequest(
     [property: Description("company, person, organization or product.")] string Kind,
     [property: Description("Up to 32 tags of 1–64 characters.")] IReadOnlyList<string>? Tags);
 
+[Description("An entity in a bulk registration: the fields of PUT /api/entities/{id}, with its id.")]
+public sealed record BulkEntityRequest(
+    [property: Description("The entity id: lower-case letters, digits and '-', 1–64 characters.")] string Id,
+    [property: Description("Display name, 1–200 characters.")] string Name,
+    [property: Description("company, person, organization or product.")] string Kind,
+    [property: Description("Up to 32 tags of 1–64 characters.")] IReadOnlyList<string>? Tags);
+
 [Description("A directed link: from's direct impact flows into to's inherited impact at weight.")]
 public sealed record LinkRequest(
     string From,

@@ -66,6 +66,11 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
             command.Parameters.AddWithValue(id);
         }
 
+        return await ReadEntitiesAsync(command, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<EntityRecord>> ReadEntitiesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         var result = new List<EntityRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -82,6 +87,115 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
         }
 
         return result;
+    }
+
+    public async Task<IReadOnlyList<UpsertOutcome>> UpsertEntitiesAsync(IReadOnlyList<EntityInput> entities, CancellationToken cancellationToken = default)
+    {
+        var outcomes = new UpsertOutcome[entities.Count];
+        if (entities.Count == 0)
+        {
+            return outcomes;
+        }
+
+        // One statement for the batch. Rows that would not change are not written, and RETURNING gives none for them;
+        // a repeated id within the batch takes its last form, as one upsert after another would.
+        var last = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < entities.Count; i++)
+        {
+            last[entities[i].Id] = i;
+        }
+
+        var rows = last.Values.Order().Select(i => entities[i]).ToList();
+        await using var command = Source.CreateCommand("""
+            INSERT INTO entities (id, name, kind, tags)
+            SELECT id, name, kind, tags::jsonb FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::text[]) AS u(id, name, kind, tags)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, tags = excluded.tags, updated_at = now()
+            WHERE (entities.name, entities.kind, entities.tags) IS DISTINCT FROM (excluded.name, excluded.kind, excluded.tags)
+            RETURNING id, xmax = 0
+            """);
+        command.Parameters.AddWithValue(rows.Select(e => e.Id).ToArray());
+        command.Parameters.AddWithValue(rows.Select(e => e.Name).ToArray());
+        command.Parameters.AddWithValue(rows.Select(e => e.Kind.WireName()).ToArray());
+        command.Parameters.AddWithValue(rows.Select(e => JsonSerializer.Serialize(e.Tags)).ToArray());
+        var written = new Dictionary<string, bool>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                written[reader.GetString(0)] = reader.GetBoolean(1);
+            }
+        }
+
+        for (var i = 0; i < entities.Count; i++)
+        {
+            var id = entities[i].Id;
+            outcomes[i] = last[id] != i || !written.TryGetValue(id, out var created) ? UpsertOutcome.Unchanged
+                : created ? UpsertOutcome.Created : UpsertOutcome.Updated;
+            known[id] = true;
+        }
+
+        return outcomes;
+    }
+
+    public async Task<IReadOnlyList<EntityRecord>> PageEntitiesAsync(string? after, int limit, string? query, EntityKind? kind, CancellationToken cancellationToken = default)
+    {
+        await using var command = Source.CreateCommand($"""
+            SELECT id, name, kind, tags::text, created_at, updated_at FROM entities
+            WHERE id > $1 AND ($2::text IS NULL OR id ILIKE $2 OR name ILIKE $2) AND ($3::text IS NULL OR kind = $3)
+            ORDER BY id LIMIT $4
+            """);
+        command.Parameters.AddWithValue(after ?? "");
+        command.Parameters.Add(new NpgsqlParameter { Value = string.IsNullOrEmpty(query) ? DBNull.Value : "%" + EscapeLike(query) + "%", NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = kind is { } k ? k.WireName() : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.AddWithValue(limit);
+        return await ReadEntitiesAsync(command, cancellationToken);
+    }
+
+    private static string EscapeLike(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+
+    public async Task<IReadOnlyList<UpsertOutcome>> UpsertLinksAsync(IReadOnlyList<LinkRecord> links, CancellationToken cancellationToken = default)
+    {
+        var outcomes = new UpsertOutcome[links.Count];
+        if (links.Count == 0)
+        {
+            return outcomes;
+        }
+
+        var last = new Dictionary<(string, string), int>();
+        for (var i = 0; i < links.Count; i++)
+        {
+            last[(links[i].From, links[i].To)] = i;
+        }
+
+        var rows = last.Values.Order().Select(i => links[i]).ToList();
+        await using var command = Source.CreateCommand("""
+            INSERT INTO links (from_entity, to_entity, weight, relation)
+            SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::double precision[], $4::varchar[])
+            ON CONFLICT (from_entity, to_entity) DO UPDATE SET weight = excluded.weight, relation = excluded.relation
+            WHERE (links.weight, links.relation) IS DISTINCT FROM (excluded.weight, excluded.relation)
+            RETURNING from_entity, to_entity, xmax = 0
+            """);
+        command.Parameters.AddWithValue(rows.Select(l => l.From).ToArray());
+        command.Parameters.AddWithValue(rows.Select(l => l.To).ToArray());
+        command.Parameters.AddWithValue(rows.Select(l => l.Weight).ToArray());
+        command.Parameters.AddWithValue(rows.Select(l => l.Relation).ToArray());
+        var written = new Dictionary<(string, string), bool>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                written[(reader.GetString(0), reader.GetString(1))] = reader.GetBoolean(2);
+            }
+        }
+
+        for (var i = 0; i < links.Count; i++)
+        {
+            var key = (links[i].From, links[i].To);
+            outcomes[i] = last[key] != i || !written.TryGetValue(key, out var created) ? UpsertOutcome.Unchanged
+                : created ? UpsertOutcome.Created : UpsertOutcome.Updated;
+        }
+
+        return outcomes;
     }
 
     public async Task<bool> UpsertLinkAsync(LinkRecord link, CancellationToken cancellationToken = default)

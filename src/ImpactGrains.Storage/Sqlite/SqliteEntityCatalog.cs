@@ -61,6 +61,121 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
     public Task<IReadOnlyList<EntityRecord>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
         QueryEntitiesAsync("", null, cancellationToken);
 
+    public async Task<IReadOnlyList<UpsertOutcome>> UpsertEntitiesAsync(IReadOnlyList<EntityInput> entities, CancellationToken cancellationToken = default)
+    {
+        var outcomes = new UpsertOutcome[entities.Count];
+        if (entities.Count == 0)
+        {
+            return outcomes;
+        }
+
+        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        // Only a real change is written (and reported as one); RETURNING gives no row when nothing was.
+        command.CommandText = """
+            INSERT INTO entities (id, name, kind, tags, created_at, updated_at) VALUES ($id, $name, $kind, $tags, $now, $now)
+            ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, tags = excluded.tags, updated_at = excluded.updated_at
+            WHERE name <> excluded.name OR kind <> excluded.kind OR tags <> excluded.tags
+            RETURNING created_at = updated_at
+            """;
+        var id = command.Parameters.Add("$id", SqliteType.Text);
+        var name = command.Parameters.Add("$name", SqliteType.Text);
+        var kind = command.Parameters.Add("$kind", SqliteType.Text);
+        var tags = command.Parameters.Add("$tags", SqliteType.Text);
+        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.UtcTicks);
+        command.Prepare();
+        for (var i = 0; i < entities.Count; i++)
+        {
+            var e = entities[i];
+            (id.Value, name.Value, kind.Value, tags.Value) = (e.Id, e.Name, e.Kind.WireName(), JsonSerializer.Serialize(e.Tags));
+            var result = await command.ExecuteScalarAsync(cancellationToken);
+            outcomes[i] = result is null ? UpsertOutcome.Unchanged : Convert.ToInt64(result) == 1 ? UpsertOutcome.Created : UpsertOutcome.Updated;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        foreach (var e in entities)
+        {
+            known[e.Id] = true;
+        }
+
+        return outcomes;
+    }
+
+    public async Task<IReadOnlyList<EntityRecord>> PageEntitiesAsync(string? after, int limit, string? query, EntityKind? kind, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        var where = new List<string> { "id > $after" };
+        command.Parameters.AddWithValue("$after", after ?? "");
+        if (!string.IsNullOrEmpty(query))
+        {
+            // LIKE is case-insensitive for ASCII in SQLite; the pattern's own wildcards are escaped.
+            where.Add("(id LIKE $pattern ESCAPE '\\' OR name LIKE $pattern ESCAPE '\\')");
+            command.Parameters.AddWithValue("$pattern", "%" + EscapeLike(query) + "%");
+        }
+
+        if (kind is { } k)
+        {
+            where.Add("kind = $kind");
+            command.Parameters.AddWithValue("$kind", k.WireName());
+        }
+
+        command.CommandText = $"SELECT id, name, kind, tags, created_at, updated_at FROM entities WHERE {string.Join(" AND ", where)} ORDER BY id LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", limit);
+        return await ReadEntitiesAsync(command, cancellationToken);
+    }
+
+    private static string EscapeLike(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+
+    public async Task<IReadOnlyList<UpsertOutcome>> UpsertLinksAsync(IReadOnlyList<LinkRecord> links, CancellationToken cancellationToken = default)
+    {
+        var outcomes = new UpsertOutcome[links.Count];
+        if (links.Count == 0)
+        {
+            return outcomes;
+        }
+
+        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var existing = connection.CreateCommand();
+        existing.Transaction = transaction;
+        existing.CommandText = "SELECT weight, relation FROM links WHERE from_entity = $from AND to_entity = $to";
+        var from = existing.Parameters.Add("$from", SqliteType.Text);
+        var to = existing.Parameters.Add("$to", SqliteType.Text);
+        await using var upsert = connection.CreateCommand();
+        upsert.Transaction = transaction;
+        upsert.CommandText = """
+            INSERT INTO links (from_entity, to_entity, weight, relation) VALUES ($from, $to, $weight, $relation)
+            ON CONFLICT (from_entity, to_entity) DO UPDATE SET weight = excluded.weight, relation = excluded.relation
+            """;
+        var upsertFrom = upsert.Parameters.Add("$from", SqliteType.Text);
+        var upsertTo = upsert.Parameters.Add("$to", SqliteType.Text);
+        var weight = upsert.Parameters.Add("$weight", SqliteType.Real);
+        var relation = upsert.Parameters.Add("$relation", SqliteType.Text);
+        for (var i = 0; i < links.Count; i++)
+        {
+            var link = links[i];
+            (from.Value, to.Value) = (link.From, link.To);
+            await using (var reader = await existing.ExecuteReaderAsync(cancellationToken))
+            {
+                outcomes[i] = !await reader.ReadAsync(cancellationToken) ? UpsertOutcome.Created
+                    : reader.GetDouble(0) == link.Weight && reader.GetString(1) == link.Relation ? UpsertOutcome.Unchanged
+                    : UpsertOutcome.Updated;
+            }
+
+            if (outcomes[i] != UpsertOutcome.Unchanged)
+            {
+                (upsertFrom.Value, upsertTo.Value, weight.Value, relation.Value) = (link.From, link.To, link.Weight, link.Relation);
+                await upsert.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return outcomes;
+    }
+
     private async Task<IReadOnlyList<EntityRecord>> QueryEntitiesAsync(string where, string? id, CancellationToken cancellationToken)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
@@ -71,6 +186,11 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
             command.Parameters.AddWithValue("$id", id);
         }
 
+        return await ReadEntitiesAsync(command, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<EntityRecord>> ReadEntitiesAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
         var result = new List<EntityRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

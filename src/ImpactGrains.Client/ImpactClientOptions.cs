@@ -21,7 +21,7 @@ public sealed class ImpactClientOptions
 
     /// <summary>
     /// The most time retries of one request may take in all, waits included (2 minutes): a retry whose wait would end
-    /// later is not made, and the 429 or 503 is thrown instead.
+    /// later is not made, and the 429 or 503 is thrown instead. <see cref="Timeout.InfiniteTimeSpan"/>: no limit.
     /// </summary>
     public TimeSpan MaxRetryDuration { get; set; } = TimeSpan.FromMinutes(2);
 

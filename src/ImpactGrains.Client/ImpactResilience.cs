@@ -55,7 +55,7 @@ internal static class ImpactResilience
         }
 
         var delay = ImpactApiException.RetryAfterOf(response.Headers.RetryAfter) ?? Backoff(options, attempt);
-        if (System.Diagnostics.Stopwatch.GetElapsedTime(first, now) + delay > options.MaxRetryDuration)
+        if (options.MaxRetryDuration != Timeout.InfiniteTimeSpan && System.Diagnostics.Stopwatch.GetElapsedTime(first, now) + delay > options.MaxRetryDuration)
         {
             return false;
         }

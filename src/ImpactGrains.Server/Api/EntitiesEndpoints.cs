@@ -16,9 +16,15 @@ public static class EntitiesEndpoints
 
     public static RouteGroupBuilder MapEntities(this RouteGroupBuilder api)
     {
-        api.MapPut("/entities/{id}", PutEntity).Accepts<EntityRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or update an entity");
-        api.MapGet("/entities", ListEntities);
-        api.MapGet("/entities/{id}", GetEntity);
+        api.MapPut("/entities/{id}", PutEntity)
+            .Accepts<EntityRequest>("application/json")
+            .Operation("putEntity", "Entities", "Create or update an entity",
+                "201 with Location when new, 200 when it existed (name, kind and tags are replaced). Entities cannot be deleted.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        api.MapGet("/entities", ListEntities)
+            .Operation("listEntities", "Entities", "List every entity with its current score", "Ordered by id.");
+        api.MapGet("/entities/{id}", GetEntity)
+            .Operation("getEntity", "Entities", "Get an entity with its links", "Every link that starts or ends at the entity.", StatusCodes.Status404NotFound);
         return api;
     }
 

@@ -13,8 +13,13 @@ public static class LinksEndpoints
 
     public static RouteGroupBuilder MapLinks(this RouteGroupBuilder api)
     {
-        api.MapPut("/links", PutLink).Accepts<LinkRequest>("application/json").ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or update a link");
-        api.MapDelete("/links", DeleteLink);
+        api.MapPut("/links", PutLink)
+            .Accepts<LinkRequest>("application/json")
+            .Operation("putLink", "Links", "Create or update a link",
+                "201 with Location (the to entity) when new, 200 when its weight and relation were replaced.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        api.MapDelete("/links", DeleteLink)
+            .Operation("deleteLink", "Links", "Remove a link", "404 Not found when there is no such link.", StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         return api;
     }
 

@@ -304,7 +304,7 @@ public static class OpenApiSetup
         var directory = Path.Combine(Path.GetTempPath(), "impactgrains-openapi", Guid.NewGuid().ToString("N"));
         try
         {
-            var builder = WebApplication.CreateBuilder([$"--Impact:DataDirectory={directory}", "--Impact:Demo=false", "--Logging:LogLevel:Default=Warning"]);
+            var builder = WebApplication.CreateBuilder([$"--Impact:DataDirectory={directory}", "--Impact:Demo=false", "--Logging:LogLevel:Default=Error"]);
             builder.AddImpactGrains();
             // A host that is never started never hands its endpoints to routing; the document reads them from here.
             WebApplication? built = null;

@@ -38,6 +38,28 @@ public static class OperationsMetrics
             "1 when this silo's last readiness check reached the database, 0 when it did not");
     }
 
+    /// <summary>
+    /// Reports every known label value of the counters at 0 from the start, as Prometheus advises, so that a series
+    /// exists (and rate() and increase() work) before the first failure it counts.
+    /// </summary>
+    public static void Initialize()
+    {
+        foreach (var reason in new[] { "storage", "silo" })
+        {
+            Unavailable.Add(0, new KeyValuePair<string, object?>("reason", reason));
+        }
+
+        foreach (var outcome in new[] { "delivered", "failed" })
+        {
+            WebhookAttempts.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
+        foreach (var status in new[] { "delivered", "failed", "cancelled" })
+        {
+            WebhookDeliveries.Add(0, new KeyValuePair<string, object?>("status", status));
+        }
+    }
+
     /// <summary>Records the outcome of a readiness check's storage probe.</summary>
     public static void StorageChecked(bool reachable) => Volatile.Write(ref storageReachable, reachable ? 1 : 0);
 

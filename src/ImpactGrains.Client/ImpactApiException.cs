@@ -15,7 +15,7 @@ public sealed partial class ImpactApiException : Exception
     /// <summary>Creates the exception of one error answer.</summary>
     public ImpactApiException(int status, string title, string? detail, IReadOnlyDictionary<string, string[]>? errors = null, string? type = null,
         string? traceId = null, TimeSpan? retryAfter = null, bool isProblem = true)
-        : base(Describe(status, title, detail))
+        : base(Describe(status, title, detail, isProblem))
     {
         Status = status;
         Title = title;
@@ -51,8 +51,12 @@ public sealed partial class ImpactApiException : Exception
     /// <summary>Whether the answer was problem+json (false for a proxy's or a bare server's error page).</summary>
     public bool IsProblem { get; }
 
-    private static string Describe(int status, string title, string? detail) =>
-        string.IsNullOrEmpty(detail) ? $"{title} (HTTP {status})" : $"{title} (HTTP {status}): {detail}";
+    /// <summary>A problem's title with its status; an answer that was not problem+json has its status line as title already.</summary>
+    private static string Describe(int status, string title, string? detail, bool isProblem)
+    {
+        var head = isProblem ? $"{title} (HTTP {status})" : title;
+        return string.IsNullOrEmpty(detail) ? head : $"{head}: {detail}";
+    }
 
     /// <summary>Reads the error of a non-success answer.</summary>
     public static async Task<ImpactApiException> FromResponseAsync(HttpResponseMessage response, CancellationToken cancellationToken = default)
@@ -89,7 +93,7 @@ public sealed partial class ImpactApiException : Exception
 
         var reason = string.IsNullOrEmpty(response.ReasonPhrase) ? ((HttpStatusCode)status).ToString() : response.ReasonPhrase;
         var snippet = string.IsNullOrWhiteSpace(text) ? null : OneLine(text.Length > 200 ? text[..200] + "…" : text);
-        return new ImpactApiException(status, $"HTTP {status} {reason}", snippet, retryAfter: retryAfter, isProblem: false) { };
+        return new ImpactApiException(status, $"HTTP {status} {reason}", snippet, retryAfter: retryAfter, isProblem: false);
     }
 
     /// <summary>The wait a Retry-After header asks for, never negative.</summary>

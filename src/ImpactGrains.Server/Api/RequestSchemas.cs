@@ -30,7 +30,7 @@ public sealed record EventRequest(
     [property: Description("The type's fields; see the examples and docs/api.md.")] Dictionary<string, object>? Data = null);
 
 [Description("A group member: an entity id (weight 1) or an object with entity and weight.")]
-public sealed record GroupMemberRequest(string Entity, [property: Description("In (0, 1], default 1.")] double? Weight = null);
+public sealed record GroupMemberRequest(string Entity, [property: Description("In (0, 1], default 1.")] double Weight = 1);
 
 [Description("A group (portfolio) to create or replace.")]
 public sealed record GroupRequest(

@@ -304,7 +304,13 @@ public static class OpenApiSetup
         var directory = Path.Combine(Path.GetTempPath(), "impactgrains-openapi", Guid.NewGuid().ToString("N"));
         try
         {
-            var builder = WebApplication.CreateBuilder([$"--Impact:DataDirectory={directory}", "--Impact:Demo=false", "--Logging:LogLevel:Default=Error"]);
+            // The embedded profile on loopback, whatever the environment says: the document does not depend on the profile,
+            // and this one needs neither a database nor keys to be built.
+            var builder = WebApplication.CreateBuilder(
+            [
+                $"--Impact:DataDirectory={directory}", "--Impact:Storage=Sqlite", "--Impact:Demo=false", "--urls=http://127.0.0.1:5080",
+                "--Logging:LogLevel:Default=Error",
+            ]);
             builder.AddImpactGrains();
             // A host that is never started never hands its endpoints to routing; the document reads them from here.
             WebApplication? built = null;

@@ -27,6 +27,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The OpenAPI lint (Server.Tests, openapi-lint/) runs Redocly CLI 2.77.0, which needs Node.js 20.19 or later.
+node_version=$(node --version 2>/dev/null | sed 's/^v//')
+if [ "$(printf '%s\n' "20.19.0" "$node_version" | sort -V | head -n 1)" != "20.19.0" ]; then
+  echo "test.sh: Node.js $node_version is too old for Redocly CLI (the OpenAPI lint needs 20.19 or later)" >&2
+  exit 2
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT

@@ -5,13 +5,3 @@ public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>A failure with a message for the user (an HTTP error, a bad file): exit code 1.</summary>
 public class CliFailure(string message) : Exception(message);
-
-/// <summary>An error answer from the API, with the problem's title and detail where it was problem+json.</summary>
-public sealed class ApiException(int status, string title, string? detail) : CliFailure(detail is null ? title : $"{title}: {detail}")
-{
-    public int Status { get; } = status;
-
-    public string Title { get; } = title;
-
-    public string? Detail { get; } = detail;
-}

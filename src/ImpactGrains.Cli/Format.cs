@@ -1,10 +1,9 @@
 using System.Globalization;
-using System.Text.Json;
 using Spectre.Console;
 
 namespace ImpactGrains.Cli;
 
-/// <summary>How numbers, instants and JSON values are shown: invariant culture, scores to two decimals.</summary>
+/// <summary>How numbers and instants are shown: invariant culture, scores to two decimals.</summary>
 internal static class Format
 {
     public static string Duration(TimeSpan span) =>
@@ -26,31 +25,8 @@ internal static class Format
     /// <summary>An instant in UTC, to the second: 2026-11-27T03:30:50Z.</summary>
     public static string Instant(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    public static string Instant(JsonElement value) =>
-        value.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant)
-            ? Instant(instant)
-            : value.ValueKind == JsonValueKind.Null || value.ValueKind == JsonValueKind.Undefined ? "–" : value.ToString();
-
-    public static string Text(JsonElement element, string property) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value)
-            ? value.ValueKind switch
-            {
-                JsonValueKind.String => value.GetString() ?? "",
-                JsonValueKind.Null => "",
-                _ => value.GetRawText(),
-            }
-            : "";
-
-    public static double Double(JsonElement element, string property) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number
-            ? value.GetDouble()
-            : 0;
-
-    public static JsonElement Get(JsonElement element, string property) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(property, out var value) ? value : default;
-
-    public static IEnumerable<JsonElement> Array(JsonElement element, string property) =>
-        Get(element, property) is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray() : [];
+    /// <summary>An instant, or – for none.</summary>
+    public static string Instant(DateTimeOffset? value) => value is { } instant ? Instant(instant) : "–";
 
     public static string Escape(string text) => Markup.Escape(text);
 }

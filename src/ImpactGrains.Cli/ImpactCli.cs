@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using ImpactGrains.Cli.Commands;
+using ImpactGrains.Client;
 
 namespace ImpactGrains.Cli;
 
@@ -73,7 +74,7 @@ public static class ImpactCli
         {
             new Option<string?>(UrlOption)
             {
-                Description = $"The API's base address (default: $IMPACT_URL, else {ApiClient.DefaultUrl})",
+                Description = $"The API's base address (default: $IMPACT_URL, else {CommandContext.DefaultUrl})",
                 Recursive = true,
             },
             new Option<string?>(ApiKeyOption)
@@ -96,14 +97,23 @@ public static class ImpactCli
     internal static void SetHandler(this Command command, CliEnvironment environment, Func<CommandContext, CancellationToken, Task<int>> handler) =>
         command.SetAction(async (parse, cancellationToken) =>
         {
+            CommandContext? context = null;
             try
             {
-                using var context = CommandContext.Create(environment, parse);
+                context = CommandContext.Create(environment, parse);
                 return await handler(context, cancellationToken);
+            }
+            catch (HttpRequestException e) when (context is not null)
+            {
+                return Report(environment, new CliFailure($"cannot reach {context.BaseAddress.GetLeftPart(UriPartial.Authority)}: {CommandContext.Describe(e)}"), cancellationToken);
             }
             catch (Exception e)
             {
                 return Report(environment, e, cancellationToken);
+            }
+            finally
+            {
+                context?.Dispose();
             }
         });
 
@@ -117,11 +127,11 @@ public static class ImpactCli
             case OperationCanceledException when cancellationToken.IsCancellationRequested:
                 environment.WriteError("interrupted");
                 return Interrupted;
-            case CliFailure:
+            case CliFailure or ImpactApiException or TimeoutException:
                 environment.WriteError($"error: {e.Message}");
                 return Failure;
             case HttpRequestException http:
-                environment.WriteError($"error: {ApiClient.Describe(http)}");
+                environment.WriteError($"error: {CommandContext.Describe(http)}");
                 return Failure;
             case FileNotFoundException notFound:
                 environment.WriteError($"error: {notFound.FileName ?? notFound.Message}: no such file");
@@ -133,10 +143,12 @@ public static class ImpactCli
     }
 }
 
-/// <summary>What every command needs: the console, the resolved URL and API key, and an API client.</summary>
+/// <summary>What every command needs: the console, the resolved URL and API key, and the API client.</summary>
 internal sealed class CommandContext : IDisposable
 {
-    private readonly Lazy<ApiClient> api;
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    private ImpactClient? api;
 
     private CommandContext(CliEnvironment environment, ParseResult parse, Uri baseAddress, string? apiKey)
     {
@@ -144,7 +156,6 @@ internal sealed class CommandContext : IDisposable
         Parse = parse;
         BaseAddress = baseAddress;
         ApiKey = apiKey;
-        api = new Lazy<ApiClient>(() => new ApiClient(baseAddress, apiKey));
     }
 
     public CliEnvironment Environment { get; }
@@ -157,7 +168,27 @@ internal sealed class CommandContext : IDisposable
 
     public string? ApiKey { get; }
 
-    public ApiClient Api => api.Value;
+    /// <summary>The client, with retries of 429 and 503 announced on standard error.</summary>
+    public ImpactClient Api => api ??= CreateApi(_ => { });
+
+    /// <summary>The client with other retry or timeout settings (ingest, watch); at most one per command.</summary>
+    public ImpactClient CreateApi(Action<ImpactClientOptions> configure)
+    {
+        if (api is not null)
+        {
+            throw new InvalidOperationException("the command's client is already made");
+        }
+
+        var options = new ImpactClientOptions
+        {
+            BaseAddress = BaseAddress,
+            ApiKey = ApiKey,
+            UserAgent = "impact-cli",
+            OnRetry = retry => Environment.WriteError($"notice: {retry.Error.Message}; retry {retry.Attempt} in {Format.Duration(retry.Delay)}"),
+        };
+        configure(options);
+        return api = ImpactClient.Create(options);
+    }
 
     public T? Get<T>(Option<T> option) => Parse.GetValue(option);
 
@@ -177,15 +208,39 @@ internal sealed class CommandContext : IDisposable
             apiKey = environment.GetVariable("IMPACT_API_KEY");
         }
 
-        var baseAddress = ApiClient.ParseBaseAddress(string.IsNullOrWhiteSpace(url) ? ApiClient.DefaultUrl : url);
+        var baseAddress = ParseBaseAddress(string.IsNullOrWhiteSpace(url) ? DefaultUrl : url);
         return new CommandContext(environment, parse, baseAddress, string.IsNullOrEmpty(apiKey) ? null : apiKey);
     }
 
-    public void Dispose()
+    /// <summary>Parses and checks <c>--url</c>: an absolute http or https URL.</summary>
+    public static Uri ParseBaseAddress(string text)
     {
-        if (api.IsValueCreated)
+        if (!Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            api.Value.Dispose();
+            throw new UsageException($"--url: '{text}' is not an absolute http or https URL, such as {DefaultUrl}");
         }
+
+        // Relative paths resolve under the given base (and checkpoints name it) with a trailing slash.
+        return uri.AbsolutePath.EndsWith('/') ? uri : new Uri(uri + "/");
     }
+
+    /// <summary>A network failure in one line: the error and its cause.</summary>
+    public static string Describe(HttpRequestException e)
+    {
+        var inner = e.InnerException?.Message;
+        return string.IsNullOrEmpty(inner) || e.Message.Contains(inner, StringComparison.Ordinal) ? e.Message : $"{e.Message} {inner}";
+    }
+
+    /// <summary>
+    /// A path and query for <see cref="ImpactClient.GetAsync{T}"/>, for a value passed on as the user typed it (an
+    /// instant given with --at), so that the server judges it and its refusal is what the user sees.
+    /// </summary>
+    public static string Route(string format, string segment, params (string Name, string? Value)[] parameters)
+    {
+        var path = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, Uri.EscapeDataString(segment));
+        var given = parameters.Where(p => !string.IsNullOrEmpty(p.Value)).ToArray();
+        return given.Length == 0 ? path : path + "?" + string.Join('&', given.Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}"));
+    }
+
+    public void Dispose() => api?.Dispose();
 }

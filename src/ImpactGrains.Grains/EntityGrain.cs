@@ -234,7 +234,7 @@ public sealed partial class EntityGrain(
         }
         finally
         {
-            metrics.ApplyLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.ApplyLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
 

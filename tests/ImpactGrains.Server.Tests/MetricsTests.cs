@@ -50,9 +50,9 @@ public sealed class MetricsTests(ServerFixture fixture)
         Assert.Equal(1, Count(after, "impactgrains_events_accepted_total", "type=\"stock-change\"") - Count(before, "impactgrains_events_accepted_total", "type=\"stock-change\""));
         Assert.Equal(1, Count(after, "impactgrains_events_duplicate_total", "type=\"outage\"") - Count(before, "impactgrains_events_duplicate_total", "type=\"outage\""));
         Assert.True(Count(after, "impactgrains_events_rejected_total") - Count(before, "impactgrains_events_rejected_total") >= 1);
-        Assert.True(Count(after, "impactgrains_batch_commit_duration_milliseconds_count") > Count(before, "impactgrains_batch_commit_duration_milliseconds_count"));
-        Assert.True(Count(after, "impactgrains_grain_apply_duration_milliseconds_count") > Count(before, "impactgrains_grain_apply_duration_milliseconds_count"));
-        Assert.True(Count(after, "impactgrains_freshness_milliseconds_count") > Count(before, "impactgrains_freshness_milliseconds_count"));
+        Assert.True(Count(after, "impactgrains_batch_commit_duration_seconds_count") > Count(before, "impactgrains_batch_commit_duration_seconds_count"));
+        Assert.True(Count(after, "impactgrains_grain_apply_duration_seconds_count") > Count(before, "impactgrains_grain_apply_duration_seconds_count"));
+        Assert.True(Count(after, "impactgrains_freshness_seconds_count") > Count(before, "impactgrains_freshness_seconds_count"));
         Assert.True(Count(after, "impactgrains_stream_subscribers") >= 1, Scrape(after, "impactgrains_stream_subscribers"));
 
         // Orleans' and ASP.NET Core's own meters are there too.

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using ImpactGrains.Client;
 using Spectre.Console;
 
 namespace ImpactGrains.Cli.Commands;
@@ -17,16 +15,12 @@ internal static class AdminCommands
         var list = new Command("list", "Every entity with its current score");
         list.SetHandler(environment, async (context, cancellationToken) =>
         {
-            var entities = await context.Api.GetJsonAsync("api/entities", cancellationToken);
+            var entities = await context.Api.ListEntitiesAsync(cancellationToken);
             var table = new Table().Border(TableBorder.Rounded);
             table.AddColumn("Id").AddColumn("Name").AddColumn("Kind").AddColumn(new TableColumn("Score").RightAligned());
-            foreach (var entity in entities.ValueKind == JsonValueKind.Array ? entities.EnumerateArray() : default)
+            foreach (var entity in entities)
             {
-                table.AddRow(
-                    Format.Escape(Format.Text(entity, "id")),
-                    Format.Escape(Format.Text(entity, "name")),
-                    Format.Escape(Format.Text(entity, "kind")),
-                    Format.Score(Format.Double(entity, "score")));
+                table.AddRow(Format.Escape(entity.Id), Format.Escape(entity.Name), Format.Escape(entity.Kind), Format.Score(entity.Score));
             }
 
             context.Out.Write(table);
@@ -38,8 +32,7 @@ internal static class AdminCommands
         var get = new Command("get", "An entity with its links") { getId };
         get.SetHandler(environment, async (context, cancellationToken) =>
         {
-            var entity = await context.Api.GetJsonAsync(ApiClient.Path("api/entities/{0}", context.Get(getId)!), cancellationToken);
-            WriteEntity(context.Out, entity);
+            WriteEntity(context.Out, await context.Api.GetEntityAsync(context.Get(getId)!, cancellationToken));
             return ImpactCli.Ok;
         });
 
@@ -51,35 +44,28 @@ internal static class AdminCommands
         var put = new Command("put", "Create or update an entity (name, kind and tags are replaced)") { putId, name, kind, tags };
         put.SetHandler(environment, async (context, cancellationToken) =>
         {
-            var id = context.Get(putId)!;
-            var body = new JsonObject
-            {
-                ["name"] = context.Get(name),
-                ["kind"] = context.Get(kind),
-                ["tags"] = new JsonArray((context.Get(tags) ?? []).Select(t => (JsonNode?)JsonValue.Create(t)).ToArray()),
-            };
-            var (status, entity) = await context.Api.SendJsonAsync(HttpMethod.Put, ApiClient.Path("api/entities/{0}", id), body, cancellationToken);
-            context.Out.MarkupLine($"{(status == HttpStatusCode.Created ? "created" : "updated")} entity {Format.Escape(Format.Text(entity, "id"))} " +
-                                   $"({Format.Escape(Format.Text(entity, "name"))}, {Format.Escape(Format.Text(entity, "kind"))})");
+            var (entity, created) = await context.Api.PutEntityAsync(context.Get(putId)!,
+                new EntityRequest(context.Get(name)!, context.Get(kind)!, context.Get(tags) ?? []), cancellationToken);
+            context.Out.MarkupLine($"{(created ? "created" : "updated")} entity {Format.Escape(entity.Id)} ({Format.Escape(entity.Name)}, {Format.Escape(entity.Kind)})");
             return ImpactCli.Ok;
         });
 
         return new Command("entities", "List, show, create and update entities") { list, get, put };
     }
 
-    private static void WriteEntity(IAnsiConsole console, JsonElement entity)
+    private static void WriteEntity(IAnsiConsole console, Entity entity)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Entity");
         table.AddColumn("Field").AddColumn("Value");
-        table.AddRow("Id", Format.Escape(Format.Text(entity, "id")));
-        table.AddRow("Name", Format.Escape(Format.Text(entity, "name")));
-        table.AddRow("Kind", Format.Escape(Format.Text(entity, "kind")));
-        table.AddRow("Tags", Format.Escape(string.Join(", ", Format.Array(entity, "tags").Select(t => t.ToString()))));
-        table.AddRow("Created", Format.Instant(Format.Get(entity, "createdAt")));
-        table.AddRow("Updated", Format.Instant(Format.Get(entity, "updatedAt")));
+        table.AddRow("Id", Format.Escape(entity.Id));
+        table.AddRow("Name", Format.Escape(entity.Name));
+        table.AddRow("Kind", Format.Escape(entity.Kind));
+        table.AddRow("Tags", Format.Escape(string.Join(", ", entity.Tags)));
+        table.AddRow("Created", Format.Instant(entity.CreatedAt));
+        table.AddRow("Updated", Format.Instant(entity.UpdatedAt));
         console.Write(table);
 
-        var links = Format.Array(entity, "links").ToList();
+        var links = entity.Links;
         if (links.Count == 0)
         {
             console.MarkupLine("No links.");
@@ -90,11 +76,7 @@ internal static class AdminCommands
         linkTable.AddColumn("From").AddColumn("To").AddColumn(new TableColumn("Weight").RightAligned()).AddColumn("Relation");
         foreach (var link in links)
         {
-            linkTable.AddRow(
-                Format.Escape(Format.Text(link, "from")),
-                Format.Escape(Format.Text(link, "to")),
-                Format.Number(Format.Double(link, "weight")),
-                Format.Escape(Format.Text(link, "relation")));
+            linkTable.AddRow(Format.Escape(link.From), Format.Escape(link.To), Format.Number(link.Weight), Format.Escape(link.Relation));
         }
 
         console.Write(linkTable);
@@ -115,16 +97,9 @@ internal static class AdminCommands
                 throw new UsageException("--weight: must be a number in (0, 1]");
             }
 
-            var body = new JsonObject
-            {
-                ["from"] = context.Get(from),
-                ["to"] = context.Get(to),
-                ["weight"] = w,
-                ["relation"] = context.Get(relation),
-            };
-            var (status, link) = await context.Api.SendJsonAsync(HttpMethod.Put, "api/links", body, cancellationToken);
-            context.Out.MarkupLine($"{(status == HttpStatusCode.Created ? "created" : "updated")} link {Format.Escape(Format.Text(link, "from"))} → " +
-                                   $"{Format.Escape(Format.Text(link, "to"))} (weight {Format.Number(Format.Double(link, "weight"))}, {Format.Escape(Format.Text(link, "relation"))})");
+            var (link, created) = await context.Api.PutLinkAsync(new LinkRequest(context.Get(from)!, context.Get(to)!, w, context.Get(relation)!), cancellationToken);
+            context.Out.MarkupLine($"{(created ? "created" : "updated")} link {Format.Escape(link.From)} → {Format.Escape(link.To)} " +
+                                   $"(weight {Format.Number(link.Weight)}, {Format.Escape(link.Relation)})");
             return ImpactCli.Ok;
         });
 
@@ -135,7 +110,7 @@ internal static class AdminCommands
         {
             var f = context.Get(deleteFrom)!;
             var t = context.Get(deleteTo)!;
-            await context.Api.SendJsonAsync(HttpMethod.Delete, ApiClient.Query("api/links", ("from", f), ("to", t)), null, cancellationToken);
+            await context.Api.DeleteLinkAsync(f, t, cancellationToken);
             context.Out.MarkupLine($"deleted link {Format.Escape(f)} → {Format.Escape(t)}");
             return ImpactCli.Ok;
         });
@@ -148,16 +123,12 @@ internal static class AdminCommands
         var list = new Command("list", "Every group's definition");
         list.SetHandler(environment, async (context, cancellationToken) =>
         {
-            var groups = await context.Api.GetJsonAsync("api/groups", cancellationToken);
+            var groups = await context.Api.ListGroupsAsync(cancellationToken);
             var table = new Table().Border(TableBorder.Rounded);
             table.AddColumn("Id").AddColumn("Name").AddColumn("Method").AddColumn("Members");
-            foreach (var group in groups.ValueKind == JsonValueKind.Array ? groups.EnumerateArray() : default)
+            foreach (var group in groups)
             {
-                table.AddRow(
-                    Format.Escape(Format.Text(group, "id")),
-                    Format.Escape(Format.Text(group, "name")),
-                    Format.Escape(Format.Text(group, "method")),
-                    Format.Escape(string.Join(", ", Format.Array(group, "members").Select(Member))));
+                table.AddRow(Format.Escape(group.Id), Format.Escape(group.Name), Format.Escape(group.Method), Format.Escape(string.Join(", ", group.Members.Select(Member))));
             }
 
             context.Out.Write(table);
@@ -171,22 +142,22 @@ internal static class AdminCommands
         get.SetHandler(environment, async (context, cancellationToken) =>
         {
             var id = context.Get(getId)!;
-            var group = await context.Api.GetJsonAsync(ApiClient.Path("api/groups/{0}", id), cancellationToken);
-            var impact = await context.Api.GetJsonAsync(ApiClient.Query(ApiClient.Path("api/groups/{0}/impact", id), ("at", context.Get(at))), cancellationToken);
+            var group = await context.Api.GetGroupAsync(id, cancellationToken);
+            var when = context.Get(at);
+            // An instant given with --at goes to the server as typed: the server judges it.
+            var impact = when is null
+                ? await context.Api.GetGroupImpactAsync(id, cancellationToken: cancellationToken)
+                : await context.Api.GetAsync<GroupImpactReport>(CommandContext.Route("api/groups/{0}/impact", id, ("at", when)), cancellationToken);
             var console = context.Out;
-            console.MarkupLine($"[bold]{Format.Escape(Format.Text(group, "name"))}[/] ({Format.Escape(Format.Text(group, "id"))}, {Format.Escape(Format.Text(group, "method"))}) " +
-                               $"at {Format.Instant(Format.Get(impact, "at"))}: score [bold]{Format.Score(Format.Double(impact, "score"))}[/], " +
-                               $"trend 24h {Format.Signed(Format.Double(impact, "trend24h"))}, model {Format.Escape(Format.Text(impact, "modelVersion"))}");
+            console.MarkupLine($"[bold]{Format.Escape(group.Name)}[/] ({Format.Escape(group.Id)}, {Format.Escape(group.Method)}) " +
+                               $"at {Format.Instant(impact.At)}: score [bold]{Format.Score(impact.Score)}[/], " +
+                               $"trend 24h {Format.Signed(impact.Trend24h)}, model {Format.Escape(impact.ModelVersion)}");
             var table = new Table().Border(TableBorder.Rounded).Title("Members");
             table.AddColumn("Entity").AddColumn(new TableColumn("Weight").RightAligned()).AddColumn(new TableColumn("Score").RightAligned())
                 .AddColumn(new TableColumn("Share").RightAligned());
-            foreach (var member in Format.Array(impact, "members"))
+            foreach (var member in impact.Members)
             {
-                table.AddRow(
-                    Format.Escape(Format.Text(member, "entity")),
-                    Format.Number(Format.Double(member, "weight")),
-                    Format.Score(Format.Double(member, "score")),
-                    Format.Percent(Format.Double(member, "share")));
+                table.AddRow(Format.Escape(member.Entity), Format.Number(member.Weight), Format.Score(member.Score), Format.Percent(member.Share));
             }
 
             console.Write(table);
@@ -205,35 +176,25 @@ internal static class AdminCommands
         var put = new Command("put", "Create or replace a group") { putId, name, method, members };
         put.SetHandler(environment, async (context, cancellationToken) =>
         {
-            var memberNodes = new JsonArray();
-            foreach (var member in context.Get(members) ?? [])
-            {
-                memberNodes.Add(ParseMember(member));
-            }
-
-            var body = new JsonObject { ["name"] = context.Get(name), ["method"] = context.Get(method), ["members"] = memberNodes };
-            var (status, group) = await context.Api.SendJsonAsync(HttpMethod.Put, ApiClient.Path("api/groups/{0}", context.Get(putId)!), body, cancellationToken);
-            context.Out.MarkupLine($"{(status == HttpStatusCode.Created ? "created" : "updated")} group {Format.Escape(Format.Text(group, "id"))} " +
-                                   $"({Format.Escape(Format.Text(group, "name"))}, {Format.Escape(Format.Text(group, "method"))}): " +
-                                   $"{Format.Escape(string.Join(", ", Format.Array(group, "members").Select(Member)))}");
+            var request = new GroupRequest(context.Get(name)!, context.Get(method)!, (context.Get(members) ?? []).Select(ParseMember).ToList());
+            var (group, created) = await context.Api.PutGroupAsync(context.Get(putId)!, request, cancellationToken);
+            context.Out.MarkupLine($"{(created ? "created" : "updated")} group {Format.Escape(group.Id)} ({Format.Escape(group.Name)}, {Format.Escape(group.Method)}): " +
+                                   $"{Format.Escape(string.Join(", ", group.Members.Select(Member)))}");
             return ImpactCli.Ok;
         });
 
         return new Command("groups", "List, show, create and replace groups (portfolios)") { list, get, put };
     }
 
-    private static string Member(JsonElement member)
-    {
-        var weight = Format.Double(member, "weight");
-        return weight == 1 ? Format.Text(member, "entity") : $"{Format.Text(member, "entity")}={Format.Number(weight)}";
-    }
+    private static string Member(GroupMember member) =>
+        member.Weight == 1 ? member.Entity : $"{member.Entity}={Format.Number(member.Weight)}";
 
-    internal static JsonNode ParseMember(string text)
+    internal static GroupMember ParseMember(string text)
     {
         var equals = text.IndexOf('=');
         if (equals < 0)
         {
-            return text.Length > 0 ? JsonValue.Create(text) : throw new UsageException("--member: an empty entity id");
+            return text.Length > 0 ? new GroupMember(text) : throw new UsageException("--member: an empty entity id");
         }
 
         var entity = text[..equals];
@@ -243,6 +204,6 @@ internal static class AdminCommands
             throw new UsageException($"--member: '{text}' is not ENTITY or ENTITY=WEIGHT with a weight in (0, 1], such as tesla=0.5");
         }
 
-        return new JsonObject { ["entity"] = entity, ["weight"] = weight };
+        return new GroupMember(entity, weight);
     }
 }

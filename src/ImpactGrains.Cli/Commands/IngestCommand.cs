@@ -106,7 +106,14 @@ internal static class IngestCommand
                 }
             }
 
-            var sender = new EventSender(context.Api, settings.RetryFor, Retrying);
+            // 429 and 503 are retried by the client's pipeline for up to --retry-for, as the progress shows.
+            var api = context.CreateApi(o =>
+            {
+                o.MaxRetries = int.MaxValue;
+                o.MaxRetryDuration = settings.RetryFor;
+                o.OnRetry = retry => Retrying($"{retry.Error.Message}; retry {retry.Attempt} in {Format.Duration(retry.Delay)}");
+            });
+            var sender = new EventSender(api, settings.RetryFor, Retrying);
             var stopped = 0;
             try
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
+using System.Globalization;
+using ImpactGrains.Client;
 using Spectre.Console;
 
 namespace ImpactGrains.Cli.Commands;
@@ -27,47 +28,50 @@ internal static class ShowCommand
             }
 
             var api = context.Api;
-            var details = await api.GetJsonAsync(ApiClient.Path("api/entities/{0}", id), cancellationToken);
-            var impact = await api.GetJsonAsync(ApiClient.Query(ApiClient.Path("api/entities/{0}/impact", id), ("at", when)), cancellationToken);
-            var explain = await api.GetJsonAsync(
-                ApiClient.Query(ApiClient.Path("api/entities/{0}/explain", id), ("at", when), ("limit", count.ToString(System.Globalization.CultureInfo.InvariantCulture))),
-                cancellationToken);
+            var details = await api.GetEntityAsync(id, cancellationToken);
+            // An instant given with --at goes to the server as typed: the server judges it.
+            var impact = when is null
+                ? await api.GetImpactAsync(id, cancellationToken: cancellationToken)
+                : await api.GetAsync<ImpactReport>(CommandContext.Route("api/entities/{0}/impact", id, ("at", when)), cancellationToken);
+            var explain = when is null
+                ? await api.ExplainAsync(id, limit: count, cancellationToken: cancellationToken)
+                : await api.GetAsync<ExplainReport>(
+                    CommandContext.Route("api/entities/{0}/explain", id, ("at", when), ("limit", count.ToString(CultureInfo.InvariantCulture))), cancellationToken);
             Write(context.Out, details, impact, explain);
             return ImpactCli.Ok;
         });
         return command;
     }
 
-    private static void Write(IAnsiConsole console, JsonElement details, JsonElement impact, JsonElement explain)
+    private static void Write(IAnsiConsole console, Entity details, ImpactReport impact, ExplainReport explain)
     {
-        var id = Format.Text(impact, "entity");
+        var id = impact.Entity;
         console.MarkupLine(
-            $"[bold]{Format.Escape(Format.Text(details, "name"))}[/] ({Format.Escape(id)}, {Format.Escape(Format.Text(details, "kind"))}) " +
-            $"at {Format.Instant(Format.Get(impact, "at"))}, model {Format.Escape(Format.Text(impact, "modelVersion"))}");
+            $"[bold]{Format.Escape(details.Name)}[/] ({Format.Escape(id)}, {Format.Escape(details.Kind)}) " +
+            $"at {Format.Instant(impact.At)}, model {Format.Escape(impact.ModelVersion)}");
 
-        var peak = Format.Get(impact, "peak");
         var scores = new Table().Border(TableBorder.Rounded).Title("Score");
         scores.AddColumn("Measure").AddColumn(new TableColumn("Value").RightAligned()).AddColumn("");
-        scores.AddRow("Score", $"[bold]{Format.Score(Format.Double(impact, "score"))}[/]", "0–100");
-        scores.AddRow("Direct", Format.Score(Format.Double(impact, "direct")), "from its own events");
-        scores.AddRow("Inherited", Format.Score(Format.Double(impact, "inherited")), "through links");
-        scores.AddRow("Peak", Format.Score(Format.Double(peak, "score")), $"at {Format.Instant(Format.Get(peak, "at"))}");
-        scores.AddRow("Trend 24h", Format.Signed(Format.Double(impact, "trend24h")), "change over 24 hours");
-        scores.AddRow("Events", Format.Text(impact, "eventCount"), "its own, up to this instant");
+        scores.AddRow("Score", $"[bold]{Format.Score(impact.Score)}[/]", "0–100");
+        scores.AddRow("Direct", Format.Score(impact.Direct), "from its own events");
+        scores.AddRow("Inherited", Format.Score(impact.Inherited), "through links");
+        scores.AddRow("Peak", Format.Score(impact.Peak.Score), $"at {Format.Instant(impact.Peak.At)}");
+        scores.AddRow("Trend 24h", Format.Signed(impact.Trend24h), "change over 24 hours");
+        scores.AddRow("Events", impact.EventCount.ToString(CultureInfo.InvariantCulture), "its own, up to this instant");
         console.Write(scores);
 
         var categories = new Table().Border(TableBorder.Rounded).Title("Categories");
         categories.AddColumn("Category").AddColumn(new TableColumn("Score").RightAligned());
-        foreach (var category in Properties(Format.Get(impact, "categories")))
+        foreach (var (name, value) in impact.Categories)
         {
-            categories.AddRow(Format.Escape(category.Name), Format.Score(category.Value));
+            categories.AddRow(Format.Escape(name), Format.Score(value));
         }
 
         var regions = new Table().Border(TableBorder.Rounded).Title("Regions");
         regions.AddColumn("Region").AddColumn(new TableColumn("Score").RightAligned());
-        foreach (var region in Properties(Format.Get(impact, "regions")).OrderByDescending(r => r.Value).ThenBy(r => r.Name, StringComparer.Ordinal))
+        foreach (var (name, value) in impact.Regions.OrderByDescending(r => r.Value).ThenBy(r => r.Key, StringComparer.Ordinal))
         {
-            regions.AddRow(Format.Escape(region.Name), Format.Score(region.Value));
+            regions.AddRow(Format.Escape(name), Format.Score(value));
         }
 
         if (regions.Rows.Count == 0)
@@ -77,8 +81,7 @@ internal static class ShowCommand
 
         console.Write(new Columns(categories, regions) { Expand = false });
 
-        var contributions = Format.Array(explain, "contributions").ToList();
-        if (contributions.Count == 0)
+        if (explain.Contributions.Count == 0)
         {
             console.MarkupLine("No events behind the score.");
             return;
@@ -88,25 +91,20 @@ internal static class ShowCommand
         table.AddColumn(new TableColumn("#").RightAligned()).AddColumn("Event").AddColumn("Entity").AddColumn("Type").AddColumn("Occurred")
             .AddColumn("Category").AddColumn(new TableColumn("Contribution").RightAligned()).AddColumn(new TableColumn("Share").RightAligned());
         var rank = 0;
-        foreach (var contribution in contributions)
+        foreach (var contribution in explain.Contributions)
         {
-            var from = Format.Text(contribution, "entity");
+            var from = contribution.Entity;
             table.AddRow(
-                (++rank).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                Format.Escape(Format.Text(contribution, "eventId")),
+                (++rank).ToString(CultureInfo.InvariantCulture),
+                Format.Escape(contribution.EventId),
                 from == id ? Format.Escape(from) : $"{Format.Escape(from)} [grey](inherited)[/]",
-                Format.Escape(Format.Text(contribution, "type")),
-                Format.Instant(Format.Get(contribution, "occurredAt")),
-                Format.Escape(Format.Text(contribution, "category")),
-                Format.Score(Format.Double(contribution, "contribution")),
-                Format.Percent(Format.Double(contribution, "share")));
+                Format.Escape(contribution.Type),
+                Format.Instant(contribution.OccurredAt),
+                Format.Escape(contribution.Category),
+                Format.Score(contribution.Contribution),
+                Format.Percent(contribution.Share));
         }
 
         console.Write(table);
     }
-
-    internal static IEnumerable<(string Name, double Value)> Properties(JsonElement element) =>
-        element.ValueKind == JsonValueKind.Object
-            ? element.EnumerateObject().Select(p => (p.Name, p.Value.ValueKind == JsonValueKind.Number ? p.Value.GetDouble() : 0))
-            : [];
 }

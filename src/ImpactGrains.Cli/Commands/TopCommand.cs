@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ImpactGrains.Client;
 using Spectre.Console;
 
 namespace ImpactGrains.Cli.Commands;
@@ -33,17 +34,20 @@ internal static class TopCommand
                 throw new UsageException("--category and --region cannot be combined");
             }
 
-            var board = await context.Api.GetJsonAsync(
-                ApiClient.Query("api/leaderboard", ("kind", context.Get(kind)), ("category", context.Get(category)), ("region", context.Get(region)),
-                    ("limit", count.ToString(CultureInfo.InvariantCulture)), ("at", context.Get(at))),
-                cancellationToken);
-            var basis = Format.Text(board, "category") is { Length: > 0 } c ? $"{c} score"
-                : Format.Text(board, "region") is { Length: > 0 } r ? $"score in {r}"
+            var when = context.Get(at);
+            // An instant given with --at goes to the server as typed: the server judges it.
+            var board = when is null
+                ? await context.Api.GetLeaderboardAsync(context.Get(kind), context.Get(category), context.Get(region), count, cancellationToken: cancellationToken)
+                : await context.Api.GetAsync<LeaderboardResponse>(CommandContext.Route("api/{0}", "leaderboard",
+                    ("kind", context.Get(kind)), ("category", context.Get(category)), ("region", context.Get(region)),
+                    ("limit", count.ToString(CultureInfo.InvariantCulture)), ("at", when)), cancellationToken);
+            var basis = board.Category is { Length: > 0 } c ? $"{c} score"
+                : board.Region is { Length: > 0 } r ? $"score in {r}"
                 : "score";
-            var scope = Format.Text(board, "kind") is { Length: > 0 } k ? $"{k} entities" : "entities";
-            var entries = Format.Array(board, "entries").ToList();
+            var scope = board.Kind is { Length: > 0 } k ? $"{k} entities" : "entities";
+            var entries = board.Entries;
             var console = context.Out;
-            console.MarkupLine($"Leaderboard of {Format.Escape(scope)} by {Format.Escape(basis)} at {Format.Instant(Format.Get(board, "at"))}");
+            console.MarkupLine($"Leaderboard of {Format.Escape(scope)} by {Format.Escape(basis)} at {Format.Instant(board.At)}");
             if (entries.Count == 0)
             {
                 console.MarkupLine("No entity has impact.");
@@ -58,10 +62,10 @@ internal static class TopCommand
             {
                 table.AddRow(
                     (++rank).ToString(CultureInfo.InvariantCulture),
-                    Format.Escape(Format.Text(entry, "entity")),
-                    Format.Escape(Format.Text(entry, "name")),
-                    Format.Escape(Format.Text(entry, "kind")),
-                    Format.Score(Format.Double(entry, "score")));
+                    Format.Escape(entry.Entity),
+                    Format.Escape(entry.Name),
+                    Format.Escape(entry.Kind),
+                    Format.Score(entry.Score));
             }
 
             console.Write(table);

@@ -1,9 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImpactGrains.Client;
 using Spectre.Console;
 
 namespace ImpactGrains.Cli.Commands;
@@ -42,236 +40,80 @@ internal static class WatchCommand
                 typeList = string.Join(',', given);
             }
 
-            var query = ApiClient.Query("api/stream", ("entity", context.Get(entity)), ("group", context.Get(group)), ("kind", context.Get(kind)), ("types", typeList));
-            return await WatchAsync(context, query, cancellationToken);
+            var filter = new StreamFilter(context.Get(entity), context.Get(group), context.Get(kind), typeList?.Split(','));
+            return await WatchAsync(context, filter, cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> WatchAsync(CommandContext context, string query, CancellationToken cancellationToken)
+    private static async Task<int> WatchAsync(CommandContext context, StreamFilter filter, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(10) })
-        {
-            BaseAddress = context.BaseAddress,
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
-        if (context.ApiKey is not null)
-        {
-            http.DefaultRequestHeaders.Add("X-Api-Key", context.ApiKey);
-        }
-
-        string? lastEventId = null;
-        TimeSpan? serverRetry = null;
-        var connected = false;
-        var failures = 0;
         var error = context.Environment.Error;
-        while (true)
+        // Until Ctrl+C: a 429 or 503 when (re)connecting is waited out as often as it comes.
+        var api = context.CreateApi(o =>
         {
-            TimeSpan delay;
-            try
+            o.MaxRetries = int.MaxValue;
+            o.MaxRetryDuration = Timeout.InfiniteTimeSpan;
+            o.OnRetry = retry => error.WriteLine(CliEnvironment.OneLine($"notice: {retry.Error.Message}; reconnecting in {Format.Duration(retry.Delay)}"));
+        });
+        var options = new StreamOptions
+        {
+            IdleTimeout = IdleTimeout,
+            OnConnectionEvent = change => error.WriteLine(CliEnvironment.OneLine(change.State switch
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, query);
-                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
-                if (lastEventId is not null)
-                {
-                    request.Headers.TryAddWithoutValidation("Last-Event-ID", lastEventId);
-                }
+                StreamConnectionState.Connected => $"notice: watching {change.Url}; Ctrl+C to stop",
+                StreamConnectionState.Reconnected => $"notice: reconnected{(change.LastEventId is null ? "" : $", resuming after {change.LastEventId}")}",
+                StreamConnectionState.Ended => $"notice: the stream ended; reconnecting in {Format.Duration(change.Delay ?? TimeSpan.Zero)}",
+                _ => $"notice: connection lost ({change.Reason}); reconnecting in {Format.Duration(change.Delay ?? TimeSpan.Zero)}",
+            })),
+        };
 
-                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-                if (response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
-                {
-                    var problem = await ApiClient.ErrorAsync(response, cancellationToken);
-                    delay = ApiClient.RetryAfter(response) ?? Backoff(++failures);
-                    error.WriteLine(CliEnvironment.OneLine($"notice: {problem.Message}; reconnecting in {Format.Duration(delay)}"));
-                    await Task.Delay(delay, cancellationToken);
-                    continue;
-                }
-
-                if (!response.IsSuccessStatusCode)
-                {
-                    throw await ApiClient.ErrorAsync(response, cancellationToken);
-                }
-
-                error.WriteLine(connected
-                    ? $"notice: reconnected{(lastEventId is null ? "" : $", resuming after {lastEventId}")}"
-                    : $"notice: watching {new Uri(context.BaseAddress, query)}; Ctrl+C to stop");
-                connected = true;
-                failures = 0;
-                await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-                var reader = new SseReader(stream);
-                while (await reader.ReadAsync(IdleTimeout, cancellationToken) is { } message)
-                {
-                    if (message.Id is not null)
-                    {
-                        lastEventId = message.Id;
-                    }
-
-                    if (message.Retry is { } retry)
-                    {
-                        serverRetry = retry;
-                    }
-
-                    if (message.Event is null && message.Data.Length == 0)
-                    {
-                        continue;
-                    }
-
-                    context.Out.MarkupLine(Line(message.Event ?? "message", message.Data));
-                    if (message.Event == "dropped")
-                    {
-                        break;
-                    }
-                }
-
-                delay = serverRetry ?? TimeSpan.FromSeconds(1);
-                error.WriteLine($"notice: the stream ended; reconnecting in {Format.Duration(delay)}");
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or IOException or TimeoutException)
-            {
-                if (!connected)
-                {
-                    throw new CliFailure($"cannot reach {context.BaseAddress.GetLeftPart(UriPartial.Authority)}: {(e is HttpRequestException h ? ApiClient.Describe(h) : e.Message)}");
-                }
-
-                delay = serverRetry ?? Backoff(++failures);
-                error.WriteLine(CliEnvironment.OneLine($"notice: connection lost ({e.Message}); reconnecting in {Format.Duration(delay)}"));
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return ImpactCli.Ok;
-            }
-
-            try
-            {
-                await Task.Delay(delay, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return ImpactCli.Ok;
-            }
-        }
-    }
-
-    private static TimeSpan Backoff(int failures) => TimeSpan.FromSeconds(Math.Min(10, Math.Pow(2, Math.Min(failures - 1, 4))));
-
-    /// <summary>One event as one line (markup).</summary>
-    internal static string Line(string type, string data)
-    {
-        JsonElement json;
         try
         {
-            using var document = JsonDocument.Parse(data);
-            json = document.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return $"{Format.Instant(DateTimeOffset.UtcNow)} {Format.Escape(type),-8} {Format.Escape(data)}";
-        }
-
-        string E(string property) => Format.Escape(Format.Text(json, property));
-        switch (type)
-        {
-            case "score":
-                return $"{Format.Instant(Format.Get(json, "at"))} [blue]score[/]    {E("entity")} [bold]{Format.Score(Format.Double(json, "score"))}[/] " +
-                       $"direct {Format.Score(Format.Double(json, "direct"))} inherited {Format.Score(Format.Double(json, "inherited"))} ({E("name")}, {E("kind")})";
-            case "incident":
+            await foreach (var e in api.StreamAsync(filter, options, cancellationToken))
             {
-                var details = Format.Get(json, "data");
-                var z = Format.Double(details, "zScore").ToString("0.0", CultureInfo.InvariantCulture);
-                return $"{Format.Instant(Format.Get(json, "occurredAt"))} [red]incident[/] {E("entity")} {Format.Escape(Format.Text(details, "status"))} in {E("region")}: " +
-                       $"{Format.Escape(Format.Text(details, "reports"))} reports, z {z} ({E("id")})";
+                context.Out.MarkupLine(Line(e));
             }
-
-            case "alert":
-                return $"{Format.Instant(Format.Get(json, "at"))} [yellow]alert[/]    {E("target")} {E("metric")} {Format.Score(Format.Double(json, "value"))} ≥ " +
-                       $"{Format.Number(Format.Double(json, "threshold"))} (rule {E("rule")}, {E("id")})";
-            case "reset":
-            case "dropped":
-                return $"{Format.Instant(DateTimeOffset.UtcNow)} [grey]{Format.Escape(type)}[/]{new string(' ', Math.Max(1, 9 - type.Length))}{E("reason")}";
-            default:
-                return $"{Format.Instant(DateTimeOffset.UtcNow)} {Format.Escape(type)} {Format.Escape(data)}";
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Ctrl+C
+        }
+
+        return ImpactCli.Ok;
     }
-}
 
-/// <summary>One Server-Sent Event.</summary>
-internal sealed record SseMessage(string? Id, string? Event, string Data, TimeSpan? Retry);
-
-/// <summary>Reads Server-Sent Events (the WHATWG event-stream format) from a stream.</summary>
-internal sealed class SseReader(Stream stream)
-{
-    private readonly StreamReader reader = new(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false);
-
-    /// <summary>The next event; null when the stream ends. Throws <see cref="TimeoutException"/> after <paramref name="idle"/> without a line.</summary>
-    public async Task<SseMessage?> ReadAsync(TimeSpan idle, CancellationToken cancellationToken)
+    /// <summary>One event as one line (markup).</summary>
+    internal static string Line(StreamEvent e)
     {
-        string? id = null;
-        string? type = null;
-        TimeSpan? retry = null;
-        var data = new StringBuilder();
-        var any = false;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        while (true)
+        switch (e)
         {
-            timeout.CancelAfter(idle);
-            string? line;
-            try
+            case ScoreEvent { Score: var s }:
+                return $"{Format.Instant(s.At)} [blue]score[/]    {Format.Escape(s.Entity)} [bold]{Format.Score(s.Score)}[/] " +
+                       $"direct {Format.Score(s.Direct)} inherited {Format.Score(s.Inherited)} ({Format.Escape(s.Name)}, {Format.Escape(s.Kind)})";
+            case IncidentEvent { Incident: var i }:
             {
-                line = await reader.ReadLineAsync(timeout.Token);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"nothing received for {Format.Duration(idle)}");
-            }
-
-            if (line is null)
-            {
-                return null; // an event not ended by a blank line is dropped, as the format says
+                var z = (i.Data?["zScore"]?.GetValue<double>() ?? 0).ToString("0.0", CultureInfo.InvariantCulture);
+                return $"{Format.Instant(i.OccurredAt)} [red]incident[/] {Format.Escape(i.Entity)} {Format.Escape(Text(i.Data?["status"]))} in {Format.Escape(i.Region)}: " +
+                       $"{Format.Escape(Text(i.Data?["reports"]))} reports, z {z} ({Format.Escape(i.Id)})";
             }
 
-            if (line.Length == 0)
-            {
-                if (any)
-                {
-                    var text = data.Length > 0 && data[^1] == '\n' ? data.ToString(0, data.Length - 1) : data.ToString();
-                    return new SseMessage(id, type, text, retry);
-                }
-
-                continue;
-            }
-
-            if (line[0] == ':')
-            {
-                continue; // a comment: the keep-alive
-            }
-
-            var colon = line.IndexOf(':');
-            var field = colon < 0 ? line : line[..colon];
-            var value = colon < 0 ? "" : line[(colon + 1)..];
-            if (value.StartsWith(' '))
-            {
-                value = value[1..];
-            }
-
-            switch (field)
-            {
-                case "data":
-                    data.Append(value).Append('\n');
-                    any = true;
-                    break;
-                case "event":
-                    type = value;
-                    any = true;
-                    break;
-                case "id" when !value.Contains('\0'):
-                    id = value;
-                    any = true;
-                    break;
-                case "retry" when int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds):
-                    retry = TimeSpan.FromMilliseconds(milliseconds);
-                    any = true;
-                    break;
-            }
+            case AlertEvent { Alert: var a }:
+                return $"{Format.Instant(a.At)} [yellow]alert[/]    {Format.Escape(a.Target)} {Format.Escape(a.Metric)} {Format.Score(a.Value)} ≥ " +
+                       $"{Format.Number(a.Threshold)} (rule {Format.Escape(a.Rule)}, {Format.Escape(a.Id)})";
+            case ResetEvent { Reason: var reason }:
+                return $"{Format.Instant(DateTimeOffset.UtcNow)} [grey]reset[/]    {Format.Escape(reason)}";
+            case DroppedEvent { Reason: var reason }:
+                return $"{Format.Instant(DateTimeOffset.UtcNow)} [grey]dropped[/]  {Format.Escape(reason)}";
+            default:
+                return $"{Format.Instant(DateTimeOffset.UtcNow)} {Format.Escape(e.Type)} {Format.Escape(e.Data)}";
         }
     }
+
+    private static string Text(JsonNode? node) => node switch
+    {
+        null => "",
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        _ => node.ToJsonString(),
+    };
 }

@@ -1,15 +1,17 @@
+using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Text.Json;
+using ImpactGrains.Client;
 
 namespace ImpactGrains.Cli.Ingest;
 
 /// <summary>
-/// Posts batches to <c>POST /api/events</c> as NDJSON. Retries 429 and 503 after their <c>Retry-After</c> (or a
-/// backoff) and network failures and timeouts with exponential backoff, for at most <c>retryFor</c> per request; splits
-/// a batch the server finds too large (413) in halves, and keeps the smaller size for the batches after it.
+/// Posts batches to <c>POST /api/events</c> as NDJSON through the client, whose pipeline retries 429 and 503 after
+/// their <c>Retry-After</c>. Network failures and timeouts, which the client does not retry, are retried here with
+/// exponential backoff: event ids are idempotent, so a batch sent twice is stored once. Both stop after
+/// <c>retryFor</c> per request. A batch the server finds too large (413) is split in halves, and the batches after
+/// it keep the smaller size.
 /// </summary>
-internal sealed class EventSender(ApiClient api, TimeSpan retryFor, Action<string> onRetry)
+internal sealed class EventSender(ImpactClient api, TimeSpan retryFor, Action<string> onRetry)
 {
     private int sizeLimit = int.MaxValue;
 
@@ -27,14 +29,17 @@ internal sealed class EventSender(ApiClient api, TimeSpan retryFor, Action<strin
 
     private async Task SendRangeAsync(Batch batch, int from, int to, BatchOutcome outcome, CancellationToken cancellationToken)
     {
-        using var response = await PostAsync(batch.Body(from, to), cancellationToken);
-        if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
+        IngestionResult result;
+        try
+        {
+            result = await PostAsync(batch.Body(from, to), cancellationToken);
+        }
+        catch (ImpactApiException e) when (e.Status == (int)HttpStatusCode.RequestEntityTooLarge)
         {
             if (to - from == 1)
             {
-                var error = await ApiClient.ErrorAsync(response, cancellationToken);
                 var (index, line) = batch.Event(from);
-                outcome.Rejected.Add(new Rejection(index, line, null, $"the event is larger than the server takes in one request ({error.Message})"));
+                outcome.Rejected.Add(new Rejection(index, line, null, $"the event is larger than the server takes in one request ({e.Message})"));
                 return;
             }
 
@@ -45,68 +50,45 @@ internal sealed class EventSender(ApiClient api, TimeSpan retryFor, Action<strin
             return;
         }
 
-        if (!response.IsSuccessStatusCode)
+        outcome.Accepted += result.Accepted;
+        outcome.Duplicates += result.Duplicates;
+        foreach (var rejected in result.Rejected)
         {
-            throw await ApiClient.ErrorAsync(response, cancellationToken);
-        }
-
-        var text = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        try
-        {
-            using var document = JsonDocument.Parse(text);
-            var root = document.RootElement;
-            outcome.Accepted += root.GetProperty("accepted").GetInt64();
-            outcome.Duplicates += root.GetProperty("duplicates").GetInt64();
-            foreach (var rejected in root.GetProperty("rejected").EnumerateArray())
-            {
-                var position = rejected.GetProperty("index").GetInt32();
-                var (index, line) = position >= 0 && position < to - from ? batch.Event(from + position) : (-1, -1);
-                var id = rejected.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : null;
-                var reason = rejected.TryGetProperty("error", out var errorElement) ? errorElement.GetString() : null;
-                outcome.Rejected.Add(new Rejection(index, line, id, reason ?? "rejected"));
-            }
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new CliFailure($"POST /api/events: the server's answer is not the expected {{accepted, duplicates, rejected}} ({e.Message})");
+            var (index, line) = rejected.Index >= 0 && rejected.Index < to - from ? batch.Event(from + rejected.Index) : (-1, -1);
+            outcome.Rejected.Add(new Rejection(index, line, rejected.Id, rejected.Error));
         }
     }
 
-    private async Task<HttpResponseMessage> PostAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    private async Task<IngestionResult> PostAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        var started = DateTime.UtcNow;
+        var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             string problem;
-            TimeSpan delay;
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Post, "api/events") { Content = new ReadOnlyMemoryContent(body) };
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
-                var response = await api.Http.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-                if (response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable))
-                {
-                    return response;
-                }
-
-                using (response)
-                {
-                    delay = ApiClient.RetryAfter(response) ?? Backoff(attempt);
-                    problem = (await ApiClient.ErrorAsync(response, cancellationToken)).Message;
-                }
+                return await api.PostNdjsonAsync(body, cancellationToken);
+            }
+            catch (ImpactApiException e) when (e.Status is (int)HttpStatusCode.TooManyRequests or (int)HttpStatusCode.ServiceUnavailable)
+            {
+                // The client's pipeline retried it for as long as --retry-for allows.
+                throw new CliFailure($"{e.Message}; gave up after {Format.Duration(Stopwatch.GetElapsedTime(started))} of retries");
+            }
+            catch (ImpactApiException e) when (e.Status != (int)HttpStatusCode.RequestEntityTooLarge)
+            {
+                throw new CliFailure(e.Message);
             }
             catch (HttpRequestException e)
             {
-                problem = $"cannot reach {api.BaseAddress.GetLeftPart(UriPartial.Authority)}: {ApiClient.Describe(e)}";
-                delay = Backoff(attempt);
+                problem = $"cannot reach {api.BaseAddress.GetLeftPart(UriPartial.Authority)}: {CommandContext.Describe(e)}";
             }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            catch (TimeoutException e)
             {
-                problem = $"no answer within {api.Http.Timeout.TotalSeconds:0} s";
-                delay = Backoff(attempt);
+                problem = e.Message;
             }
 
-            var elapsed = DateTime.UtcNow - started;
+            var delay = Backoff(attempt);
+            var elapsed = Stopwatch.GetElapsedTime(started);
             if (elapsed + delay > retryFor)
             {
                 throw new CliFailure($"{problem}; gave up after {attempt} attempt{(attempt == 1 ? "" : "s")} in {Format.Duration(elapsed)}");

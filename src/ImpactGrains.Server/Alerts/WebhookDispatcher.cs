@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using ImpactGrains.Server.Hosting;
 using ImpactGrains.Storage;
 using Microsoft.Extensions.Options;
 
@@ -69,6 +70,7 @@ public sealed partial class WebhookDispatcher(
         if (claimed.Rule is not { } rule)
         {
             await store.MarkFailedAsync(delivery.Id, claimed.Lease, DeliveryStatus.Cancelled, "the rule was deleted", CancellationToken.None);
+            Settled("cancelled");
             return;
         }
 
@@ -91,6 +93,7 @@ public sealed partial class WebhookDispatcher(
             {
                 await store.MarkDeliveredAsync(delivery.Id, CancellationToken.None);
                 LogDelivered(delivery.Id, claimed.Alert.Id, log.Attempts);
+                Settled("delivered");
                 return;
             }
 
@@ -112,6 +115,7 @@ public sealed partial class WebhookDispatcher(
         {
             await store.MarkFailedAsync(delivery.Id, claimed.Lease, DeliveryStatus.Failed, $"gave up after {log.Attempts} attempts; last: {error}", CancellationToken.None);
             LogGaveUp(delivery.Id, claimed.Alert.Id, log.Attempts, error);
+            Settled("failed");
             return;
         }
 
@@ -131,6 +135,9 @@ public sealed partial class WebhookDispatcher(
         seconds = Math.Min(seconds, options.MaxRedeliveryDelay.TotalSeconds) * (0.8 + 0.4 * Random.Shared.NextDouble());
         return TimeSpan.FromSeconds(seconds);
     }
+
+    private static void Settled(string status) =>
+        OperationsMetrics.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("status", status));
 
     private async Task TryAsync(Func<Task> action)
     {
@@ -219,6 +226,8 @@ internal sealed class DeliveryAttemptLog(IAlertStore store, string deliveryId, i
 
     public async Task RecordAsync(DateTimeOffset at, bool succeeded, int? statusCode, string? error, TimeSpan duration)
     {
+        OperationsMetrics.WebhookAttempts.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "delivered" : "failed"));
+        OperationsMetrics.WebhookAttemptDuration.Record(duration.TotalSeconds);
         try
         {
             var number = await store.RecordAttemptAsync(deliveryId, at, succeeded, statusCode, error, duration, CancellationToken.None);

@@ -37,10 +37,20 @@ public static class AdminEndpoints
 
     public static RouteGroupBuilder MapAdmin(this RouteGroupBuilder api)
     {
-        api.MapGet("/admin/models", ListModels);
-        api.MapGet("/admin/models/{name}", GetModel);
-        api.MapPost("/admin/models", PostModel);
-        api.MapPost("/admin/rescore", Rescore).Accepts<RescoreRequest>("application/json").WithSummary("Replay the log under a model version and report the movers");
+        api.MapGet("/admin/models", ListModels)
+            .Operation("listModels", "Admin", "List the registered model versions", "Oldest first, each with every parameter.");
+        api.MapGet("/admin/models/{name}", GetModel)
+            .Operation("getModel", "Admin", "Get a model version", "Its identity and every parameter.", StatusCodes.Status404NotFound);
+        api.MapPost("/admin/models", PostModel)
+            .Accepts<ModelRequest>("application/json")
+            .Operation("registerModel", "Admin", "Register a model version",
+                "201 when new, 200 when registered with exactly these parameters; 409 when the name has other parameters. It does not change the live scores.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        api.MapPost("/admin/rescore", Rescore)
+            .Accepts<RescoreRequest>("application/json")
+            .Operation("rescore", "Admin", "Replay the log under a model version and report the movers",
+                "Reads the log and the catalog, not the grains, and changes nothing.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
         return api;
     }
 

@@ -20,12 +20,20 @@ public static class AlertsEndpoints
 
     public static RouteGroupBuilder MapAlerts(this RouteGroupBuilder api)
     {
-        api.MapPost("/alert-rules", CreateRule).Accepts<AlertRuleRequest>("application/json").WithSummary("Create an alert rule");
-        api.MapGet("/alert-rules", ListRules);
-        api.MapGet("/alert-rules/{id}", GetRule);
-        api.MapDelete("/alert-rules/{id}", DeleteRule);
-        api.MapGet("/alerts", ListAlerts);
-        api.MapGet("/alerts/{id}/deliveries", Deliveries);
+        api.MapPost("/alert-rules", CreateRule)
+            .Accepts<AlertRuleRequest>("application/json")
+            .Operation("createAlertRule", "Alerts", "Create an alert rule", "201 with Location; the id is generated and the secret is never shown again.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        api.MapGet("/alert-rules", ListRules)
+            .Operation("listAlertRules", "Alerts", "List every alert rule", "Oldest first, without secrets.");
+        api.MapGet("/alert-rules/{id}", GetRule)
+            .Operation("getAlertRule", "Alerts", "Get an alert rule", "Without its secret.", StatusCodes.Status404NotFound);
+        api.MapDelete("/alert-rules/{id}", DeleteRule)
+            .Operation("deleteAlertRule", "Alerts", "Delete an alert rule", "Its alerts stay listed; those not yet delivered are cancelled.", StatusCodes.Status404NotFound);
+        api.MapGet("/alerts", ListAlerts)
+            .Operation("listAlerts", "Alerts", "List alerts with their deliveries", "Newest first; page with before.", StatusCodes.Status400BadRequest);
+        api.MapGet("/alerts/{id}/deliveries", Deliveries)
+            .Operation("getAlertDeliveries", "Alerts", "Get an alert's delivery log", "Every HTTP attempt of its webhook delivery, in order.", StatusCodes.Status404NotFound);
         return api;
     }
 

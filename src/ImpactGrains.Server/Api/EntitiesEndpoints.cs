@@ -18,10 +18,22 @@ public static class EntitiesEndpoints
 
     public static RouteGroupBuilder MapEntities(this RouteGroupBuilder api)
     {
-        api.MapPut("/entities/{id}", PutEntity).Accepts<EntityRequest>("application/json").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or update an entity");
-        api.MapPut("/entities", PutEntities).Accepts<List<BulkEntityRequest>>("application/json", "application/x-ndjson").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or update many entities: a JSON array or NDJSON of entities with their ids");
-        api.MapGet("/entities", ListEntities).WithSummary("A page of entities in id order with their current scores; search by id or name");
-        api.MapGet("/entities/{id}", GetEntity);
+        api.MapPut("/entities/{id}", PutEntity)
+            .Accepts<EntityRequest>("application/json")
+            .Operation("putEntity", "Entities", "Create or update an entity",
+                "201 with Location when new, 200 when it existed (name, kind and tags are replaced). Entities cannot be deleted.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        api.MapPut("/entities", PutEntities)
+            .Accepts<List<BulkEntityRequest>>("application/json", "application/x-ndjson")
+            .Operation("putEntities", "Entities", "Create or update many entities",
+                "A JSON array, or NDJSON, of entities with their ids; each is judged on its own and the valid ones are written in one transaction. Answers how many were applied and why the others were not.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        api.MapGet("/entities", ListEntities)
+            .Operation("listEntities", "Entities", "List entities with their current scores, a page at a time",
+                "Ordered by id, at most limit (default 1000) per page; q finds a text in the id or the name (case-insensitive), kind filters. A Link header (rel=next) names the next page.",
+                StatusCodes.Status400BadRequest);
+        api.MapGet("/entities/{id}", GetEntity)
+            .Operation("getEntity", "Entities", "Get an entity with its links", "Every link that starts or ends at the entity.", StatusCodes.Status404NotFound);
         return api;
     }
 

@@ -12,10 +12,11 @@ public static class EventsEndpoints
     {
         api.MapPost("/events", PostEvents)
             .Accepts<EventRequest>("application/json", "application/x-ndjson")
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .WithSummary("Ingest events: one, a JSON array, or NDJSON; answers once the accepted ones are committed");
+            .Operation("postEvents", "Events", "Ingest events: one, a JSON array, or NDJSON",
+                "Answers once the accepted events are committed to the log. Each event is judged on its own: a refused one is listed in " +
+                "rejected and the others are stored. Ids are idempotent: a repeated id counts as a duplicate and changes nothing. " +
+                "Only a body that cannot be read at all is refused whole (400, 413, 415), and a 503 stores nothing.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
         return api;
     }
 

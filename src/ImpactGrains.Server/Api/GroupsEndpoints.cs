@@ -21,12 +21,23 @@ public static class GroupsEndpoints
 
     public static RouteGroupBuilder MapGroups(this RouteGroupBuilder api)
     {
-        api.MapPut("/groups/{id}", PutGroup).Accepts<GroupRequest>("application/json").ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or replace a group");
-        api.MapGet("/groups", ListGroups);
-        api.MapGet("/groups/{id}", GetGroup);
-        api.MapGet("/groups/{id}/impact", Impact);
-        api.MapGet("/groups/{id}/explain", Explain);
-        api.MapGet("/groups/{id}/history", History);
+        api.MapPut("/groups/{id}", PutGroup)
+            .Accepts<GroupRequest>("application/json")
+            .Operation("putGroup", "Groups", "Create or replace a group", "201 with Location when created, 200 when replaced.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        api.MapGet("/groups", ListGroups)
+            .Operation("listGroups", "Groups", "List every group's definition", "Groups and their members with weights.");
+        api.MapGet("/groups/{id}", GetGroup)
+            .Operation("getGroup", "Groups", "Get a group's definition", "Its name, method and members.", StatusCodes.Status404NotFound);
+        api.MapGet("/groups/{id}/impact", Impact)
+            .Operation("getGroupImpact", "Groups", "Get a group's combined impact", "The group's score by its method, and each member's score and share.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        api.MapGet("/groups/{id}/explain", Explain)
+            .Operation("explainGroup", "Groups", "Explain a group's score", "Each member's explanation weighted by the member's share, largest first.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        api.MapGet("/groups/{id}/history", History)
+            .Operation("getGroupHistory", "Groups", "Get a group's score history", "As for an entity: the group's score at each point.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         return api;
     }
 

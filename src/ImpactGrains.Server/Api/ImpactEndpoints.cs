@@ -15,10 +15,19 @@ public static class ImpactEndpoints
 
     public static RouteGroupBuilder MapImpact(this RouteGroupBuilder api)
     {
-        api.MapGet("/entities/{id}/impact", GetImpact);
-        api.MapGet("/entities/{id}/explain", Explain);
-        api.MapGet("/entities/{id}/history", History);
-        api.MapGet("/entities/{id}/events", Events);
+        api.MapGet("/entities/{id}/impact", GetImpact)
+            .Operation("getImpact", "Scores", "Get an entity's impact at an instant",
+                "Score, direct and inherited impact, categories, regions, peak, 24-hour trend and event count; every score in [0, 100].",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        api.MapGet("/entities/{id}/explain", Explain)
+            .Operation("explainImpact", "Scores", "Explain an entity's score", "The events behind the score at an instant, largest contribution first.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        api.MapGet("/entities/{id}/history", History)
+            .Operation("getHistory", "Scores", "Get an entity's score history", "The score at from, from + step, … up to and including to.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
+        api.MapGet("/entities/{id}/events", Events)
+            .Operation("listEntityEvents", "Events", "List an entity's events", "As stored (normalised, in UTC, with the entity's sequence), newest first.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         return api;
     }
 

@@ -20,7 +20,9 @@ public static class LeaderboardEndpoints
 
     public static RouteGroupBuilder MapLeaderboard(this RouteGroupBuilder api)
     {
-        api.MapGet("/leaderboard", GetLeaderboard);
+        api.MapGet("/leaderboard", GetLeaderboard)
+            .Operation("getLeaderboard", "Leaderboard", "Rank entities by score",
+                "Overall, by a category's or by a region's score, optionally of one kind. Without at, the live ranking.", StatusCodes.Status400BadRequest);
         return api;
     }
 

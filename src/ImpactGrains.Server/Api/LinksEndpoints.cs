@@ -15,8 +15,15 @@ public static class LinksEndpoints
 
     public static RouteGroupBuilder MapLinks(this RouteGroupBuilder api)
     {
-        api.MapPut("/links", PutLink).Accepts<LinkRequest>("application/json", "application/x-ndjson").ProducesProblem(StatusCodes.Status415UnsupportedMediaType).WithSummary("Create or update a link, or many: a JSON array or NDJSON of links answers with counts");
-        api.MapDelete("/links", DeleteLink);
+        api.MapPut("/links", PutLink)
+            .Accepts<LinkRequest>("application/json", "application/x-ndjson")
+            .Produces<LinkResponse>(StatusCodes.Status201Created)
+            .Produces<LinkResponse>(StatusCodes.Status200OK)
+            .Operation("putLink", "Links", "Create or update a link, or many",
+                "One link: 201 with Location (the to entity) when new, 200 when its weight and relation were replaced. A JSON array or NDJSON of links: each judged on its own, the valid ones written in one transaction, and the answer counts them (as PUT /api/entities does).",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
+        api.MapDelete("/links", DeleteLink)
+            .Operation("deleteLink", "Links", "Remove a link", "404 Not found when there is no such link.", StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         return api;
     }
 

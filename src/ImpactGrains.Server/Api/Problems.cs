@@ -17,3 +17,22 @@ internal static class Problems
     public static ProblemHttpResult Status(int statusCode, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: statusCode, title: title);
 }
+
+/// <summary>The OpenAPI description of an endpoint, in one call per endpoint.</summary>
+internal static class OperationMetadata
+{
+    /// <summary>
+    /// Names the operation (its operationId, which generated clients name their methods after), tags it, summarises
+    /// it, and lists the problem+json answers it can give besides those every operation can (401, 403, 429, 503).
+    /// </summary>
+    public static RouteHandlerBuilder Operation(this RouteHandlerBuilder endpoint, string operationId, string tag, string summary, string description, params int[] problems)
+    {
+        endpoint.WithName(operationId).WithTags(tag).WithSummary(summary).WithDescription(description);
+        foreach (var status in problems)
+        {
+            endpoint.ProducesProblem(status);
+        }
+
+        return endpoint;
+    }
+}

@@ -9,7 +9,7 @@ namespace ImpactGrains.Server.Api;
 public sealed record EntityRequest(
     [property: Description("Display name, 1–200 characters.")] string Name,
     [property: Description("company, person, organization or product.")] string Kind,
-    [property: Description("Up to 32 tags of 1–64 characters.")] IReadOnlyList<string>? Tags);
+    [property: Description("Up to 32 tags of 1–64 characters.")] IReadOnlyList<string>? Tags = null);
 
 [Description("An entity in a bulk registration: the fields of PUT /api/entities/{id}, with its id.")]
 public sealed record BulkEntityRequest(
@@ -31,13 +31,13 @@ public sealed record EventRequest(
     [property: Description("A registered entity id.")] string Entity,
     [property: Description("outage, cyberattack, protest, sales-change, stock-change, net-worth-change, product-failure, statement or incident.")] string Type,
     [property: Description("RFC 3339 with an offset; at most 5 minutes in the future.")] DateTimeOffset OccurredAt,
-    [property: Description("ISO 3166-1 alpha-2 or GLOBAL (default).")] string? Region,
-    [property: Description("0–1, default 1; a disputed claim weighs less.")] double? Confidence,
-    [property: Description("Up to 500 characters.")] string? Source,
-    [property: Description("The type's fields; see the examples and docs/api.md.")] Dictionary<string, object>? Data);
+    [property: Description("ISO 3166-1 alpha-2 or GLOBAL (default).")] string? Region = null,
+    [property: Description("0–1, default 1; a disputed claim weighs less.")] double? Confidence = null,
+    [property: Description("Up to 500 characters.")] string? Source = null,
+    [property: Description("The type's fields; see the examples and docs/api.md.")] Dictionary<string, object>? Data = null);
 
 [Description("A group member: an entity id (weight 1) or an object with entity and weight.")]
-public sealed record GroupMemberRequest(string Entity, [property: Description("In (0, 1], default 1.")] double? Weight);
+public sealed record GroupMemberRequest(string Entity, [property: Description("In (0, 1], default 1.")] double Weight = 1);
 
 [Description("A group (portfolio) to create or replace.")]
 public sealed record GroupRequest(
@@ -57,5 +57,26 @@ public sealed record AlertRuleRequest(
 [Description("Replays the event log under a registered model version and compares it with the current one.")]
 public sealed record RescoreRequest(
     string Version,
-    [property: Description("RFC 3339, default now.")] DateTimeOffset? At,
-    [property: Description("Movers per direction, default 10.")] int? Limit);
+    [property: Description("RFC 3339, default now.")] DateTimeOffset? At = null,
+    [property: Description("Movers per direction, default 10.")] int? Limit = null);
+
+[Description("A scoring model version in its JSON form (docs/scoring.md). Every parameter left out keeps model v1's value; unknown fields are refused.")]
+public sealed record ModelRequest(
+    [property: Description("1–64 letters, digits, '.', '_' or '-', starting with a letter or digit.")] string Version,
+    [property: Description("Greater than 0.")] double? Kappa = null,
+    [property: Description("Per event type: severity (≥ 0) and/or halfLife (a .NET time span from 00:01:00 to 36500.00:00:00).")] Dictionary<string, ModelTypeRequest>? Types = null,
+    [property: Description("minor, major and/or critical, numbers ≥ 0.")] Dictionary<string, double>? SeverityMagnitudes = null,
+    double? OutageBaselineFloor = null,
+    [property: Description("≥ 0.")] double? OutageDurationWeight = null,
+    [property: Description("0 to 1.")] double? ClaimedCyberattackFactor = null,
+    double? ProtestParticipantScale = null,
+    double? SalesDropScale = null,
+    double? StockDropScale = null,
+    double? NetWorthDropScale = null,
+    double? NetWorthAbsoluteScaleUsd = null,
+    double? IncidentZScale = null);
+
+[Description("One event type's parameters.")]
+public sealed record ModelTypeRequest(
+    [property: Description("≥ 0.")] double? Severity = null,
+    [property: Description("A .NET time span, such as 12:00:00 or 3.00:00:00.")] string? HalfLife = null);

@@ -19,7 +19,12 @@ public static class StreamEndpoints
 
     public static RouteGroupBuilder MapStream(this RouteGroupBuilder api)
     {
-        api.MapGet("/stream", Stream);
+        api.MapGet("/stream", Stream)
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
+            .Operation("stream", "Stream", "Follow score changes, incidents and alerts live",
+                "Server-Sent Events: score, incident, alert, and reset or dropped. Each event has an id; reconnecting with Last-Event-ID " +
+                "(header, or the lastEventId query parameter) replays what followed it while the instance still holds it.",
+                StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound);
         return api;
     }
 

@@ -56,7 +56,9 @@ public static class HealthSetup
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(3));
-            return await storage.IsReachableAsync(timeout.Token)
+            var reachable = await storage.IsReachableAsync(timeout.Token);
+            OperationsMetrics.StorageChecked(reachable);
+            return reachable
                 ? HealthCheckResult.Healthy("the database answers")
                 : HealthCheckResult.Unhealthy("the database does not answer");
         }

@@ -79,7 +79,12 @@ public static class ImpactServices
         builder.Services.AddImpactHealthChecks();
         builder.Services.AddImpactOpenApi();
         builder.AddImpactTelemetry();
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new LoggedEventJsonConverter()));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new LoggedEventJsonConverter());
+            // Bodies are read by the endpoints themselves; strict numbers keep the OpenAPI schemas plain numbers, not "number or string".
+            o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
         return builder;
     }
 

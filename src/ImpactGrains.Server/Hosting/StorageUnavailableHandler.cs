@@ -39,6 +39,7 @@ internal sealed class StorageUnavailableHandler(IProblemDetailsService problems)
             return false;
         }
 
+        OperationsMetrics.Unavailable.Add(1, new KeyValuePair<string, object?>("reason", retryAfter == RetryAfterSeconds ? "storage" : "silo"));
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return await problems.TryWriteAsync(new ProblemDetailsContext

@@ -27,6 +27,8 @@ public static class TelemetrySetup
             .WithTracing(tracing => tracing
                 .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics")));
+        // After OpenTelemetry's own hosted service has built the meter provider: measurements made before it are lost.
+        builder.Services.AddHostedService<CounterInitialization>();
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             telemetry.UseOtlpExporter();
@@ -49,4 +51,16 @@ public static class TelemetrySetup
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
+}
+
+/// <summary>Reports the operational counters' known label values at 0 once the meter provider listens (<see cref="OperationsMetrics.Initialize"/>).</summary>
+internal sealed class CounterInitialization : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        OperationsMetrics.Initialize();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

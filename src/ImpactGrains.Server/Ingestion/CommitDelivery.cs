@@ -52,7 +52,10 @@ public sealed partial class CommitDelivery(
             calls.Add(DeliverWithRetryAsync(entity, new EntityEventBatch(events, outages), commit.CommittedAt, stopping));
         }
 
-        if ((await Task.WhenAll(calls)).All(done => done))
+        metrics.PendingDeliveries.Add(calls.Count);
+        var done = await Task.WhenAll(calls);
+        metrics.PendingDeliveries.Add(-calls.Count);
+        if (done.All(d => d))
         {
             commit.MarkDelivered();
             await log.CompleteDeliveryAsync(commit.DeliveryId, CancellationToken.None);
@@ -93,7 +96,7 @@ public sealed partial class CommitDelivery(
             try
             {
                 await grains.GetGrain<IEntityGrain>(entity).ApplyAsync(batch);
-                metrics.Freshness.Record(System.Diagnostics.Stopwatch.GetElapsedTime(committedAt).TotalMilliseconds);
+                metrics.Freshness.Record(System.Diagnostics.Stopwatch.GetElapsedTime(committedAt).TotalSeconds);
                 return true;
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested)

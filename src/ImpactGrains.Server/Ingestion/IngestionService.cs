@@ -56,7 +56,7 @@ public sealed partial class IngestionService(
         var appended = await log.AppendAsync(valid, cancellationToken);
         if (valid.Count > 0)
         {
-            metrics.CommitLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            metrics.CommitLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
 
         var acceptedByType = new int[EventTypes.Count];

@@ -14,11 +14,11 @@ namespace ImpactGrains.Server.Operations;
 /// <summary>
 /// Operator commands: <c>migrate</c> applies the schema and exits; <c>verify</c> rebuilds every score from the log and
 /// compares it with what the live cluster answers (both read the same configuration keys as the server); <c>keys</c>
-/// makes API keys (<see cref="KeyCommands"/>).
+/// makes API keys (<see cref="KeyCommands"/>); <c>openapi</c> writes the OpenAPI document (<see cref="OpenApiSetup.WriteDocumentAsync"/>).
 /// </summary>
 public static class OperatorCommands
 {
-    public static readonly IReadOnlyList<string> Names = ["migrate", "verify", "keys"];
+    public static readonly IReadOnlyList<string> Names = ["migrate", "verify", "keys", "openapi"];
 
     /// <summary>Runs the command named by args[0]; returns the exit code (0 success, 1 a difference, 2 an error).</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -29,6 +29,11 @@ public static class OperatorCommands
             .AddEnvironmentVariables()
             .AddCommandLine(args.SkipWhile(a => !a.StartsWith('-')).ToArray())
             .Build();
+        if (args[0] == "openapi")
+        {
+            return await OpenApiSetup.WriteDocumentAsync(args);
+        }
+
         if (args[0] == "keys")
         {
             return KeyCommands.Run(args, configuration);

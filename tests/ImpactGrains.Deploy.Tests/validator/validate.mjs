@@ -3,7 +3,8 @@
 // Usage: node validate.mjs FILE.yaml   (a multi-document YAML stream, as `kubectl kustomize` prints it; - for stdin)
 //
 // Each object is checked twice:
-//   1. schema: kubernetes-models' validator for its apiVersion and kind (types, enums, required fields). It lets
+//   1. schema: kubernetes-models' validator for its apiVersion and kind (types, enums, required fields), and
+//      @kubernetes-models/prometheus-operator's for the Prometheus operator's ServiceMonitor and PrometheusRule. It lets
 //      unknown fields pass, as Kubernetes' OpenAPI schemas do.
 //   2. unknown fields: every key of the object, at every depth, must be a property that kubernetes-models declares for
 //      that type (read from its TypeScript declarations, which are generated from the same OpenAPI schema). A
@@ -77,7 +78,10 @@ async function check(object) {
     return result;
   }
 
-  const specifier = `kubernetes-models/${object.apiVersion}/${object.kind}`;
+  // The Prometheus operator's custom resources (ServiceMonitor, PrometheusRule) come from their own models package.
+  const specifier = object.apiVersion.startsWith('monitoring.coreos.com/')
+    ? `@kubernetes-models/prometheus-operator/${object.apiVersion}/${object.kind}`
+    : `kubernetes-models/${object.apiVersion}/${object.kind}`;
   let module;
   try {
     module = await import(specifier);
@@ -126,7 +130,8 @@ function readInterface(file) {
   }
 
   const source = readFileSync(file, 'utf8');
-  const start = source.search(/^export interface I\w+(?: extends [\w, ]+)? \{$/m);
+  const header = /^export interface I\w+(?: extends ([\w, ]+))? \{$/m.exec(source);
+  const start = header ? header.index : -1;
   if (start < 0) {
     // A type alias (Quantity, IntOrString, Time, JSON): a value, not an object with known fields.
     interfaces.set(file, null);
@@ -140,6 +145,14 @@ function readInterface(file) {
 
   const properties = new Map();
   interfaces.set(file, properties);
+  // Properties inherited from a base interface (the Prometheus operator's models extend shared ones, such as an
+  // endpoint's HTTP settings); TypeMeta's apiVersion and kind are declared again by every model.
+  for (const base of (header[1] ?? '').split(',').map((b) => b.trim()).filter((b) => b && b !== 'TypeMeta' && imports.has(b))) {
+    for (const [name, property] of readInterface(imports.get(base)) ?? []) {
+      properties.set(name, property);
+    }
+  }
+
   const body = source.slice(source.indexOf('{', start) + 1, source.indexOf('\n}', start));
   const lines = body.split('\n');
   for (let i = 0; i < lines.length; i++) {

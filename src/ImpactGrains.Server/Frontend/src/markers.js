@@ -16,13 +16,13 @@ export const maxSources = 12;
  */
 export async function eventsInRange(entity, from, to, signal, cap = maxEventsPerEntity) {
   const start = Date.parse(from);
+  const pageSize = 1000;
   const events = [];
   const seen = new Set();
+  const result = (complete) => ({ events: events.slice(0, cap), complete: complete && events.length <= cap });
   let before = justAfter(to);
   for (;;) {
-    const limit = Math.min(1000, cap - events.length);
-    if (limit <= 0) return { events, complete: false };
-    const page = (await api.events(entity, { limit, before }, signal)).events;
+    const page = (await api.events(entity, { limit: pageSize, before }, signal)).events;
     let fresh = 0;
     for (const e of page) {
       if (seen.has(e.id)) continue;
@@ -31,8 +31,8 @@ export async function eventsInRange(entity, from, to, signal, cap = maxEventsPer
       if (Date.parse(e.occurredAt) >= start) events.push(e);
     }
     const oldest = page[page.length - 1];
-    if (page.length < limit || !oldest || Date.parse(oldest.occurredAt) < start) return { events, complete: true };
-    if (fresh === 0) return { events, complete: false }; // a page of events that all share one instant
+    if (page.length < pageSize || !oldest || Date.parse(oldest.occurredAt) < start) return result(true);
+    if (events.length >= cap || fresh === 0) return result(false); // fresh 0: a whole page shares one instant
     // Just after the oldest instant, so that events sharing it are not skipped; repeats are dropped above.
     before = justAfter(oldest.occurredAt);
   }

@@ -97,17 +97,18 @@ export function groupView(main, route, ctx) {
       const impact = await api.groupImpact(id, ctx.at ?? undefined, ctx.signal);
       lastImpact = impact;
       groupName = impact.name;
-      names = await namesOf(impact.members.map((m) => m.entity));
       replace(header, pageHeader(impact.name, `A group of ${impact.members.length} · ${impact.method}: ${methods[impact.method] ?? ''}. Score from 0 to 100, ${asOfText(ctx.at)}.`));
       document.title = `${impact.name} — ImpactGrains`;
       replace(stats,
         stat('Group score', fmt.score(impact.score), '/ 100', asOfText(ctx.at), { tone: impact.score >= 60 ? 'worse' : '' }),
         stat('Change in 24 hours', fmt.signed(impact.trend24h), 'points', 'score minus the score a day earlier', { tone: trendTone(impact.trend24h) }));
-      replace(members, membersTable({ name: impact.name }, impact, names));
       regions.update(impact.regions);
       const worst = [...impact.members].sort((a, b) => b.score - a.score || a.entity.localeCompare(b.entity)).slice(0, compareLimit).map((m) => m.entity);
       replace(compare, h('a', { href: compareHref(worst), class: 'button-link', 'data-testid': 'compare-members' },
         impact.members.length > compareLimit ? `Compare the histories of the ${compareLimit} highest-scoring members` : 'Compare the members’ histories'));
+      const history = loadHistory(); // beside the names, which a large group takes a while to read
+      names = await namesOf(impact.members.map((m) => m.entity));
+      replace(members, membersTable({ name: impact.name }, impact, names));
       const reasons = await api.groupExplain(id, ctx.at ?? undefined, 15, ctx.signal);
       const explainNames = await namesOf(reasons.contributions.map((c) => c.entity));
       for (const [key, value] of explainNames) names.set(key, value);
@@ -120,7 +121,7 @@ export function groupView(main, route, ctx) {
             h('td', null, h('time', { datetime: c.occurredAt, text: fmt.when(c.occurredAt) })),
             h('td', { class: 'num', text: fmt.score(c.contribution) }))))
         : h('p', { class: 'empty', text: 'No event counts yet.' }));
-      await loadHistory();
+      await history;
     } catch (error) {
       if (!ctx.signal.aborted) replace(main, failure(error, 'group'));
     }

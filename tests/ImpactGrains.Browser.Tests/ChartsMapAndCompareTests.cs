@@ -324,8 +324,11 @@ public sealed class ChartsMapAndCompareTests(DemoFixture fixture)
         await Expect(page.GetByTestId("regions").Locator("tbody tr").First).ToBeVisibleAsync();
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"),
             "the entity page is wider than a phone screen");
+        // The screenshot: a tall phone, from the chart down through the map.
+        await page.SetViewportSizeAsync(390, 1500);
         await page.GetByRole(AriaRole.Heading, new() { Name = "Score over time" }).EvaluateAsync("h => window.scrollTo(0, h.getBoundingClientRect().top + window.scrollY - 8)");
         await Screenshots.SaveAsync(page, "phone-entity.png");
+        await page.SetViewportSizeAsync(390, 844);
 
         // A marker's details stay on the screen.
         await page.GetByTestId("history-chart").Locator("button.marker").Last.FocusAsync();

@@ -3,7 +3,7 @@
 // arrow keys within) and as a table.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { h, replace, table } from './dom.js';
+import { h, replace, table, visuallyHidden } from './dom.js';
 import * as fmt from './format.js';
 import { rovingFocus } from './roving.js';
 import { chartColors, seriesStyles, onThemeChange } from './theme.js';
@@ -264,8 +264,7 @@ export function scoreChart(container, points, { label = 'Score', onPick, momentH
         'data-event': many ? null : last.id,
         'data-count': c.items.length,
         'data-at': last.occurredAt,
-        'aria-label': describe(c),
-        'aria-describedby': tip.id,
+        'aria-label': describe(c), // says all the tooltip says
         onclick: (event) => {
           event.stopPropagation();
           onPick?.(last.occurredAt);
@@ -275,7 +274,7 @@ export function scoreChart(container, points, { label = 'Score', onPick, momentH
         onfocus: (event) => showTip(event.currentTarget),
         onblur: () => hideTip(),
         onkeydown: (event) => event.key === 'Escape' && hideTip(),
-      }, h('span', { class: 'marker-shape', 'aria-hidden': 'true', text: many ? String(c.items.length) : '' }));
+      }, h('span', { class: 'marker-shape', 'aria-hidden': 'true', text: many ? (c.items.length > 99 ? '99+' : String(c.items.length)) : '' }));
       const first = c.items[0];
       button.style.setProperty('left', `${u.valToPos(first.time / 1000, 'x').toFixed(1)}px`);
       button.style.setProperty('top', `${u.valToPos(scoreAt(first.time / 1000), 'y').toFixed(1)}px`);
@@ -358,7 +357,9 @@ export function scoreChart(container, points, { label = 'Score', onPick, momentH
           h('th', { scope: 'row' }, h('span', { class: 'event-type', text: fmt.eventTypeLabel(m.type) }), m.summary ? h('span', { class: 'event-id', text: m.summary }) : null),
           h('td', { text: whereText(m) }),
           h('td', { class: 'num', text: m.contribution == null ? '—' : fmt.score(m.contribution) }),
-          h('td', null, momentHref ? h('a', { href: momentHref(m.occurredAt), text: 'Show this moment' }) : null)))));
+          h('td', null, momentHref
+            ? h('a', { href: momentHref(m.occurredAt) }, 'Show this moment', visuallyHidden(`: ${fmt.eventTypeLabel(m.type)}, ${fmt.when(m.occurredAt)}`))
+            : null)))));
   }
 
   chart.setData([xs, ys]);

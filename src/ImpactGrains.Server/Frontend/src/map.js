@@ -80,7 +80,38 @@ export function worldMap(container, { label: labelOf, regionHref }) {
   container.replaceChildren(h('div', { class: 'map' }, figure, h('div', { class: 'map-side' }, global, legend, offMap)), help);
   const roving = rovingFocus(hit, 'a.region', { onMove: (el) => show(el) });
   let scores = new Map();
+  let ranking = [];
   let tipCode = null;
+  let labelWidth = 0;
+
+  /**
+   * Names on the map for the regions hit hardest, so that the map reads without its colours, at least 11 px tall
+   * however small the map is drawn; a label that would cover one already placed is left out (the region keeps its
+   * tooltip and its row in the table).
+   */
+  function drawLabels() {
+    const viewWidth = Number(g.viewBox.split(' ')[2]);
+    labelWidth = svg.clientWidth || viewWidth;
+    const size = Math.max(15, (11 * viewWidth) / labelWidth);
+    const placed = [];
+    labels.replaceChildren(...ranking.slice(0, 12).flatMap((code) => {
+      const [x, y] = place(code);
+      const text = `${code} ${fmt.score(scores.get(code))}`;
+      const half = text.length * size * 0.31;
+      const box = { left: x - half, right: x + half, top: y - size * 0.55, bottom: y + size * 0.6 };
+      if (placed.length >= 6 || placed.some((b) => box.left < b.right && b.left < box.right && box.top < b.bottom && b.top < box.bottom)) return [];
+      placed.push(box);
+      const label = s('text', { x: x.toFixed(1), y: (y + size / 3).toFixed(1), class: 'map-label', 'text-anchor': 'middle', text });
+      label.style.setProperty('font-size', `${size.toFixed(1)}px`);
+      label.style.setProperty('stroke-width', `${(size / 4).toFixed(1)}px`);
+      return [label];
+    }));
+  }
+  const resized = new ResizeObserver(() => {
+    if (!figure.isConnected) resized.disconnect(); // the page moved on
+    else if (svg.clientWidth && Math.abs(svg.clientWidth - labelWidth) > 20) drawLabels();
+  });
+  resized.observe(figure);
 
   legend.replaceChildren(h('p', { class: 'map-legend-title', text: 'Score in the region (0–100)' }),
     h('ul', { class: 'map-legend-list' }, [...fmt.regionBins].reverse().map((b) => h('li', null,
@@ -155,17 +186,14 @@ export function worldMap(container, { label: labelOf, regionHref }) {
       return s('a', {
         class: 'region', href: regionHref ? regionHref(code) : null, role: regionHref ? null : 'img',
         'data-key': code, 'data-region': code, 'data-bin': fmt.regionBin(score), 'data-score': fmt.score(score),
-        'aria-label': describe(code, score, i + 1, total), 'aria-describedby': tip.id,
+        'aria-label': describe(code, score, i + 1, total), // says all the tooltip says
         onmouseenter: (event) => show(event.currentTarget), onmouseleave: hide,
         onfocus: (event) => show(event.currentTarget), onblur: hide,
         onkeydown: (event) => event.key === 'Escape' && hide(),
       }, mark);
     }));
-    // Names on the map for the regions hit hardest, so that the map reads without its colours.
-    labels.replaceChildren(...ranked.slice(0, 6).map((code) => {
-      const [x, y] = place(code);
-      return s('text', { x: x.toFixed(1), y: (y + 4).toFixed(1), class: 'map-label', 'text-anchor': 'middle', text: `${code} ${fmt.score(scores.get(code))}` });
-    }));
+    ranking = ranked;
+    drawLabels();
     svg.setAttribute('aria-label', total
       ? `World map of ${labelText()} by region: ${total} region${total === 1 ? '' : 's'} hit, the worst ${fmt.regionLabel(ranked[0])} at ${fmt.score(scores.get(ranked[0]))}.`
       : `World map of ${labelText()} by region: no region is hit.`);

@@ -90,6 +90,7 @@ public sealed class ChartsMapAndCompareTests(DemoFixture fixture)
         var thenRows = page.GetByTestId("history-chart").Locator("[data-testid=marker-table] tbody tr");
         await Expect(thenRows).ToHaveCountAsync(2); // over the 24 hours to then: the stock drop and the statement
         Assert.Equal(["demo-musk-statement", "demo-tesla-stock"], (await thenRows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.event)")).Order());
+        await Expect(page.Locator(":focus")).ToHaveAttributeAsync("data-event", "demo-musk-statement"); // the keyboard stays on the event
         session.AssertNoErrors();
     }
 

@@ -26,8 +26,12 @@ public sealed class HeadlessChromium : IAsyncDisposable
 
     public IBrowser Chromium { get; }
 
+    /// <summary>How long an Expect(…) assertion waits by default: generous, for a loaded two-core machine.</summary>
+    public const int ExpectTimeoutMs = 15_000;
+
     public static async Task<HeadlessChromium> LaunchAsync()
     {
+        Assertions.SetDefaultExpectTimeout(ExpectTimeoutMs);
         if (!File.Exists(ChromiumPath))
         {
             throw new InvalidOperationException($"{ChromiumPath} is missing: install it with apt-get install -y chromium (test.sh does)");

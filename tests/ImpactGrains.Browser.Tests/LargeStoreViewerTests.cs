@@ -76,7 +76,7 @@ public sealed class LargeStoreViewerTests() : DemoServerAndBrowser("--Impact:Lim
         }
         finally
         {
-            SetDefaultExpectTimeout(5_000);
+            SetDefaultExpectTimeout(HeadlessChromium.ExpectTimeoutMs);
         }
     }
 

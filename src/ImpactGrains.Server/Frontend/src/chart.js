@@ -47,6 +47,12 @@ export function rangePicker(current, onChange, name = 'range') {
     }));
 }
 
+/**
+ * The event whose marker was just used to show its moment: the chart of the page that moment opens puts focus back
+ * on that event's marker, so that a keyboard user stays where they were.
+ */
+let refocus = null; // { id, until }
+
 const timeLabel = (seconds) => fmt.when(new Date(seconds * 1000).toISOString());
 const phone = () => window.matchMedia('(max-width: 600px)').matches;
 
@@ -267,6 +273,7 @@ export function scoreChart(container, points, { label = 'Score', onPick, momentH
         'aria-label': describe(c), // says all the tooltip says
         onclick: (event) => {
           event.stopPropagation();
+          refocus = { id: last.id, until: Date.now() + 10_000 };
           onPick?.(last.occurredAt);
         },
         onmouseenter: (event) => showTip(event.currentTarget),
@@ -287,6 +294,10 @@ export function scoreChart(container, points, { label = 'Score', onPick, momentH
     if (focusedKey) {
       const again = [...layer.children].find((el) => el.dataset.key === focusedKey);
       again?.focus({ preventScroll: true });
+    } else if (refocus && layer.isConnected) {
+      const used = refocus.until > Date.now() ? [...layer.children].find((el) => el.cluster.items.some((m) => m.id === refocus.id)) : null;
+      if (used || refocus.until <= Date.now()) refocus = null;
+      used?.focus();
     }
     if (tipKey) {
       const shown = [...layer.children].find((el) => el.dataset.key === tipKey);

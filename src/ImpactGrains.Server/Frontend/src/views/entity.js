@@ -162,13 +162,23 @@ export function entityView(main, route, ctx) {
   loadEntity().then((ok) => ok && refresh());
 
   if (!ctx.at) {
-    const throttled = live.throttle(refresh, 1000);
+    const quietly = (load) => () => load().catch((error) => !ctx.signal.aborted && console.error(error));
+    const numbers = live.throttle(quietly(() => Promise.all([loadImpact(), loadExplain(), loadEvents()])), 1000);
+    // The chart reads the most (its markers page through the events of the range): at most every 3 seconds.
+    const chartAgain = live.throttle(quietly(() => loadHistory()), 3000);
+    const changed = () => {
+      numbers();
+      chartAgain();
+    };
     ctx.onCleanup(live.on('score', (message) => {
-      if (message.entity === id || entity?.links.some((l) => l.from === message.entity && l.to === id)) throttled();
+      if (message.entity === id || entity?.links.some((l) => l.from === message.entity && l.to === id)) changed();
     }));
-    ctx.onCleanup(live.on('incident', (message) => message.entity === id && throttled()));
-    ctx.onCleanup(live.on('reset', throttled));
-    ctx.onCleanup(() => throttled.cancel());
+    ctx.onCleanup(live.on('incident', (message) => message.entity === id && changed()));
+    ctx.onCleanup(live.on('reset', changed));
+    ctx.onCleanup(() => {
+      numbers.cancel();
+      chartAgain.cancel();
+    });
   }
 
   return {

@@ -153,7 +153,9 @@ export function groupView(main, route, ctx) {
   load();
   if (!ctx.at) {
     const refresh = live.throttle(load, 1500);
-    ctx.onCleanup(live.on('score', refresh));
+    // Only the members' changes move the group (an entity's inherited impact changing reports it too).
+    ctx.onCleanup(live.on('score', (message) => (!lastImpact || lastImpact.members.some((m) => m.entity === message.entity)) && refresh()));
+    ctx.onCleanup(live.on('reset', refresh));
     ctx.onCleanup(() => refresh.cancel());
   }
   return {

@@ -268,7 +268,10 @@ public sealed record GroupMemberScore(string Entity, double Weight, double Score
 /// <param name="Trend24h">The score minus the score 24 hours before.</param>
 /// <param name="Members">Each member's score and share.</param>
 /// <param name="ModelVersion">The scoring model.</param>
-public sealed record GroupImpactReport(string Group, string Name, string Method, DateTimeOffset At, double Score, double Trend24h, IReadOnlyList<GroupMemberScore> Members, string ModelVersion);
+/// <param name="Regions">The group's score from each region's events alone: the members' region scores combined by the group's method.</param>
+public sealed record GroupImpactReport(
+    string Group, string Name, string Method, DateTimeOffset At, double Score, double Trend24h, IReadOnlyList<GroupMemberScore> Members, string ModelVersion,
+    IReadOnlyDictionary<string, double> Regions);
 
 /// <summary>One event behind a group's score.</summary>
 /// <param name="EventId">The event id.</param>

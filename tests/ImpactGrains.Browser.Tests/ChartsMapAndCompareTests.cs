@@ -253,8 +253,8 @@ public sealed class ChartsMapAndCompareTests(DemoFixture fixture)
         Assert.NotEmpty(quietColumn);
         Assert.All(quietColumn, value => Assert.Equal("0.0", value));
 
-        // Adding one by id from the form.
-        await page.GetByLabel("Entity", new() { Exact = true }).FillAsync("spacex");
+        // Adding one by name from the form.
+        await page.GetByLabel("Entity", new() { Exact = true }).FillAsync("SpaceX");
         await page.GetByRole(AriaRole.Button, new() { Name = "Add", Exact = true }).ClickAsync();
         await Expect(page.GetByTestId("compare-chart").Locator("figure")).ToHaveAttributeAsync("data-series", "tesla,browser-quiet,spacex");
         await page.GetByLabel("Entity", new() { Exact = true }).FillAsync("no-such-entity");

@@ -1,6 +1,6 @@
 // Entity names for ids, asked one entity at a time (GET /api/entities/{id} reads only the catalog) and kept for the
-// page's life. The list of every entity (GET /api/entities) asks each entity's grain for its score, which costs
-// thousands of grain calls on a large store, so the viewer never reads it just to put names on a few ids.
+// page's life: a page reads the names of the ids it shows, however many entities the store holds, rather than pages of
+// the whole list.
 import { api } from './api.js';
 
 const known = new Map(); // id -> Promise<entity | null>

@@ -50,7 +50,7 @@ export function compareView(main, route, ctx) {
     h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: link('/'), text: 'Leaderboard' }), ' › ', h('span', { 'aria-current': 'page', text: 'Compare' })),
     header, notes,
     section('Score over time', null, picker, chartBox, legend),
-    section('Add an entity', `Type an entity’s id or pick one of the leaderboard’s; select rows on the leaderboard to start a new comparison.`, addForm));
+    section('Add an entity', 'Type an entity’s id or name; select rows on the leaderboard to start a new comparison.', addForm));
 
   let entities = []; // [{id, name, kind}] in the order asked, only those that exist
   let missing = [];
@@ -131,26 +131,57 @@ export function compareView(main, route, ctx) {
     if (focused) legend.querySelector(`[data-entity="${focused}"] .legend-remove`)?.focus({ preventScroll: true });
   }
 
-  // Adding: an id typed, or a name picked from the leaderboard's top 100 (the datalist), checked against the API.
-  const input = h('input', { id: 'compare-add-input', name: 'entity', list: 'compare-add-options', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'compare-add-error' });
+  // Adding: an id, or a name the store knows (suggested as one types, from GET /api/entities?q=), checked against the API.
+  const input = h('input', {
+    id: 'compare-add-input', name: 'entity', list: 'compare-add-options', autocomplete: 'off', spellcheck: 'false',
+    'aria-describedby': 'compare-add-hint compare-add-error',
+  });
   const options = h('datalist', { id: 'compare-add-options' });
+  const hint = h('span', { id: 'compare-add-hint', class: 'field-hint', text: 'An id or a name; matching entities are suggested as you type.' });
   const error = h('p', { id: 'compare-add-error', class: 'field-error', role: 'alert' });
   const addButton = h('button', { type: 'submit', text: 'Add' });
   replace(addForm,
-    h('div', { class: 'field' }, h('label', { for: 'compare-add-input', text: 'Entity' }), input, options),
+    h('div', { class: 'field' }, h('label', { for: 'compare-add-input', text: 'Entity' }), input, options, hint),
     addButton, error);
-  const byName = new Map();
-  api.leaderboard({ limit: 100, at: ctx.at ?? undefined }, ctx.signal).then((board) => {
-    replace(options, board.entries.map((e) => {
-      byName.set(e.name.toLowerCase(), e.entity);
-      return h('option', { value: e.entity, text: e.name });
-    }));
-  }).catch(() => {});
+  const byName = new Map(); // lower-case name -> id, from the suggestions shown
+  const suggest = live.throttle(async () => {
+    const text = input.value.trim();
+    if (!text) return;
+    try {
+      const found = await api.searchEntities(text, 20, ctx.signal);
+      if (input.value.trim() !== text) return;
+      for (const e of found) byName.set(e.name.toLowerCase(), e.id);
+      replace(options, found.map((e) => h('option', { value: e.id, text: `${e.name} (${fmt.kindLabel(e.kind)})` })));
+    } catch {
+      // suggestions are a help, not a need
+    }
+  }, 250);
+  input.addEventListener('input', suggest);
+
+  /** The id meant by what was typed: a name suggested, an id that exists, or the one entity whose name matches. */
+  async function resolve(typed) {
+    const known = byName.get(typed.toLowerCase());
+    if (known) return known;
+    if (idPattern.test(typed) && (await entityOf(typed))) return typed;
+    try {
+      const found = await api.searchEntities(typed, 20, ctx.signal);
+      const exact = found.filter((e) => e.name.toLowerCase() === typed.toLowerCase());
+      if (exact.length === 1) return exact[0].id;
+      return found.length === 1 ? found[0].id : null;
+    } catch {
+      return null;
+    }
+  }
+  ctx.onCleanup(() => suggest.cancel());
   addForm.addEventListener('submit', async (event) => {
     event.preventDefault();
     const typed = input.value.trim();
     if (!typed) return;
-    const id = byName.get(typed.toLowerCase()) ?? typed.toLowerCase();
+    const id = await resolve(typed);
+    if (!id) {
+      error.textContent = `There is no entity '${typed}'.`;
+      return;
+    }
     const current = entities.map((e) => e.id);
     if (current.includes(id)) {
       error.textContent = `${typed} is already on the chart.`;
@@ -158,10 +189,6 @@ export function compareView(main, route, ctx) {
     }
     if (current.length >= compareLimit) {
       error.textContent = `At most ${compareLimit} entities are compared at once: remove one first.`;
-      return;
-    }
-    if (!idPattern.test(id) || !(await entityOf(id))) {
-      error.textContent = `There is no entity '${typed}'.`;
       return;
     }
     error.textContent = '';

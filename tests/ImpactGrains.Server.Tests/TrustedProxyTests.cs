@@ -271,6 +271,7 @@ public sealed class TrustedProxySettingsTests
     [InlineData("--Impact:Network:KnownNetworks:0=10.0.0.0/33", "Impact:Network:KnownNetworks:0: '10.0.0.0/33' is not a network")]
     [InlineData("--Impact:Network:KnownNetworks:0=10.0.0.1/8", "Impact:Network:KnownNetworks:0: '10.0.0.1/8' is not a network")]
     [InlineData("--Impact:Network:KnownNetworks:0=0.0.0.0/0", "Impact:Network:KnownNetworks:0: '0.0.0.0/0' trusts every address")]
+    [InlineData("--FORWARDEDHEADERS_ENABLED=true", "ASPNETCORE_FORWARDEDHEADERS_ENABLED trusts X-Forwarded-For from every address")]
     public async Task The_server_refuses_to_start_with_a_bad_entry(string setting, string expected)
     {
         var (exitCode, output) = await ServerProcess.RunCommandAsync(TimeSpan.FromSeconds(60), "--urls=http://127.0.0.1:0", setting,

@@ -188,6 +188,13 @@ public static class ForwardedHeadersSetup
             Hosting.StartupRefusal.Exit(error);
         }
 
+        // ASP.NET Core's own switch adds the middleware trusting every address: anyone could choose their address.
+        if (builder.Configuration.GetValue("FORWARDEDHEADERS_ENABLED", false))
+        {
+            Hosting.StartupRefusal.Exit("ASPNETCORE_FORWARDEDHEADERS_ENABLED trusts X-Forwarded-For from every address, so any client could choose the " +
+                                        $"address its limits are counted by; unset it and list the proxies in {TrustedProxies.Section}:KnownProxies or KnownNetworks");
+        }
+
         builder.Services.AddSingleton(trusted);
         return builder;
     }

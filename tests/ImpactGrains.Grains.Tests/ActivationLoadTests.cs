@@ -128,6 +128,15 @@ public sealed class ActivationLoadTests : IAsyncLifetime
 
             public Task<IReadOnlyList<EntityRecord>> ListEntitiesAsync(CancellationToken cancellationToken = default) => inner.ListEntitiesAsync(cancellationToken);
 
+            public Task<IReadOnlyList<UpsertOutcome>> UpsertEntitiesAsync(IReadOnlyList<EntityInput> entities, CancellationToken cancellationToken = default) =>
+                inner.UpsertEntitiesAsync(entities, cancellationToken);
+
+            public Task<IReadOnlyList<EntityRecord>> PageEntitiesAsync(string? after, int limit, string? query, EntityKind? kind, CancellationToken cancellationToken = default) =>
+                inner.PageEntitiesAsync(after, limit, query, kind, cancellationToken);
+
+            public Task<IReadOnlyList<UpsertOutcome>> UpsertLinksAsync(IReadOnlyList<LinkRecord> links, CancellationToken cancellationToken = default) =>
+                inner.UpsertLinksAsync(links, cancellationToken);
+
             public Task<bool> UpsertLinkAsync(LinkRecord link, CancellationToken cancellationToken = default) => inner.UpsertLinkAsync(link, cancellationToken);
 
             public Task<bool> DeleteLinkAsync(string from, string to, CancellationToken cancellationToken = default) => inner.DeleteLinkAsync(from, to, cancellationToken);

@@ -16,6 +16,7 @@ internal static class EmbeddedProfile
         builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<SqliteEventLog>());
         builder.Services.AddSingleton<IEntityCatalog, SqliteEntityCatalog>();
         builder.Services.AddSingleton<ITimelineStore, SqliteTimelineStore>();
+        builder.Services.AddSingleton<IStandingStore, SqliteStandingStore>();
         builder.Services.AddSingleton<IAlertStore, SqliteAlertStore>();
         builder.Services.AddSingleton<IModelRegistry, SqliteModelRegistry>();
         builder.Services.AddSingleton<IStorageHealth>(new SqliteStorageHealth(database));

@@ -63,7 +63,7 @@ public sealed record BulkResult(int Upserted, IReadOnlyList<BulkRejection> Rejec
 
 /// <summary>An item of a bulk registration that was refused.</summary>
 /// <param name="Index">Its zero-based position in the request.</param>
-/// <param name="Id">Its id (for a link, "from→to"), when it had one.</param>
+/// <param name="Id">Its id (for a link, "from->to"), when it had one.</param>
 /// <param name="Error">Why it was refused.</param>
 public sealed record BulkRejection(int Index, string? Id, string Error);
 

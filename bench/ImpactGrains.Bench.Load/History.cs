@@ -61,7 +61,7 @@ public sealed class History
         result.Growth = after - before;
         log($"  growth over the last {events - first:N0} events: {result.Growth.Value.HeapBytes / 1048576:N1} MiB of live heap, {result.Growth.Value.ResidentBytes / 1048576:N1} MiB resident");
 
-        // Queries, closed loop with a few clients. The history asks for 200 points over the whole range the events span.
+        // Queries, closed loop. The history asks for 200 points over the whole range the events span.
         var span = Spacing * events;
         var step = Math.Max(1, Math.Floor(span.TotalSeconds / 199));
         var range = System.FormattableString.Invariant($"from={Uri.EscapeDataString(origin.ToString("O"))}&to={Uri.EscapeDataString((origin + TimeSpan.FromSeconds(step * 199)).ToString("O"))}&step=PT{step}S");

@@ -124,8 +124,8 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             // FULL: a commit is on disk before it is acknowledged, so even a power cut keeps acknowledged events.
             // The page cache holds the tails of the entities' ranges and the hot part of the id index; checkpoints
             // are this class's own (CheckpointLoopAsync), not the commit's.
-            pragma.CommandText = """
-                PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL; PRAGMA cache_size = -262144;
+            pragma.CommandText = $"""
+                PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL; PRAGMA cache_size = -{database.LogCacheKiB};
                 PRAGMA mmap_size = 1073741824; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;
                 """;
             pragma.ExecuteNonQuery();

@@ -133,6 +133,8 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                // Without a timeout this also waits until the redirected output has been read to its end.
+                process.WaitForExit();
                 throw new InvalidOperationException($"the server exited with {process.ExitCode}:\n{Output}");
             }
 

@@ -269,6 +269,11 @@ public sealed class EntityTimeline
             SealedTop.Add(c);
             if (i == n - 1 || (inInterval >= options.IntervalSize && tail[i + 1].Ticks != c.Ticks))
             {
+                if (intervals.Count > 0 && !IsCheckpoint(intervals.Count - 1))
+                {
+                    intervals[^1].Cumulative = null; // no longer the last: its state is recomputed from a checkpoint
+                }
+
                 intervals.Add(new TimelineInterval(c.Ticks, minTicks, inInterval, delta.OwnCount, delta.Values, running.PeakScore, running.PeakTicks)
                 {
                     Cumulative = running.Clone(),
@@ -318,12 +323,24 @@ public sealed class EntityTimeline
                 running.SetPeak(interval.PeakScore, interval.PeakTicks);
             }
 
-            interval.Cumulative = running.Clone();
+            if (IsCheckpoint(j) || j == intervals.Count - 1)
+            {
+                interval.Cumulative = running.Clone();
+            }
         }
 
         cumulativeValid = Math.Max(cumulativeValid, k + 1);
-        return intervals[k].Cumulative!;
+        return intervals[k].Cumulative ?? running;
     }
+
+    /// <summary>
+    /// The running state is kept only at every <see cref="CheckpointEvery"/>th interval (and the last): the others are
+    /// recomputed from the one before them, at most that many small additions, so that the sealed past costs its
+    /// deltas rather than a full state per interval (docs/scoring.md#state-model).
+    /// </summary>
+    private const int CheckpointEvery = 16;
+
+    private static bool IsCheckpoint(int k) => k % CheckpointEvery == CheckpointEvery - 1;
 
     /// <summary>
     /// Reads the tail of a restored timeline back from the history: every contribution after the sealed intervals. The

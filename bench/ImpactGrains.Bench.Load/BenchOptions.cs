@@ -22,8 +22,9 @@ public sealed class BenchOptions
         FreshnessRounds = Int("freshness-rounds", Smoke ? 2 : 100);
         MemoryEntities = Int("memory-entities", Smoke ? 500 : 20_000);
         RecoveryEvents = Long("recovery-events", 0);
+        HistoryEvents = Long("history-events", Smoke ? 20_000 : 1_000_000);
         Silos = Text("silos", Smoke ? "1" : "1,2,4").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        Only = Text("only", "ceiling,embedded,memory,postgres").Split(',');
+        Only = Text("only", "ceiling,embedded,memory,history,postgres").Split(',');
         MicroFile = Text("micro", "");
         OutFile = args.Any(a => a.StartsWith("--out=", StringComparison.Ordinal)) ? Text("out", "") : null;
     }
@@ -54,6 +55,9 @@ public sealed class BenchOptions
 
     /// <summary>The embedded log is filled to at least this many events before the recovery measure.</summary>
     public long RecoveryEvents { get; }
+
+    /// <summary>Events posted to the one entity of the long-history measure (issue #14).</summary>
+    public long HistoryEvents { get; }
 
     public int[] Silos { get; }
 

@@ -33,6 +33,12 @@ if (options.Runs("memory"))
     await MemoryAsync(server);
 }
 
+if (options.Runs("history"))
+{
+    Log($"history: {options.HistoryEvents:N0} events to one entity with a person linked to it, a fresh embedded server");
+    report.History = await History.RunAsync(runId + "h", options.HistoryEvents, options.Smoke ? 1 : 5, MemoryNowAsync, Log);
+}
+
 if (options.Runs("postgres"))
 {
     await PostgresAsync();
@@ -128,8 +134,9 @@ async Task MemoryAsync(BenchServer server)
     await EntityGrainsCollectedAsync(server);
     var before = await MemoryNowAsync(server);
     var watch = Stopwatch.StartNew();
-    await Workloads.RegisterAsync(server.Http, memoryRun, warm, options.MemoryEntities, "company", concurrency: 64);
-    Log($"  registered in {watch.Elapsed.TotalSeconds:0.0} s");
+    await Workloads.RegisterAsync(server.Http, memoryRun, warm, options.MemoryEntities, "company");
+    report.RegistrationPerSecond = options.MemoryEntities / watch.Elapsed.TotalSeconds;
+    Log($"  registered in bulk in {watch.Elapsed.TotalSeconds:0.0} s, {report.RegistrationPerSecond:N0} entities/s");
     await OneEventEachAsync(server.Http, memoryRun, warm, options.MemoryEntities);
     Log($"  one event each, {watch.Elapsed.TotalSeconds:0.0} s so far; idle, grains still active");
     await Task.Delay(options.Smoke ? 1000 : 5000);

@@ -16,7 +16,14 @@ public static class Targets
     public const double ScoreFreshnessP99Milliseconds = 100;
     public const double LiveFreshnessP99Milliseconds = 1000;
     public const double BytesPerIdleEntity = 2048;
+    public const double RegistrationsPerSecond = 20_000;
     public const double RecoverySeconds = 10;
+
+    // One entity with a long history (#14).
+    public const double HistoryGrowthMiB = 100;
+    public const double HistoryExplainP99Milliseconds = 20;
+    public const double HistoryPointsP99Milliseconds = 50;
+    public const double SnapshotMiB = 1;
 }
 
 /// <summary>Everything one run measured, rendered as the Markdown tables of docs/performance.md.</summary>
@@ -44,6 +51,8 @@ public sealed class Report(BenchOptions options)
 
     /// <summary>Per idle entity once its grain has been collected (<c>Impact:Entities:IdleAfter</c>).</summary>
     public MemoryFigures? MemoryCollected { get; set; }
+    public History? History { get; set; }
+    public double? RegistrationPerSecond { get; set; }
     public Throughput? Naive { get; set; }
     public Throughput? PostgresImpact { get; set; }
     public SortedDictionary<int, Throughput> ScaleOut { get; } = [];
@@ -57,6 +66,7 @@ public sealed class Report(BenchOptions options)
                                        MixedIngest is { Operations: > 0 } && Freshness is { ToScore.Count: > 0, ToLeaderboard.Count: > 0, ToStream.Count: > 0 } &&
                                        RecoverySeconds is not null)) &&
         (!options.Runs("memory") || (MemoryActive is not null && MemoryCollected is not null)) &&
+        (!options.Runs("history") || History is { RestartSeconds: not null, HistoryPoints.Operations: > 0 }) &&
         (!options.Runs("postgres") || (Naive is { Operations: > 0 } && (!options.Silos.Contains(1) || PostgresHot is { Operations: > 0 }) && options.Silos.All(n => (ScaleOut.TryGetValue(n, out var t) && t.Operations > 0) || ScaleOutFailures.ContainsKey(n)))) &&
         (options.MicroFile.Length == 0 || micro.Count == 6);
 
@@ -94,7 +104,21 @@ public sealed class Report(BenchOptions options)
         AtMost("freshness p99, acknowledged → stream (ms)", Freshness?.ToStream.Percentile(0.99), Targets.LiveFreshnessP99Milliseconds, "N0");
         AtMost(F($"memory per idle entity, grain collected, {options.MemoryEntities:N0} entities, live heap (bytes)"), MemoryCollected?.HeapBytes, Targets.BytesPerIdleEntity, "N0");
         AtMost(F($"memory per idle entity, grain still active, live heap (bytes)"), MemoryActive?.HeapBytes, Targets.BytesPerIdleEntity, "N0");
+        AtLeast("bulk registration, PUT /api/entities (entities/s)", RegistrationPerSecond, Targets.RegistrationsPerSecond, "N0");
         AtMost(F($"restart after kill -9 over {RecoveryEvents:N0} logged events → first query (s)"), RecoverySeconds, Targets.RecoverySeconds, "N2");
+        if (History is { } h)
+        {
+            var last = h.Events - h.Events / 5;
+            AtMost(F($"one entity, {h.Events:N0} events: live heap growth over the last {last:N0} (MiB)"), h.Growth?.HeapBytes / 1048576, Targets.HistoryGrowthMiB, "N1");
+            AtMost("one entity: /impact p99, the entity (ms)", h.EntityImpact?.Latency.Percentile(0.99), Targets.ImpactP99Milliseconds, "N1");
+            AtMost("one entity: /impact p99, the person linked to it (ms)", h.PersonImpact?.Latency.Percentile(0.99), Targets.ImpactP99Milliseconds, "N1");
+            AtMost("one entity: /explain?limit=10 p99 (ms)", h.Explain?.Latency.Percentile(0.99), Targets.HistoryExplainP99Milliseconds, "N1");
+            AtMost("one entity: /history, 200 points over its whole range, p99 (ms)", h.HistoryPoints?.Latency.Percentile(0.99), Targets.HistoryPointsP99Milliseconds, "N1");
+            AtMost("one entity: its snapshot (MiB)", h.SnapshotBytes / 1048576.0, Targets.SnapshotMiB, "N3");
+            AtMost(F($"one entity: restart after kill -9 over {h.Events:N0} events → its first answer (s)"), h.RestartSeconds, Targets.RecoverySeconds, "N2");
+            AtLeast("one entity: ingestion, batches of 5,000 in order ÷ uniform over many (×)", Ratio(h.Ingestion, EmbeddedUniform), Targets.HotTimesUniform, "N2");
+        }
+
         s.AppendLine();
 
         s.AppendLine("Peers and profiles, same run, same machine:");
@@ -138,6 +162,24 @@ public sealed class Report(BenchOptions options)
             {
                 s.AppendLine(F($"| probes that gave up after {Freshness.GiveUp.TotalSeconds:0} s (counted at that time) | | {string.Join(", ", f.TimedOut.GroupBy(w => w).Select(g => $"{g.Key}: {g.Count()}"))} |"));
             }
+        }
+
+        if (History is { } history)
+        {
+            s.AppendLine();
+            s.AppendLine(F($"One entity with a long history: {history.Events:N0} outage events, 50 ms apart, in batches of 5,000 posted in order; a person linked to it (weight 0.5):"));
+            s.AppendLine();
+            s.AppendLine("| measure | figure |");
+            s.AppendLine("|---|---|");
+            s.AppendLine(F($"| ingestion of the last 80% | {history.Ingestion?.PerSecond:N0} events/s, {Micros(history.Ingestion?.ServerMicrosPerOperation)} µs of server CPU per event |"));
+            s.AppendLine(F($"| growth over the last 80%: live heap / resident | {history.Growth?.HeapBytes / 1048576:N1} / {history.Growth?.ResidentBytes / 1048576:N1} MiB |"));
+            QueryRow("| /impact, the entity", history.EntityImpact);
+            QueryRow("| /impact, the person", history.PersonImpact);
+            QueryRow("| /explain?limit=10", history.Explain);
+            QueryRow("| /history, 200 points over the range, the entity", history.HistoryPoints);
+            QueryRow("| /history, 200 points, the person", history.PersonHistoryPoints);
+            s.AppendLine(F($"| largest snapshot / all timeline chunks | {history.SnapshotBytes:N0} bytes / {history.ChunkBytes / 1048576.0:N1} MiB |"));
+            s.AppendLine(F($"| restart after kill -9 → the entity's first answer | {history.RestartSeconds:N2} s |"));
         }
 
         if (MemoryActive is { } active && MemoryCollected is { } collected)
@@ -192,6 +234,9 @@ public sealed class Report(BenchOptions options)
                 : F($"| {name} | {t.PerSecond:N0} {unit} | {(t.Latency.Count == 0 ? "–" : Percentiles(t.Latency) + " " + per)} | {Micros(t.ServerMicrosPerOperation)} / {Micros(t.DatabaseMicrosPerOperation)} | {ratio ?? ""} |"));
 
         static string Micros(double? value) => value is { } v ? v.ToString("N1", CultureInfo.InvariantCulture) : "–";
+
+        void QueryRow(string name, Throughput? t) =>
+            s.AppendLine(t is null ? $"{name} | – |" : F($"{name} | {t.PerSecond:N0}/s, one client; p50 / p99 / p99.9 {Percentiles(t.Latency)} ms |"));
 
         void Query(string name, Throughput? t) =>
             s.AppendLine(t is null ? $"| {name} | – | – |" : F($"| {name} | {t.PerSecond:N0}/s | {Percentiles(t.Latency)} |"));

@@ -20,6 +20,10 @@ public sealed record GroupMemberReport(
     [property: Id(2)] double Score,
     [property: Id(3)] double Share);
 
+/// <param name="Regions">
+/// The group's score from each region's events alone: the members' region scores combined by the group's method, for
+/// every region where some member has impact (as an entity's <see cref="ImpactReport.Regions"/>).
+/// </param>
 [GenerateSerializer, Immutable]
 public sealed record GroupImpactReport(
     [property: Id(0)] string Group,
@@ -29,7 +33,8 @@ public sealed record GroupImpactReport(
     [property: Id(4)] double Score,
     [property: Id(5)] double Trend24h,
     [property: Id(6)] IReadOnlyList<GroupMemberReport> Members,
-    [property: Id(7)] string ModelVersion);
+    [property: Id(7)] string ModelVersion,
+    [property: Id(8)] IReadOnlyDictionary<string, double> Regions);
 
 /// <param name="Member">The group member the contribution comes through.</param>
 [GenerateSerializer, Immutable]

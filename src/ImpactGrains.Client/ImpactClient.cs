@@ -81,9 +81,123 @@ public sealed class ImpactClient : IDisposable
     public Task<Upserted<Entity>> PutEntityAsync(string id, EntityRequest entity, CancellationToken cancellationToken = default) =>
         UpsertAsync<Entity>(HttpMethod.Put, Path("api/entities/{0}", id), entity, cancellationToken);
 
-    /// <summary><c>GET /api/entities</c>: every entity, ordered by id, with its current score.</summary>
-    public Task<IReadOnlyList<EntitySummary>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<IReadOnlyList<EntitySummary>>("api/entities", cancellationToken);
+    /// <summary>
+    /// <c>GET /api/entities</c>, page after page: every entity (or those whose id or name contains
+    /// <paramref name="search"/>, of <paramref name="kind"/>), ordered by id, with its current score.
+    /// </summary>
+    public async Task<IReadOnlyList<EntitySummary>> ListEntitiesAsync(string? search = null, string? kind = null, CancellationToken cancellationToken = default)
+    {
+        var all = new List<EntitySummary>();
+        await foreach (var entity in EnumerateEntitiesAsync(search, kind, cancellationToken: cancellationToken))
+        {
+            all.Add(entity);
+        }
+
+        return all;
+    }
+
+    /// <summary>
+    /// <c>GET /api/entities</c> as a stream: pages of <paramref name="pageSize"/> are fetched as the caller reads, so a
+    /// catalog of millions is walked in constant memory.
+    /// </summary>
+    public async IAsyncEnumerable<EntitySummary> EnumerateEntitiesAsync(string? search = null, string? kind = null, int? pageSize = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? after = null;
+        do
+        {
+            var page = await ListEntitiesPageAsync(new EntityListQuery(search, kind, after, pageSize), cancellationToken);
+            foreach (var entity in page.Entities)
+            {
+                yield return entity;
+            }
+
+            after = page.NextAfter;
+        }
+        while (after is not null);
+    }
+
+    /// <summary>
+    /// <c>GET /api/entities</c>: one page in id order. <see cref="EntityPage.NextAfter"/> is the cursor of the next page
+    /// (from the answer's <c>Link: rel="next"</c>), null on the last.
+    /// </summary>
+    public async Task<EntityPage> ListEntitiesPageAsync(EntityListQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new EntityListQuery();
+        var relative = Query("api/entities", ("limit", Number(query.Limit)), ("after", query.After), ("q", query.Search), ("kind", query.Kind));
+        using var request = new HttpRequestMessage(HttpMethod.Get, Resolve(relative));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        var entities = await ReadAsync<IReadOnlyList<EntitySummary>>(response, cancellationToken);
+        return new EntityPage(entities, NextCursor(response, "after"));
+    }
+
+    /// <summary>
+    /// <c>PUT /api/entities</c>: creates or updates many entities in one transaction (sent as NDJSON). Each is judged on
+    /// its own: the invalid ones are in <see cref="BulkResult.Rejected"/>, the rest are stored.
+    /// </summary>
+    public Task<BulkResult> PutEntitiesAsync(IEnumerable<BulkEntityRequest> entities, CancellationToken cancellationToken = default) =>
+        PutBulkAsync("api/entities", entities, cancellationToken);
+
+    /// <summary><c>PUT /api/links</c>: creates or updates many links in one transaction, each judged on its own.</summary>
+    public Task<BulkResult> PutLinksAsync(IEnumerable<LinkRequest> links, CancellationToken cancellationToken = default) =>
+        PutBulkAsync("api/links", links, cancellationToken);
+
+    private async Task<BulkResult> PutBulkAsync<T>(string relative, IEnumerable<T> items, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var body = new MemoryStream();
+        foreach (var item in items)
+        {
+            JsonSerializer.Serialize(body, item, JsonOptions);
+            body.WriteByte((byte)'\n');
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Put, Resolve(relative)) { Content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length) };
+        request.Content.Headers.ContentType = NdjsonType;
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        return await ReadAsync<BulkResult>(response, cancellationToken);
+    }
+
+    /// <summary>
+    /// The named query parameter of the answer's <c>Link: &lt;…&gt;; rel="next"</c>: the cursor itself rather than the
+    /// link's path, which a proxy serving the API under a prefix would not know.
+    /// </summary>
+    private static string? NextCursor(HttpResponseMessage response, string parameter)
+    {
+        if (!response.Headers.TryGetValues("Link", out var values))
+        {
+            return null;
+        }
+
+        foreach (var link in values.SelectMany(v => v.Split(',')))
+        {
+            var parts = link.Split(';', StringSplitOptions.TrimEntries);
+            if (parts.Length < 2 || !parts[0].StartsWith('<') || !parts[0].EndsWith('>') ||
+                !parts.Skip(1).Any(p => p.Replace(" ", "", StringComparison.Ordinal) is "rel=\"next\"" or "rel=next"))
+            {
+                continue;
+            }
+
+            var target = parts[0][1..^1];
+            var question = target.IndexOf('?', StringComparison.Ordinal);
+            if (question < 0)
+            {
+                return null;
+            }
+
+            foreach (var pair in target[(question + 1)..].Split('&'))
+            {
+                var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                if (equals > 0 && pair[..equals] == parameter)
+                {
+                    return Uri.UnescapeDataString(pair[(equals + 1)..].Replace('+', ' '));
+                }
+            }
+        }
+
+        return null;
+    }
 
     /// <summary><c>GET /api/entities/{id}</c>: the entity with its links.</summary>
     public Task<Entity> GetEntityAsync(string id, CancellationToken cancellationToken = default) =>

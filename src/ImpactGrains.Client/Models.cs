@@ -37,6 +37,36 @@ public sealed record Entity(string Id, string Name, string Kind, IReadOnlyList<s
 /// <param name="Score">Its score now, 0–100.</param>
 public sealed record EntitySummary(string Id, string Name, string Kind, double Score);
 
+/// <summary>What <see cref="ImpactClient.ListEntitiesPageAsync"/> asks for; every part optional.</summary>
+/// <param name="Search">Only entities whose id or name contains it (case-insensitive).</param>
+/// <param name="Kind">Only entities of this kind (one of <see cref="EntityKinds"/>).</param>
+/// <param name="After">The cursor from the previous page's <see cref="EntityPage.NextAfter"/>.</param>
+/// <param name="Limit">Entities per page (the server's default is 1,000).</param>
+public sealed record EntityListQuery(string? Search = null, string? Kind = null, string? After = null, int? Limit = null);
+
+/// <summary>One page of <c>GET /api/entities</c>.</summary>
+/// <param name="Entities">The page, in id order.</param>
+/// <param name="NextAfter">The cursor of the next page, or null when this is the last.</param>
+public sealed record EntityPage(IReadOnlyList<EntitySummary> Entities, string? NextAfter);
+
+/// <summary>An entity in a bulk registration (<see cref="ImpactClient.PutEntitiesAsync"/>): the fields of <see cref="EntityRequest"/> with its id.</summary>
+/// <param name="Id">The entity id: lower-case letters, digits and '-', 1–64 characters.</param>
+/// <param name="Name">Display name, 1–200 characters.</param>
+/// <param name="Kind">One of <see cref="EntityKinds"/>.</param>
+/// <param name="Tags">Up to 32 tags of 1–64 characters.</param>
+public sealed record BulkEntityRequest(string Id, string Name, string Kind, IReadOnlyList<string>? Tags = null);
+
+/// <summary>What a bulk registration did.</summary>
+/// <param name="Upserted">How many items were stored (created or updated).</param>
+/// <param name="Rejected">The items refused, each with its position in the request and the reason.</param>
+public sealed record BulkResult(int Upserted, IReadOnlyList<BulkRejection> Rejected);
+
+/// <summary>An item of a bulk registration that was refused.</summary>
+/// <param name="Index">Its zero-based position in the request.</param>
+/// <param name="Id">Its id (for a link, "from->to"), when it had one.</param>
+/// <param name="Error">Why it was refused.</param>
+public sealed record BulkRejection(int Index, string? Id, string Error);
+
 /// <summary>A link to create or update with <c>PUT /api/links</c>: <paramref name="From"/>'s direct impact flows into <paramref name="To"/>'s inherited impact.</summary>
 /// <param name="From">The entity whose direct impact flows.</param>
 /// <param name="To">The entity that inherits it; different from <paramref name="From"/>.</param>
@@ -268,7 +298,10 @@ public sealed record GroupMemberScore(string Entity, double Weight, double Score
 /// <param name="Trend24h">The score minus the score 24 hours before.</param>
 /// <param name="Members">Each member's score and share.</param>
 /// <param name="ModelVersion">The scoring model.</param>
-public sealed record GroupImpactReport(string Group, string Name, string Method, DateTimeOffset At, double Score, double Trend24h, IReadOnlyList<GroupMemberScore> Members, string ModelVersion);
+/// <param name="Regions">The group's score from each region's events alone: the members' region scores combined by the group's method.</param>
+public sealed record GroupImpactReport(
+    string Group, string Name, string Method, DateTimeOffset At, double Score, double Trend24h, IReadOnlyList<GroupMemberScore> Members, string ModelVersion,
+    IReadOnlyDictionary<string, double> Regions);
 
 /// <summary>One event behind a group's score.</summary>
 /// <param name="EventId">The event id.</param>

@@ -21,6 +21,9 @@ public sealed partial class EntityGrain(
     IEventLog log,
     IEntityCatalog catalog,
     ITimelineStore timelines,
+    IStandingStore standings,
+    Orleans.Serialization.Serializer serializer,
+    IOptions<LeaderboardOptions> leaderboardOptions,
     IModelRegistry models,
     ImpactCalculator calculator,
     DecayTable table,
@@ -420,6 +423,10 @@ public sealed partial class EntityGrain(
         {
             await timelines.SaveAsync(Id, generation, chunks);
             await snapshot.WriteStateAsync();
+
+            // The standing too, for the partition to load should it move: it holds this entity after its grain is gone.
+            var standing = StandingReport.From(Id, name, kind, timeline.VectorAt(time.GetUtcNow().UtcTicks));
+            await standings.SaveAsync([new StoredStanding(Id, leaderboardOptions.Value.PartitionOf(Id), serializer.SerializeToArray(standing))]);
             savedSequence = sequence;
             saveNumber = version;
             chunkVersions = versions;

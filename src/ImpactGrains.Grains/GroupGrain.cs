@@ -49,7 +49,19 @@ public sealed class GroupGrain(IEntityCatalog catalog, DecayTable table) : Grain
             now.Score,
             now.Score - dayBefore.Score,
             group.Members.Select((m, i) => new GroupMemberReport(m.Entity, m.Weight, members[i].Score, now.MemberShares[m.Entity])).ToList(),
-            table.Model.Version);
+            table.Model.Version,
+            CombineRegions(group, members));
+    }
+
+    /// <summary>Per region where any member has impact, the members' scores there combined as the group combines scores.</summary>
+    private Dictionary<string, double> CombineRegions(GroupRecord group, IReadOnlyList<ImpactReport> members)
+    {
+        var regions = new SortedSet<string>(members.SelectMany(m => m.Regions.Keys), StringComparer.Ordinal);
+        return regions.ToDictionary(
+            region => region,
+            region => GroupAggregation.Combine(group.Method,
+                group.Members.Select((m, i) => new MemberScore(m.Entity, m.Weight, members[i].Regions.GetValueOrDefault(region))).ToList(), table).Score,
+            StringComparer.Ordinal);
     }
 
     public async Task<GroupExplainReport> ExplainAsync(DateTimeOffset at, int limit)

@@ -2,12 +2,16 @@ using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Ledger;
 using ImpactGrains.Scoring.Ranking;
+using ImpactGrains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ImpactGrains.Grains;
 
-/// <summary>The last standings of a partition's entities, persisted so that a moved partition keeps its view.</summary>
+/// <summary>
+/// The standings a partition kept in grain storage before standings were stored per entity (IStandingStore): read once,
+/// when a partition first activates after the upgrade, and then cleared.
+/// </summary>
 [GenerateSerializer]
 public sealed class LeaderboardPartitionState
 {
@@ -15,14 +19,21 @@ public sealed class LeaderboardPartitionState
 }
 
 /// <inheritdoc cref="ILeaderboardPartitionGrain"/>
+/// <remarks>
+/// It persists nothing itself: every entity grain stores its own standing with its snapshot (IStandingStore), so a
+/// partition that moves reloads its entities' last standings, idle ones included, without ever writing a million of
+/// them again because one changed.
+/// </remarks>
 public sealed partial class LeaderboardPartitionGrain(
-    [PersistentState(GrainStorageNames.LeaderboardPartition, GrainStorageNames.Snapshots)] IPersistentState<LeaderboardPartitionState> state,
+    [PersistentState(GrainStorageNames.LeaderboardPartition, GrainStorageNames.Snapshots)] IPersistentState<LeaderboardPartitionState> legacy,
+    IStandingStore stored,
+    Orleans.Serialization.Serializer serializer,
     DecayTable table,
     TimeProvider time,
     IOptions<LeaderboardOptions> options,
     ILogger<LeaderboardPartitionGrain> logger) : Grain, ILeaderboardPartitionGrain
 {
-    private static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(5);
+    private readonly Dictionary<string, StandingReport> reports = new(StringComparer.Ordinal);
 
     // Most entities inherit nothing. Their reports share one array of zeros (never written: standings are only read
     // here), which saves about 100 bytes for every entity a partition holds, idle ones included (docs/performance.md).
@@ -33,51 +44,64 @@ public sealed partial class LeaderboardPartitionGrain(
     // The reports as rankable standings, converted once per report rather than every entity on every publication.
     private readonly Dictionary<string, Standing> standings = new(StringComparer.Ordinal);
     private DateTimeOffset lastPublished = DateTimeOffset.MinValue;
-    private DateTimeOffset lastSaved = DateTimeOffset.MinValue;
-    private bool dirty;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    // The last published candidates, and when they were last ranked from every standing.
+    private List<Standing> candidates = [];
+    private DateTimeOffset lastFullRanking = DateTimeOffset.MinValue;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        var partition = (int)this.GetPrimaryKeyLong();
+        await foreach (var standing in stored.LoadPartitionAsync(partition, cancellationToken))
+        {
+            Accept(serializer.Deserialize<StandingReport>(standing.Data)!);
+        }
+
+        if (legacy.State.Standings.Count > 0)
+        {
+            foreach (var report in legacy.State.Standings.Values)
+            {
+                Accept(report);
+            }
+
+            await legacy.ClearStateAsync(cancellationToken);
+        }
+
+        changed.Clear(); // loaded, not changed: nothing to announce on the live feed
         var interval = options.Value.PublishInterval;
         this.RegisterGrainTimer(PublishAsync, interval, interval);
-        return Task.CompletedTask;
     }
 
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public Task ReportManyAsync(IReadOnlyList<StandingReport> received)
     {
-        if (dirty)
+        foreach (var report in received)
         {
-            await state.WriteStateAsync(cancellationToken);
-        }
-    }
-
-    public Task ReportManyAsync(IReadOnlyList<StandingReport> reports)
-    {
-        foreach (var received in reports)
-        {
-            var report = received;
-            if (report.Inherited.Length == NothingInherited.Length && Array.TrueForAll(report.Inherited, v => v == 0))
-            {
-                report = report with { Inherited = NothingInherited };
-            }
-
-            // Reports can overtake each other; the newest instant wins.
-            if (!state.State.Standings.TryGetValue(report.Entity, out var known) || known.AtTicks <= report.AtTicks)
-            {
-                state.State.Standings[report.Entity] = report;
-                standings.Remove(report.Entity);
-                changed.Add(report.Entity);
-                dirty = true;
-            }
+            Accept(report);
         }
 
         return Task.CompletedTask;
+    }
+
+    private void Accept(StandingReport report)
+    {
+        if (report.Inherited.Length == NothingInherited.Length && Array.TrueForAll(report.Inherited, v => v == 0))
+        {
+            report = report with { Inherited = NothingInherited };
+        }
+
+        // Reports can overtake each other; the newest instant wins.
+        if (!reports.TryGetValue(report.Entity, out var known) || known.AtTicks <= report.AtTicks)
+        {
+            reports[report.Entity] = report;
+            standings.Remove(report.Entity);
+            changed.Add(report.Entity);
+        }
     }
 
     public Task<IReadOnlyList<double>> ScoresAsync(IReadOnlyList<string> entities, DateTimeOffset at)
     {
         IReadOnlyList<double> scores = entities
-            .Select(id => state.State.Standings.TryGetValue(id, out var report)
+            .Select(id => reports.TryGetValue(id, out var report)
                 ? Rankings.ScoreOn(StandingOf(id, report), Board.Global, Math.Max(at.UtcTicks, report.AtTicks), table)
                 : 0)
             .ToList();
@@ -92,9 +116,27 @@ public sealed partial class LeaderboardPartitionGrain(
             return;
         }
 
-        var current = state.State.Standings.Select(pair => StandingOf(pair.Key, pair.Value)).ToList();
-        var candidates = Rankings.Candidates(current, now.UtcTicks, table, options.Value.Candidates);
-        var messages = changed.Select(id => ScoreMessage(standings[id], now)).ToList();
+        // Every standing is ranked again at the refresh interval, since decay reorders them; in between, only the last
+        // candidates and the entities that changed can have entered a top k (the others only decayed).
+        IReadOnlyCollection<Standing> pool;
+        if (now - lastFullRanking >= options.Value.RefreshInterval)
+        {
+            pool = reports.Select(pair => StandingOf(pair.Key, pair.Value)).ToList();
+            lastFullRanking = now;
+        }
+        else
+        {
+            var union = candidates.Where(c => !changed.Contains(c.Entity)).ToDictionary(c => c.Entity, StringComparer.Ordinal);
+            foreach (var id in changed)
+            {
+                union[id] = StandingOf(id, reports[id]);
+            }
+
+            pool = union.Values;
+        }
+
+        candidates = Rankings.Candidates(pool, now.UtcTicks, table, options.Value.Candidates).ToList();
+        var messages = changed.Select(id => ScoreMessage(StandingOf(id, reports[id]), now)).ToList();
         changed.Clear();
         lastPublished = now;
 
@@ -113,12 +155,6 @@ public sealed partial class LeaderboardPartitionGrain(
             LogPublishFailed(ex, this.GetPrimaryKeyLong());
         }
 
-        if (dirty && now - lastSaved >= SaveInterval)
-        {
-            await state.WriteStateAsync(cancellationToken);
-            lastSaved = now;
-            dirty = false;
-        }
     }
 
     private Standing StandingOf(string entity, StandingReport report)

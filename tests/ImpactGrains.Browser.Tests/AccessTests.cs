@@ -62,10 +62,12 @@ public sealed class AccessTests() : DemoServerAndBrowser([.. TestApiKeys.ServerA
         // With the admin key as the password, the dashboard renders and its own calls are let through.
         await using var session = await Browser.OpenAsync(Server, credentials: new HttpCredentials { Username = "operator", Password = TestApiKeys.Admin });
         var page = session.Page;
-        var ok = await page.GotoAsync("/dashboard/");
+        // The dashboard's bundle is large; on a loaded CI machine its "load" event can come late, and the page is
+        // usable (and checked below) once the document itself has arrived.
+        var ok = await page.GotoAsync("/dashboard/", new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 45_000 });
         Assert.Equal(200, ok!.Status);
-        await Expect(page).ToHaveTitleAsync("Orleans Dashboard");
-        await Expect(page.Locator("#menu a").First).ToBeVisibleAsync();
+        await Expect(page).ToHaveTitleAsync("Orleans Dashboard", new() { Timeout = 30_000 });
+        await Expect(page.Locator("#menu a").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await Expect(page.Locator("body")).ToContainTextAsync("Silo", new() { Timeout = 20_000 });
     }
 

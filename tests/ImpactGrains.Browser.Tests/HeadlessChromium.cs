@@ -26,8 +26,12 @@ public sealed class HeadlessChromium : IAsyncDisposable
 
     public IBrowser Chromium { get; }
 
+    /// <summary>How long an Expect(…) assertion waits by default: generous, for a loaded two-core machine.</summary>
+    public const int ExpectTimeoutMs = 15_000;
+
     public static async Task<HeadlessChromium> LaunchAsync()
     {
+        Assertions.SetDefaultExpectTimeout(ExpectTimeoutMs);
         if (!File.Exists(ChromiumPath))
         {
             throw new InvalidOperationException($"{ChromiumPath} is missing: install it with apt-get install -y chromium (test.sh does)");
@@ -43,8 +47,9 @@ public sealed class HeadlessChromium : IAsyncDisposable
         return new HeadlessChromium(playwright, chromium);
     }
 
-    /// <summary>A fresh context (no cookies, no cache) on the server, in UTC, in English.</summary>
-    public async Task<Session> OpenAsync(ServerProcess server, int width = 1280, int height = 900, HttpCredentials? credentials = null)
+    /// <summary>A fresh context (no cookies, no cache) on the server, in UTC, in English, in light mode unless told otherwise.</summary>
+    public async Task<Session> OpenAsync(
+        ServerProcess server, int width = 1280, int height = 900, HttpCredentials? credentials = null, ColorScheme colorScheme = ColorScheme.Light)
     {
         var context = await Chromium.NewContextAsync(new BrowserNewContextOptions
         {
@@ -54,6 +59,7 @@ public sealed class HeadlessChromium : IAsyncDisposable
             Locale = "en-US",
             HttpCredentials = credentials,
             ReducedMotion = ReducedMotion.Reduce,
+            ColorScheme = colorScheme,
         });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);

@@ -88,7 +88,7 @@ public sealed class ViewerTests(DemoFixture fixture)
         var inked = await chart.Locator("canvas").EvaluateAsync<int>(
             "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }");
         Assert.True(inked > 1000, $"the chart canvas is nearly empty ({inked} painted pixels)");
-        var pointRows = chart.Locator("details table tbody tr");
+        var pointRows = chart.GetByTestId("points-table").Locator("tbody tr");
         Assert.InRange(await pointRows.CountAsync(), 160, 170); // 7 days hourly: 169 points
         var lastShown = double.Parse((await pointRows.Last.Locator("td.num").TextContentAsync())!, CultureInfo.InvariantCulture); // in the closed <details>: text, not rendered
         Assert.InRange(lastShown, impact.GetProperty("score").GetDouble() - 1, impact.GetProperty("score").GetDouble() + 1);
@@ -103,7 +103,7 @@ public sealed class ViewerTests(DemoFixture fixture)
         var firstPoints = double.Parse(await rows.First.Locator(".contribution").InnerTextAsync(), CultureInfo.InvariantCulture);
         Assert.InRange(firstPoints, contributions[0].GetProperty("contribution").GetDouble() - 0.5, contributions[0].GetProperty("contribution").GetDouble() + 0.5);
         var inherited = contributions.First(c => c.GetProperty("entity").GetString() != "elon-musk");
-        var inheritedRow = page.Locator($"tr[data-event='{inherited.GetProperty("eventId").GetString()}']");
+        var inheritedRow = page.GetByTestId("explain").Locator($"tr[data-event='{inherited.GetProperty("eventId").GetString()}']");
         await Expect(inheritedRow).ToContainTextAsync("Inherited from");
         await Expect(inheritedRow.Locator(".inherited-badge a")).ToHaveAttributeAsync("href", $"#/entity/{inherited.GetProperty("entity").GetString()}");
 
@@ -124,7 +124,7 @@ public sealed class ViewerTests(DemoFixture fixture)
         // Through its label, as a person picks it; the radio button itself is visually hidden.
         await page.Locator("label[for=range-24h]").ClickAsync();
         await Expect(page.GetByLabel("24 hours")).ToBeCheckedAsync();
-        await Expect(page.GetByTestId("history-chart").Locator("details table tbody tr")).ToHaveCountAsync(97); // 24 h in 15 min steps
+        await Expect(page.GetByTestId("history-chart").GetByTestId("points-table").Locator("tbody tr")).ToHaveCountAsync(97); // 24 h in 15 min steps
         session.AssertNoErrors();
     }
 

@@ -12,6 +12,40 @@ public sealed class ClientTests(DemoServerFixture fixture)
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
     [Fact]
+    public async Task Entities_and_links_register_in_bulk_and_list_page_by_page()
+    {
+        using var client = fixture.Client();
+        var entities = Enumerable.Range(0, 25).Select(i => new BulkEntityRequest($"ct-bulk-{i:00}", $"Bulk {i}", EntityKinds.Organization, ["bulk"]))
+            .Append(new BulkEntityRequest("CT BAD", "Bad", EntityKinds.Company))
+            .ToList();
+        var stored = await client.PutEntitiesAsync(entities);
+        Assert.Equal(25, stored.Upserted);
+        var refused = Assert.Single(stored.Rejected);
+        Assert.Equal((25, "CT BAD"), (refused.Index, refused.Id));
+
+        var links = await client.PutLinksAsync([new LinkRequest("ct-bulk-00", "ct-bulk-01", 0.5, "owner"), new LinkRequest("ct-bulk-02", "ct-bulk-02", 0.5, "self")]);
+        Assert.Equal(1, links.Upserted);
+        Assert.Equal(1, Assert.Single(links.Rejected).Index);
+        Assert.Contains((await client.GetEntityAsync("ct-bulk-01")).Links, l => l is { From: "ct-bulk-00", Relation: "owner" });
+
+        // Pages of 10 over the 25 that match, in id order, each naming the next page's cursor until the last.
+        var first = await client.ListEntitiesPageAsync(new EntityListQuery(Search: "ct-bulk", Limit: 10));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"ct-bulk-{i:00}"), first.Entities.Select(e => e.Id));
+        Assert.Equal("ct-bulk-09", first.NextAfter);
+        var second = await client.ListEntitiesPageAsync(new EntityListQuery(Search: "ct-bulk", After: first.NextAfter, Limit: 10));
+        Assert.Equal("ct-bulk-10", second.Entities[0].Id);
+
+        var all = new List<EntitySummary>();
+        await foreach (var entity in client.EnumerateEntitiesAsync(search: "ct-bulk", kind: EntityKinds.Organization, pageSize: 7))
+        {
+            all.Add(entity);
+        }
+
+        Assert.Equal(entities.Take(25).Select(e => e.Id), all.Select(e => e.Id));
+        Assert.Empty(await client.ListEntitiesAsync(search: "ct-bulk", kind: EntityKinds.Person));
+    }
+
+    [Fact]
     public async Task Entities_links_and_events_round_trip_with_their_totals()
     {
         using var client = fixture.Client();

@@ -20,6 +20,12 @@ public sealed partial class DevSecretsTests : IDisposable
         File.WriteAllText(Path.Combine(directory, "kubectl"), """
             #!/usr/bin/env bash
             printf '%s\n' "--call--" "$@" >> "$KUBECTL_LOG"
+            for a in "$@"; do
+              case "$a" in
+                --cert=*) cp "${a#--cert=}" "$KUBECTL_LOG.crt" ;;
+                --key=*) cp "${a#--key=}" "$KUBECTL_LOG.key" ;;
+              esac
+            done
             if [ "${3:-}" = "get" ] || [ "${1:-}" = "get" ]; then [ -n "${KUBECTL_HAS_SECRETS:-}" ] && exit 0; exit 1; fi
             exit 0
             """.Replace("\r", "", StringComparison.Ordinal));
@@ -31,7 +37,7 @@ public sealed partial class DevSecretsTests : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
-    private async Task<(int ExitCode, string Output, List<List<string>> Calls)> RunAsync(bool secretsExist = false)
+    private async Task<(int ExitCode, string Output, List<List<string>> Calls, string Log)> RunAsync(bool secretsExist = false)
     {
         var log = Path.Combine(directory, $"calls-{Guid.NewGuid():N}.log");
         var info = new ProcessStartInfo("bash", [Repository.File("deploy-k8s", "overlays", "dev", "create-secrets.sh")])
@@ -62,7 +68,7 @@ public sealed partial class DevSecretsTests : IDisposable
             }
         }
 
-        return (process.ExitCode, output, calls);
+        return (process.ExitCode, output, calls, log);
     }
 
     /// <summary>(secret, key) → value of every <c>create secret generic … --from-literal=key=value</c>.</summary>
@@ -86,7 +92,7 @@ public sealed partial class DevSecretsTests : IDisposable
     [Fact]
     public async Task It_makes_the_secrets_the_dev_pods_read_with_fresh_consistent_values()
     {
-        var (exitCode, output, calls) = await RunAsync();
+        var (exitCode, output, calls, log) = await RunAsync();
         Assert.True(exitCode == 0, output);
         var literals = Literals(calls);
 
@@ -112,6 +118,30 @@ public sealed partial class DevSecretsTests : IDisposable
                     }
                 }
             }
+
+            foreach (var volume in pod.Spec["volumes"]?.AsArray() ?? [])
+            {
+                if (volume!["secret"]?["secretName"] is { } secretName)
+                {
+                    Assert.Contains(literals.Keys, k => k.Secret == (string)secretName!);
+                }
+            }
+        }
+
+        // The Ingresses' certificate: a TLS Secret of the name they give, for the host they serve, with its key.
+        var ingressTls = rendered.OfKind("Ingress").SelectMany(i => i.Json["spec"]!["tls"]!.AsArray()).ToList();
+        var tlsCall = Assert.Single(calls, c => c.Contains("create") && c.Contains("tls"));
+        Assert.Equal("impactgrains-dev", tlsCall[tlsCall.IndexOf("-n") + 1]);
+        Assert.All(ingressTls, t => Assert.Equal(tlsCall[tlsCall.IndexOf("tls") + 1], (string?)t!["secretName"]));
+        using (var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(log + ".crt", log + ".key"))
+        {
+            Assert.True(certificate.HasPrivateKey);
+            foreach (var host in ingressTls.SelectMany(t => t!["hosts"]!.AsArray().Select(h => (string)h!)))
+            {
+                Assert.True(certificate.MatchesHostname(host), $"the certificate is not for {host}");
+            }
+
+            Assert.True(certificate.NotAfter > DateTime.Now.AddDays(300));
         }
 
         // The connection string reaches the in-cluster PostgreSQL with the user, password and database it is made with.
@@ -141,7 +171,7 @@ public sealed partial class DevSecretsTests : IDisposable
     [Fact]
     public async Task It_refuses_to_replace_secrets_that_exist()
     {
-        var (exitCode, output, calls) = await RunAsync(secretsExist: true);
+        var (exitCode, output, calls, _) = await RunAsync(secretsExist: true);
         Assert.Equal(2, exitCode);
         Assert.Contains("exist already", output, StringComparison.Ordinal);
         Assert.DoesNotContain(calls, c => c.Contains("create"));

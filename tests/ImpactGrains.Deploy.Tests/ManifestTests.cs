@@ -36,6 +36,7 @@ public sealed class ManifestTests
                      ("ServiceAccount", "impactgrains"), ("Deployment", "impactgrains"), ("Service", "impactgrains"),
                      ("Service", "impactgrains-silo"), ("PodDisruptionBudget", "impactgrains"), ("HorizontalPodAutoscaler", "impactgrains"),
                      ("NetworkPolicy", "impactgrains-silo"), ("NetworkPolicy", "impactgrains-http"), ("Job", "impactgrains-migrate"),
+                     ("Ingress", "impactgrains"), ("Ingress", "impactgrains-stream"),
                  })
         {
             rendered.Get(kind, name);
@@ -387,11 +388,9 @@ public sealed class ManifestTests
         var known = ReadmeKeys();
         foreach (var container in new[] { rendered.SiloContainer, rendered.MigrationContainer })
         {
-            var envFrom = container["envFrom"]!.AsArray();
-            Assert.Equal(2, envFrom.Count);
-            var configMap = (string)envFrom.Single(e => e!["configMapRef"] is not null)!["configMapRef"]!["name"]!;
-            // The API keys' hashes come from the operator's Secret, whole (its entries are configuration keys).
-            Assert.Equal("impactgrains-api-keys", (string?)envFrom.Single(e => e!["secretRef"] is not null)!["secretRef"]!["name"]);
+            // The ConfigMap alone: the API keys' Secret is mounted as files (The_api_keys_are_mounted_whole_where_the_server_watches_them).
+            var envFrom = Assert.Single(container["envFrom"]!.AsArray())!;
+            var configMap = (string)envFrom["configMapRef"]!["name"]!;
             Assert.StartsWith("impactgrains-config-", configMap);
             rendered.Get("ConfigMap", configMap);
 
@@ -404,7 +403,8 @@ public sealed class ManifestTests
                     continue;
                 }
 
-                var key = name == "ASPNETCORE_URLS" ? "--urls" : name.Replace("__", ":", StringComparison.Ordinal);
+                // A list's entries (Key__0, Key__1) are the list key.
+                var key = name == "ASPNETCORE_URLS" ? "--urls" : Regex.Replace(name.Replace("__", ":", StringComparison.Ordinal), ":[0-9]+$", "");
                 Assert.True(known.Contains(key) || key.StartsWith("Logging:", StringComparison.Ordinal) || known.Any(k => k.EndsWith(":*", StringComparison.Ordinal) && key.StartsWith(k[..^1], StringComparison.Ordinal)),
                     $"{name} ({key}) is not a configuration key the README documents: a misspelt key is silently ignored");
             }
@@ -423,7 +423,7 @@ public sealed class ManifestTests
         var config = ConfigOf(rendered, rendered.SiloContainer);
         Assert.Equal("Postgres", config["Impact__Storage"]);
         Assert.DoesNotContain(config.Keys, k => k.Contains("Password", StringComparison.OrdinalIgnoreCase) || k.StartsWith("ConnectionStrings", StringComparison.Ordinal) ||
-                                                k.StartsWith("Impact__Auth__Keys", StringComparison.Ordinal));
+                                                k.StartsWith("Impact__Auth__Keys__", StringComparison.Ordinal));
     }
 
     [Theory]
@@ -476,6 +476,16 @@ public sealed class ManifestTests
                     }
                 }
 
+                foreach (var volume in pod.Spec["volumes"]?.AsArray() ?? [])
+                {
+                    if (volume!["secret"]?["secretName"] is { } secretName)
+                    {
+                        var name = (string)secretName!;
+                        Assert.True(rendered.OfKind("Secret").All(s => s.Name != name), $"{overlay} must not ship Secret {name}");
+                        Assert.True(operations.Contains($"`{name}`", StringComparison.Ordinal), $"docs/operations.md does not name Secret {name}");
+                    }
+                }
+
                 foreach (var entry in container["env"]?.AsArray() ?? [])
                 {
                     if (entry!["valueFrom"]?["secretKeyRef"] is not { } reference)
@@ -491,6 +501,145 @@ public sealed class ManifestTests
                 }
             }
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public async Task The_api_keys_are_mounted_whole_where_the_server_watches_them(string overlay)
+    {
+        var rendered = await Manifests.RenderAsync(overlay);
+        var config = ConfigOf(rendered, rendered.SiloContainer);
+        var directory = config["Impact__Auth__KeysDirectory"];
+
+        // The Secret as a volume, every key of it, at the directory the server reads.
+        var mount = rendered.SiloContainer["volumeMounts"]!.AsArray().Single(m => (string?)m!["mountPath"] == directory)!;
+        Assert.Equal(true, (bool?)mount["readOnly"]);
+        // With subPath the kubelet never updates the file: a rotated key would need a restart.
+        Assert.Null(mount["subPath"]);
+        Assert.Null(mount["subPathExpr"]);
+        var volume = rendered.SiloPod.Spec["volumes"]!.AsArray().Single(v => (string?)v!["name"] == (string?)mount["name"])!;
+        var secret = volume["secret"]!;
+        Assert.Equal("impactgrains-api-keys", (string?)secret["secretName"]);
+        Assert.Null(secret["items"]); // every key of the Secret: one added there appears as a file
+        Assert.NotEqual(true, (bool?)secret["optional"]);
+
+        // Readable by the pod (its user, or its fsGroup), by nobody else.
+        var mode = (int?)secret["defaultMode"] ?? 420;
+        var podSecurity = rendered.SiloPod.Spec["securityContext"]!;
+        Assert.True((mode & 0b000_000_111) == 0, $"defaultMode {Convert.ToString(mode, 8)} lets others read the keys");
+        Assert.True((mode & 0b000_100_000) != 0 && podSecurity["fsGroup"] is not null, "the pod's group must be able to read the keys");
+
+        // Not through the environment, where they could only change with a restart; and not in the migration Job at all.
+        foreach (var pod in rendered.PodTemplates)
+        {
+            foreach (var container in pod.Containers)
+            {
+                Assert.DoesNotContain(container["envFrom"]?.AsArray() ?? [], e => (string?)e!["secretRef"]?["name"] == "impactgrains-api-keys");
+                Assert.DoesNotContain(container["env"]?.AsArray() ?? [], e => ((string?)e!["name"])!.StartsWith("Impact__Auth__Keys", StringComparison.Ordinal));
+            }
+        }
+
+        Assert.DoesNotContain(Manifests.PodTemplateOf(rendered.MigrationJob).Spec["volumes"]?.AsArray() ?? [], v => v!["secret"] is not null);
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public async Task The_ingress_serves_the_api_and_the_live_stream_over_tls_with_the_streams_settings(string overlay)
+    {
+        var rendered = await Manifests.RenderAsync(overlay);
+        var ingresses = rendered.OfKind("Ingress").ToList();
+        Assert.Equal(["impactgrains", "impactgrains-stream"], ingresses.Select(i => i.Name).Order());
+        var service = rendered.Get("Service", "impactgrains").Json["spec"]!;
+        var paths = new Dictionary<string, KubeObject>();
+        foreach (var ingress in ingresses)
+        {
+            Assert.Equal("networking.k8s.io/v1", ingress.ApiVersion);
+            var spec = ingress.Json["spec"]!;
+            Assert.Equal("nginx", (string?)spec["ingressClassName"]);
+
+            // TLS for every host it serves, from a Secret the operator (or create-secrets.sh) makes, never shipped.
+            var tls = spec["tls"]!.AsArray();
+            var covered = tls.SelectMany(t => t!["hosts"]!.AsArray().Select(h => (string)h!)).ToHashSet();
+            foreach (var entry in tls)
+            {
+                var secret = (string)entry!["secretName"]!;
+                Assert.Equal("impactgrains-tls", secret);
+                Assert.DoesNotContain(rendered.OfKind("Secret"), s => s.Name == secret);
+            }
+
+            foreach (var rule in spec["rules"]!.AsArray())
+            {
+                var host = (string)rule!["host"]!;
+                Assert.Contains(host, covered);
+                Assert.Equal(overlay == "dev" ? "impactgrains.localtest.me" : "impactgrains.example.com", host);
+                foreach (var path in rule["http"]!["paths"]!.AsArray())
+                {
+                    // To the HTTP Service's named port, which the silos' container exposes.
+                    var backend = path!["backend"]!["service"]!;
+                    Assert.Equal("impactgrains", (string?)backend["name"]);
+                    Assert.Contains(service["ports"]!.AsArray(), p => (string?)p!["name"] == (string?)backend["port"]!["name"]);
+                    paths[$"{path["pathType"]} {path["path"]}"] = ingress;
+                }
+            }
+        }
+
+        // Everything, and the stream with what a long-lived, event-by-event response needs.
+        var all = paths["Prefix /"].Json["metadata"]!["annotations"]!;
+        var stream = paths["Exact /api/stream"].Json["metadata"]!["annotations"]!;
+        Assert.Equal("off", (string?)stream["nginx.ingress.kubernetes.io/proxy-buffering"]);
+        Assert.True(int.Parse((string)stream["nginx.ingress.kubernetes.io/proxy-read-timeout"]!, CultureInfo.InvariantCulture) >= 3600);
+        Assert.True(int.Parse((string)stream["nginx.ingress.kubernetes.io/proxy-send-timeout"]!, CultureInfo.InvariantCulture) >= 3600);
+        foreach (var annotations in new[] { all, stream })
+        {
+            Assert.Equal("true", (string?)annotations["nginx.ingress.kubernetes.io/ssl-redirect"]);
+        }
+
+        // A batch as large as the server takes reaches the server (which answers a larger one with its own 413).
+        var bodySize = (string)all["nginx.ingress.kubernetes.io/proxy-body-size"]!;
+        Assert.EndsWith("m", bodySize);
+        Assert.True(long.Parse(bodySize[..^1], CultureInfo.InvariantCulture) * 1024 * 1024 >= long.Parse(Regex.Match(ReadmeDefault("Impact:Ingestion:MaxBodyBytes"), "^[0-9]+").Value, CultureInfo.InvariantCulture));
+    }
+
+    [Theory]
+    [MemberData(nameof(Overlays))]
+    public async Task Forwarded_headers_are_trusted_from_the_controllers_pod_network_only(string overlay)
+    {
+        var rendered = await Manifests.RenderAsync(overlay);
+        var config = ConfigOf(rendered, rendered.SiloContainer);
+        Assert.DoesNotContain(config.Keys, k => k.StartsWith("Impact__Network__KnownProxies", StringComparison.Ordinal));
+        var networks = config.Where(p => p.Key.StartsWith("Impact__Network__KnownNetworks", StringComparison.Ordinal)).Select(p => p.Value).ToList();
+        Assert.NotEmpty(networks);
+        foreach (var text in networks)
+        {
+            // A private range (pod networks are), never wider than a /8: trusting more would let anyone choose their address.
+            var network = System.Net.IPNetwork.Parse(text);
+            Assert.True(network.PrefixLength >= 8, $"{text} is wider than a /8");
+            Assert.True(new[] { "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7" }.Select(System.Net.IPNetwork.Parse)
+                .Any(p => p.BaseAddress.AddressFamily == network.BaseAddress.AddressFamily && p.PrefixLength <= network.PrefixLength && p.Contains(network.BaseAddress)),
+                $"{text} is not a private range");
+        }
+
+        if (overlay == "production")
+        {
+            // Within that network only the ingress controller's namespace (and Prometheus') reaches the HTTP port, so no
+            // other pod can forge X-Forwarded-For; the Ingresses' class is that controller's.
+            var from = Assert.Single(rendered.Get("NetworkPolicy", "impactgrains-http").Json["spec"]!["ingress"]!.AsArray())!["from"]!.AsArray();
+            var source = Assert.Single(from)!;
+            Assert.Null(source["ipBlock"]);
+            Assert.Null(source["podSelector"]);
+            var namespaces = source["namespaceSelector"]!["matchExpressions"]![0]!["values"]!.AsArray().Select(v => (string)v!).ToList();
+            Assert.Contains("ingress-nginx", namespaces);
+            Assert.Equal(["ingress-nginx", "monitoring"], namespaces.Order());
+        }
+    }
+
+    [Theory]
+    [InlineData("production", "false")]
+    [InlineData("dev", "true")]
+    public async Task Production_runs_without_the_orleans_dashboard_and_dev_with_it(string overlay, string enabled)
+    {
+        var rendered = await Manifests.RenderAsync(overlay);
+        Assert.Equal(enabled, ConfigOf(rendered, rendered.SiloContainer)["Impact__Dashboard__Enabled"]);
     }
 
     [Fact]

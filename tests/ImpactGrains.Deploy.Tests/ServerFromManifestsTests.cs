@@ -91,7 +91,7 @@ public sealed class ServerFromManifestsTests : IAsyncLifetime
         // The migration Job: `migrate` once; a second run of the same release finds nothing to do.
         var jobPod = Manifests.PodTemplateOf(rendered.MigrationJob);
         var jobEnvironment = PodEnvironment.Build(rendered, jobPod, rendered.MigrationContainer, Facts("impactgrains-migrate-x7k2p", secrets), image);
-        MountVolumes(rendered.MigrationContainer, jobEnvironment, Path.Combine(root, "impactgrains-migrate-x7k2p"));
+        MountVolumes(jobPod, rendered.MigrationContainer, jobEnvironment, Path.Combine(root, "impactgrains-migrate-x7k2p"), secrets);
         var jobCommand = entrypoint.Concat(rendered.MigrationContainer["args"]!.AsArray().Select(a => (string)a!)).ToList();
         await using (var job = PodProcess.Start(jobCommand, Published, jobEnvironment))
         {
@@ -134,20 +134,37 @@ public sealed class ServerFromManifestsTests : IAsyncLifetime
             Assert.Equal("k8s-acme", (string?)JsonNode.Parse(await impact.Content.ReadAsStringAsync())!["entity"]);
         }
 
-        // The keys come from the Secret: without one the API and the dashboard refuse; the viewer is the published bundle.
+        // The keys come from the mounted Secret: without one the API refuses; the viewer is the published bundle. The
+        // Orleans Dashboard is off in production (its per-call profiling), so not even an admin finds it.
         using (var anonymous = new HttpClient { BaseAddress = a.Http.BaseAddress })
         {
             Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/entities")).StatusCode);
-            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/dashboard/")).StatusCode);
         }
 
-        using (var request = new HttpRequestMessage(HttpMethod.Get, "/dashboard/"))
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/api/entities/k8s-acme"))
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"operator:{TestApiKeys.Admin}")));
             using var browser = new HttpClient { BaseAddress = a.Http.BaseAddress }; // the key as the Basic password only
-            using var dashboard = await browser.SendAsync(request);
-            Assert.True(dashboard.StatusCode == HttpStatusCode.OK, $"/dashboard/ with the Secret's login: {(int)dashboard.StatusCode} {await dashboard.Content.ReadAsStringAsync()}\n{a.Process.Output}");
+            using var answer = await browser.SendAsync(request);
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, $"the Secret's key as a Basic password: {(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}\n{a.Process.Output}");
         }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await a.Http.GetAsync("/dashboard/")).StatusCode);
+
+        // A key added to the Secret reaches both silos without a restart, and one removed is refused by both.
+        var rotated = TestApiKeys.Create();
+        foreach (var silo in new[] { a, b })
+        {
+            silo.ApiKeys.Set(("Impact__Auth__Keys__rotated__Roles", "read"), ("Impact__Auth__Keys__rotated__Hash", TestApiKeys.HashOf(rotated)));
+        }
+
+        await Task.WhenAll(a.UntilKeyAsync(rotated, HttpStatusCode.OK), b.UntilKeyAsync(rotated, HttpStatusCode.OK));
+        foreach (var silo in new[] { a, b })
+        {
+            silo.ApiKeys.Remove("Impact__Auth__Keys__rotated__Roles", "Impact__Auth__Keys__rotated__Hash");
+        }
+
+        await Task.WhenAll(a.UntilKeyAsync(rotated, HttpStatusCode.Unauthorized), b.UntilKeyAsync(rotated, HttpStatusCode.Unauthorized));
 
         // Metrics for Prometheus at the annotated path, labelled with the pod through OTEL_RESOURCE_ATTRIBUTES.
         var metrics = await a.Http.GetStringAsync(rendered.SiloPod.Metadata["annotations"]!["prometheus.io/path"]!.GetValue<string>());
@@ -197,15 +214,34 @@ public sealed class ServerFromManifestsTests : IAsyncLifetime
     };
 
     /// <summary>
-    /// The container's volumes (the /tmp emptyDir) as fresh folders: variables that point into a mount point (HOME=/tmp)
-    /// point into its folder, and TMPDIR names the /tmp volume, which is where the runtime's default /tmp would be.
+    /// The container's volumes as fresh folders: an emptyDir empty, a Secret with its data laid out as the kubelet mounts
+    /// it (<see cref="SecretVolume"/>, which the test updates as the kubelet would). Variables that point into a mount
+    /// point (HOME=/tmp, Impact__Auth__KeysDirectory) point into its folder, and TMPDIR names the /tmp volume, which is
+    /// where the runtime's default /tmp would be. Returns the Secret volumes by name.
     /// </summary>
-    private static void MountVolumes(JsonObject container, Dictionary<string, string> environment, string folder)
+    private static Dictionary<string, SecretVolume> MountVolumes(PodTemplate pod, JsonObject container, Dictionary<string, string> environment, string folder,
+        IReadOnlyDictionary<(string Secret, string Key), string> secrets)
     {
+        var mounted = new Dictionary<string, SecretVolume>();
         foreach (var mount in container["volumeMounts"]?.AsArray() ?? [])
         {
             var path = (string)mount!["mountPath"]!;
-            var local = Directory.CreateDirectory(Path.Combine(folder, (string)mount["name"]!)).FullName;
+            var name = (string)mount["name"]!;
+            var local = Path.Combine(folder, name);
+            var volume = pod.Spec["volumes"]!.AsArray().Single(v => (string?)v!["name"] == name)!;
+            if (volume["secret"] is { } secret)
+            {
+                var secretName = (string)secret["secretName"]!;
+                var data = secrets.Where(p => p.Key.Secret == secretName).ToDictionary(p => p.Key.Key, p => p.Value);
+                Assert.True(data.Count > 0, $"{pod} mounts Secret {secretName}, which the test does not provide");
+                mounted[name] = SecretVolume.Create(local, data);
+            }
+            else
+            {
+                Assert.NotNull(volume["emptyDir"]);
+                Directory.CreateDirectory(local);
+            }
+
             foreach (var (key, value) in environment.ToList())
             {
                 if (value == path || value.StartsWith(path + "/", StringComparison.Ordinal))
@@ -219,6 +255,8 @@ public sealed class ServerFromManifestsTests : IAsyncLifetime
                 environment["TMPDIR"] = local;
             }
         }
+
+        return mounted;
     }
 
     private sealed record Member(string Address, int Port, int Status, int? ProxyPort);
@@ -265,10 +303,11 @@ public sealed class ServerFromManifestsTests : IAsyncLifetime
     /// <summary>One silo pod: the Deployment's container on loopback with free ports.</summary>
     private sealed class SiloPod : IAsyncDisposable
     {
-        private SiloPod(PodProcess process, JsonObject container, int httpPort, int siloPort, int gatewayPort)
+        private SiloPod(PodProcess process, JsonObject container, SecretVolume apiKeys, int httpPort, int siloPort, int gatewayPort)
         {
             Process = process;
             Container = container;
+            ApiKeys = apiKeys;
             SiloPort = siloPort;
             GatewayPort = gatewayPort;
             Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
@@ -284,6 +323,34 @@ public sealed class ServerFromManifestsTests : IAsyncLifetime
         public int GatewayPort { get; }
 
         public HttpClient Http { get; }
+
+        /// <summary>The pod's copy of the Secret impactgrains-api-keys, as the kubelet keeps it up to date.</summary>
+        public SecretVolume ApiKeys { get; }
+
+        /// <summary>Asks with the key until the silo answers the status: within 60 s, the promise of a mounted keys directory.</summary>
+        public async Task UntilKeyAsync(string key, HttpStatusCode status)
+        {
+            using var client = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = Http.Timeout };
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            HttpStatusCode last = 0;
+            while (DateTime.UtcNow < deadline)
+            {
+                using (var response = await client.GetAsync("/api/entities/k8s-acme"))
+                {
+                    last = response.StatusCode;
+                }
+
+                if (last == status)
+                {
+                    return;
+                }
+
+                await Task.Delay(250);
+            }
+
+            throw new Xunit.Sdk.XunitException($"the silo still answered {(int)last}, not {(int)status}, 60 s after the Secret changed:\n{Process.Output}");
+        }
 
         public string ReadinessPath => (string)Container["readinessProbe"]!["httpGet"]!["path"]!;
 
@@ -302,11 +369,12 @@ public sealed class ServerFromManifestsTests : IAsyncLifetime
             Replace(environment, "Orleans__GatewayPort", "30000", gatewayPort.ToString(CultureInfo.InvariantCulture));
 
             environment["HOSTNAME"] = podName;
-            MountVolumes(container, environment, Path.Combine(root, podName));
+            var volumes = MountVolumes(rendered.SiloPod, container, environment, Path.Combine(root, podName), secrets);
 
             var command = entrypoint.Concat(container["args"]?.AsArray().Select(a => (string)a!) ?? []).ToList();
             var process = PodProcess.Start(command, workingDirectory, environment);
-            return Task.FromResult(new SiloPod(process, container, httpPort, siloPort, gatewayPort));
+            var apiKeys = volumes.Values.Single(v => v.Data.Keys.Any(k => k.StartsWith("Impact__Auth__Keys__", StringComparison.Ordinal)));
+            return Task.FromResult(new SiloPod(process, container, apiKeys, httpPort, siloPort, gatewayPort));
         }
 
         private static void Replace(Dictionary<string, string> environment, string key, string expected, string value)

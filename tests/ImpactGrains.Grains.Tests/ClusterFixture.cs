@@ -91,6 +91,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton<IEventLog>(Log);
             silo.Services.AddSingleton(catalogSeenBySilos(Catalog));
             silo.Services.AddSingleton<ITimelineStore>(new SqliteTimelineStore(Database));
+            silo.Services.AddSingleton<IStandingStore>(new SqliteStandingStore(Database));
             silo.Services.AddSingleton<IModelRegistry>(new SqliteModelRegistry(Database));
             silo.Services.AddSingleton(Table);
             silo.Services.AddSingleton(Calculator);

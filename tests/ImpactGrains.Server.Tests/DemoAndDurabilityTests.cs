@@ -135,4 +135,11 @@ public sealed class DemoAndDurabilityTests
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(demo: false, extraArgs: ["--Impact:Model:Kappa=2"]));
         Assert.Contains("give them a new version name", error.Message);
     }
+
+    [Fact]
+    public async Task A_log_cache_size_out_of_range_stops_the_server_with_a_clear_message()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(demo: false, extraArgs: ["--Impact:LogCacheMiB=1"]));
+        Assert.Contains("Impact:LogCacheMiB: 1 is not a size from 2 to 65,536 MiB", error.Message);
+    }
 }

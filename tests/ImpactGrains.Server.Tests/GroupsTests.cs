@@ -74,6 +74,42 @@ public sealed class GroupsTests(ServerFixture fixture)
         Assert.Equal(0, points[0].GetProperty("score").GetDouble());
     }
 
+    [Fact]
+    public async Task A_group_scores_each_region_by_combining_its_members_scores_there()
+    {
+        foreach (var id in new[] { "grp-rg-a", "grp-rg-b" })
+        {
+            await Api.RegisterAsync(id);
+        }
+
+        await (await Api.PostJsonAsync("/api/events", "[" + string.Join(",",
+            Outage("grp-rg-1", "grp-rg-a", "2025-03-10T14:00:00Z", 39021, "US"),
+            Outage("grp-rg-2", "grp-rg-a", "2025-03-10T15:00:00Z", 4000, "DE"),
+            Outage("grp-rg-3", "grp-rg-b", "2025-03-10T16:00:00Z", 9000, "US"),
+            Outage("grp-rg-4", "grp-rg-b", "2025-03-10T17:00:00Z", 2000, "CN")) + "]")).JsonAsync();
+        var a = (await Api.GetJsonAsync($"/api/entities/grp-rg-a/impact?at={At}")).GetProperty("regions");
+        var b = (await Api.GetJsonAsync($"/api/entities/grp-rg-b/impact?at={At}")).GetProperty("regions");
+        await (await Api.PutJsonAsync("/api/groups/grp-rg", """{"name":"Regions","method":"noisy-or","members":["grp-rg-a",{"entity":"grp-rg-b","weight":0.5}]}""")).JsonAsync(HttpStatusCode.Created);
+
+        var regions = (await Api.GetJsonAsync($"/api/groups/grp-rg/impact?at={At}")).GetProperty("regions");
+        Assert.Equal(["CN", "DE", "US"], regions.EnumerateObject().Select(r => r.Name).Order().ToArray());
+        double Region(System.Text.Json.JsonElement scores, string code) => scores.TryGetProperty(code, out var v) ? v.GetDouble() : 0;
+        foreach (var code in new[] { "US", "DE", "CN" })
+        {
+            var expected = 100 * (1 - (1 - Region(a, code) / 100) * (1 - 0.5 * Region(b, code) / 100));
+            Assert.Equal(expected, regions.GetProperty(code).GetDouble(), 9);
+        }
+
+        // With max, a region's score is its worst member's there, weighted.
+        await (await Api.PutJsonAsync("/api/groups/grp-rg", """{"name":"Regions","method":"max","members":["grp-rg-a",{"entity":"grp-rg-b","weight":0.5}]}""")).JsonAsync();
+        regions = (await Api.GetJsonAsync($"/api/groups/grp-rg/impact?at={At}")).GetProperty("regions");
+        Assert.Equal(Math.Max(Region(a, "US"), 0.5 * Region(b, "US")), regions.GetProperty("US").GetDouble(), 9);
+        Assert.Equal(0.5 * Region(b, "CN"), regions.GetProperty("CN").GetDouble(), 9);
+
+        // Before any event, no region.
+        Assert.Empty((await Api.GetJsonAsync("/api/groups/grp-rg/impact?at=2020-01-01T00:00:00Z")).GetProperty("regions").EnumerateObject());
+    }
+
     [Theory]
     [InlineData("""{"name":"g","method":"average","members":["grp-v-a"]}""", HttpStatusCode.BadRequest, "method:")]
     [InlineData("""{"name":"g","method":"max","members":[]}""", HttpStatusCode.BadRequest, "members:")]

@@ -50,6 +50,40 @@ public sealed class ServerProcess : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// A client for this server whose connections come from <paramref name="localAddress"/> (any of 127.0.0.0/8 is this
+    /// machine), so that one test can be several clients, or a proxy and a client; it sends <paramref name="apiKey"/>,
+    /// or no key when it is null.
+    /// </summary>
+    public HttpClient ClientFrom(IPAddress localAddress, string? apiKey = null)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(localAddress.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(localAddress, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        var client = new HttpClient(handler) { BaseAddress = Http.BaseAddress, Timeout = Http.Timeout };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
+        return client;
+    }
+
     public string Output
     {
         get
@@ -99,6 +133,8 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             if (process.HasExited)
             {
+                // Without a timeout this also waits until the redirected output has been read to its end.
+                process.WaitForExit();
                 throw new InvalidOperationException($"the server exited with {process.ExitCode}:\n{Output}");
             }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Creates the dev overlay's Secrets in the namespace impactgrains-dev with fresh random values, so that the
 # repository holds none: the in-cluster PostgreSQL's password (impactgrains-postgres), the silos' connection string
-# with the same password (impactgrains-database), and one admin API key (impactgrains-api-keys, its hash only).
+# with the same password (impactgrains-database), one admin API key (impactgrains-api-keys, its hash only) and a
+# self-signed certificate for the Ingresses' host (impactgrains-tls).
 # Prints the admin key once. Run it once before `kubectl apply -k deploy-k8s/overlays/dev`; it refuses to overwrite.
 # Needs kubectl (pointed at the laptop cluster), openssl and sha256sum.
 set -euo pipefail
 namespace=impactgrains-dev
+host=impactgrains.localtest.me
 
 for tool in kubectl openssl sha256sum; do
   command -v "$tool" >/dev/null 2>&1 || { echo "create-secrets.sh: $tool is required" >&2; exit 2; }
@@ -28,9 +30,17 @@ kubectl -n "$namespace" create secret generic impactgrains-database \
 kubectl -n "$namespace" create secret generic impactgrains-api-keys \
   --from-literal=Impact__Auth__Keys__operator__Roles=admin --from-literal=Impact__Auth__Keys__operator__Hash="$hash"
 
+# The Ingresses' certificate: self-signed, so browsers warn once; the private key never leaves this script and the Secret.
+tls=$(mktemp -d)
+trap 'rm -rf "$tls"' EXIT
+openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=$host" -addext "subjectAltName=DNS:$host" \
+  -keyout "$tls/tls.key" -out "$tls/tls.crt" 2>/dev/null
+kubectl -n "$namespace" create secret tls impactgrains-tls --cert="$tls/tls.crt" --key="$tls/tls.key"
+
 echo
 echo "The admin API key (shown this once; the cluster keeps only its hash):"
 echo
 echo "  $key"
 echo
 echo "Send it as X-Api-Key, give it to the viewer when it asks, or use it as the Orleans Dashboard's password."
+echo "Through the ingress controller: https://$host/ (a self-signed certificate)."

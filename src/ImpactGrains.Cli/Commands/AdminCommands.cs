@@ -12,21 +12,40 @@ internal static class AdminCommands
 
     public static Command BuildEntities(CliEnvironment environment)
     {
-        var list = new Command("list", "Every entity with its current score");
+        var search = new Option<string?>("--search") { Description = "Only entities whose id or name contains this text" };
+        var listKind = new Option<string?>("--kind") { Description = "Only entities of this kind" };
+        listKind.AcceptOnlyFromAmong(TopCommand.Kinds);
+        var listLimit = new Option<int?>("--limit") { Description = "At most this many entities (default: all, fetched page by page)" };
+        var list = new Command("list", "Entities in id order with their current scores") { search, listKind, listLimit };
         list.SetHandler(environment, async (context, cancellationToken) =>
         {
-            var entities = await context.Api.ListEntitiesAsync(cancellationToken);
+            var limit = context.Get(listLimit);
+            if (limit is < 1)
+            {
+                throw new UsageException("--limit: must be at least 1");
+            }
+
             var table = new Table().Border(TableBorder.Rounded);
             table.AddColumn("Id").AddColumn("Name").AddColumn("Kind").AddColumn(new TableColumn("Score").RightAligned());
-            foreach (var entity in entities)
+            await foreach (var entity in context.Api.EnumerateEntitiesAsync(context.Get(search), context.Get(listKind),
+                               pageSize: limit is { } l ? Math.Min(l, 1000) : null, cancellationToken: cancellationToken))
             {
                 table.AddRow(Format.Escape(entity.Id), Format.Escape(entity.Name), Format.Escape(entity.Kind), Format.Score(entity.Score));
+                if (table.Rows.Count == limit)
+                {
+                    break;
+                }
             }
 
             context.Out.Write(table);
             context.Out.MarkupLine($"{Format.Count(table.Rows.Count)} entit{(table.Rows.Count == 1 ? "y" : "ies")}");
             return ImpactCli.Ok;
         });
+
+        var entitiesFile = new Argument<string>("FILE") { Description = "NDJSON, one {\"id\",\"name\",\"kind\",\"tags\"} per line" };
+        var import = new Command("import", "Create or update entities in bulk from an NDJSON file") { entitiesFile };
+        import.SetHandler(environment, (context, cancellationToken) =>
+            BulkImport.RunAsync<BulkEntityRequest>(context, context.Get(entitiesFile)!, "entity", "entities", context.Api.PutEntitiesAsync, cancellationToken));
 
         var getId = new Argument<string>("ID") { Description = "The entity id" };
         var get = new Command("get", "An entity with its links") { getId };
@@ -50,7 +69,7 @@ internal static class AdminCommands
             return ImpactCli.Ok;
         });
 
-        return new Command("entities", "List, show, create and update entities") { list, get, put };
+        return new Command("entities", "List, show, create, update and import entities") { list, get, put, import };
     }
 
     private static void WriteEntity(IAnsiConsole console, Entity entity)
@@ -115,7 +134,12 @@ internal static class AdminCommands
             return ImpactCli.Ok;
         });
 
-        return new Command("links", "Create, update and remove links between entities") { put, delete };
+        var linksFile = new Argument<string>("FILE") { Description = "NDJSON, one {\"from\",\"to\",\"weight\",\"relation\"} per line" };
+        var import = new Command("import", "Create or update links in bulk from an NDJSON file") { linksFile };
+        import.SetHandler(environment, (context, cancellationToken) =>
+            BulkImport.RunAsync<LinkRequest>(context, context.Get(linksFile)!, "link", "links", context.Api.PutLinksAsync, cancellationToken));
+
+        return new Command("links", "Create, update, import and remove links between entities") { put, delete, import };
     }
 
     public static Command BuildGroups(CliEnvironment environment)

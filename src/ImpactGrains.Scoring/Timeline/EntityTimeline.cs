@@ -473,20 +473,28 @@ public sealed class EntityTimeline
     // through the past, so consecutive queries mostly fall in the same interval: one read serves them all.
     private (int Index, List<Contribution> Items)? intervalCache;
 
-    private async ValueTask<List<Contribution>> IntervalContributionsAsync(int k, IContributionHistory history, CancellationToken cancellationToken)
+    private async ValueTask<List<Contribution>> IntervalContributionsAsync(int k, IContributionHistory history, CancellationToken cancellationToken,
+        long throughTicks = long.MaxValue)
     {
         if (intervalCache is { } cached && cached.Index == k)
         {
             return cached.Items;
         }
 
+        // Only what the caller needs (a history's points in this interval may stop short of its end); only a whole
+        // interval is worth keeping for the next query.
+        var whole = throughTicks >= intervals[k].EndTicks;
         var items = new List<Contribution>(intervals[k].Count);
-        await foreach (var c in history.ReadAsync(k == 0 ? long.MinValue : intervals[k - 1].EndTicks, intervals[k].EndTicks, cancellationToken))
+        await foreach (var c in history.ReadAsync(k == 0 ? long.MinValue : intervals[k - 1].EndTicks, whole ? intervals[k].EndTicks : throughTicks, cancellationToken))
         {
             items.Add(c);
         }
 
-        intervalCache = (k, items);
+        if (whole)
+        {
+            intervalCache = (k, items);
+        }
+
         return items;
     }
 
@@ -642,9 +650,7 @@ public sealed class EntityTimeline
 
             if (ticks >= MaxTicks)
             {
-                var now = head.Clone();
-                now.AdvanceTo(ticks, table);
-                scores[p++] = table.ToScore(now.Total);
+                scores[p++] = table.ToScore(head.TotalAt(ticks, table));
                 continue;
             }
 
@@ -671,7 +677,7 @@ public sealed class EntityTimeline
             }
 
             var state = k == 0 ? new ImpactState() : CumulativeAt(k - 1).Clone();
-            var pending = intervals[k].MinTicks <= points[end].UtcTicks ? await IntervalContributionsAsync(k, history, cancellationToken) : [];
+            var pending = intervals[k].MinTicks <= points[end].UtcTicks ? await IntervalContributionsAsync(k, history, cancellationToken, points[end].UtcTicks) : [];
 
             var next = 0;
             for (; p <= end; p++)
@@ -690,12 +696,7 @@ public sealed class EntityTimeline
         return scores;
     }
 
-    private double ScoreAt(ImpactState state, long ticks)
-    {
-        var at = state.Clone();
-        at.AdvanceTo(ticks, table);
-        return table.ToScore(at.Total);
-    }
+    private double ScoreAt(ImpactState state, long ticks) => table.ToScore(state.TotalAt(ticks, table));
 
     /// <summary>Intervals written or changed since the last call (sealed, late events, recomputed peaks), for persistence.</summary>
     public IReadOnlyList<int> TakeDirtyIntervals()

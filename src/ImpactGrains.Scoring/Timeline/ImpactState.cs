@@ -155,6 +155,28 @@ public sealed class ImpactState
 
     public double Total => ImpactValues.Total(values);
 
+    /// <summary>
+    /// <see cref="Total"/> as it would be after <see cref="AdvanceTo"/>(<paramref name="ticks"/>), without changing or
+    /// copying the state: the same products summed in the same order, so the same double.
+    /// </summary>
+    public double TotalAt(long ticks, DecayTable table)
+    {
+        if (At == long.MinValue || ticks <= At)
+        {
+            return Total;
+        }
+
+        Span<double> factors = stackalloc double[ImpactValues.Types];
+        ImpactValues.Factors(table, ticks - At, factors);
+        var sum = 0.0;
+        for (var i = 0; i < ImpactValues.FirstRegion && i < values.Length; i++)
+        {
+            sum += values[i] * factors[i % ImpactValues.Types];
+        }
+
+        return sum;
+    }
+
     public static ImpactState From(double[] values, long at, int ownCount, double peakScore, long peakTicks) =>
         new(values) { At = at, OwnCount = ownCount, PeakScore = peakScore, PeakTicks = peakTicks };
 

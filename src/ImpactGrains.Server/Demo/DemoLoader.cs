@@ -23,7 +23,7 @@ public sealed partial class DemoLoader(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!options.Value.LoadsDemo || (await catalog.ListEntitiesAsync(cancellationToken)).Count > 0)
+        if (!options.Value.LoadsDemo || (await catalog.PageEntitiesAsync(null, 1, null, null, cancellationToken)).Count > 0)
         {
             return;
         }

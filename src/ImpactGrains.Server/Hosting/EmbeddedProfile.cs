@@ -16,6 +16,7 @@ internal static class EmbeddedProfile
         builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<SqliteEventLog>());
         builder.Services.AddSingleton<IEntityCatalog, SqliteEntityCatalog>();
         builder.Services.AddSingleton<ITimelineStore, SqliteTimelineStore>();
+        builder.Services.AddSingleton<IStandingStore, SqliteStandingStore>();
         builder.Services.AddSingleton<IAlertStore, SqliteAlertStore>();
         builder.Services.AddSingleton<IModelRegistry, SqliteModelRegistry>();
         builder.Services.AddSingleton<IStorageHealth>(new SqliteStorageHealth(database));
@@ -33,7 +34,12 @@ internal static class EmbeddedProfile
     /// <summary>The schema must exist before the silo reads its queries.</summary>
     public static SqliteDatabase OpenDatabase(ImpactOptions impact)
     {
-        var database = new SqliteDatabase(impact.DataDirectory);
+        if (impact.LogCacheMiB is < 2 or > 65536)
+        {
+            throw new InvalidOperationException($"Impact:LogCacheMiB: {impact.LogCacheMiB} is not a size from 2 to 65,536 MiB");
+        }
+
+        var database = new SqliteDatabase(impact.DataDirectory) { LogCacheKiB = impact.LogCacheMiB * 1024 };
         database.Migrate();
         return database;
     }

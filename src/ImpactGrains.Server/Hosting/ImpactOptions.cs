@@ -18,6 +18,13 @@ public sealed class ImpactOptions
     public string DataDirectory { get; set; } = "./data";
 
     /// <summary>
+    /// The embedded log writer's SQLite page cache, in MiB: it holds the hot parts of the log's indexes, and appends slow
+    /// down once they outgrow it (docs/performance.md). The process's resident memory grows up to this much as the log
+    /// grows, whatever the entities.
+    /// </summary>
+    public int LogCacheMiB { get; set; } = 256;
+
+    /// <summary>
     /// Load the demo scenario on the first start into an empty store. Unset means on for the embedded profile and off
     /// for PostgreSQL, where an empty production cluster should stay empty.
     /// </summary>

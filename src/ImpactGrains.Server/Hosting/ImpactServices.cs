@@ -40,6 +40,7 @@ public static class ImpactServices
         builder.AddImpactDashboards();
         builder.AddImpactAuth();
         builder.AddImpactSecurity();
+        builder.AddImpactTrustedProxies();
 
         if (string.IsNullOrEmpty(configuration["urls"]))
         {
@@ -103,6 +104,9 @@ public static class ImpactServices
 
     public static WebApplication MapImpactApi(this WebApplication app)
     {
+        // Who the client is comes first: the limits, the logs and everything after count by that address.
+        app.UseImpactForwardedHeaders();
+        app.UseImpactAccessLog();
         app.UseImpactSecurity();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -22,6 +22,7 @@ internal static class PostgresProfile
         builder.Services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<PostgresEventLog>());
         builder.Services.AddSingleton<IEntityCatalog, PostgresEntityCatalog>();
         builder.Services.AddSingleton<ITimelineStore, PostgresTimelineStore>();
+        builder.Services.AddSingleton<IStandingStore, PostgresStandingStore>();
         builder.Services.AddSingleton<IAlertStore, PostgresAlertStore>();
         builder.Services.AddSingleton<IModelRegistry, PostgresModelRegistry>();
         builder.Services.AddSingleton<IStorageHealth>(new PostgresStorageHealth(database));

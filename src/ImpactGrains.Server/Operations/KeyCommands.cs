@@ -41,9 +41,12 @@ public static class KeyCommands
 
             Send it as the X-Api-Key header (or Authorization: Bearer). Admit it with this configuration, which holds only its hash:
 
-              environment (a Kubernetes Secret, see docs/operations.md):
+              environment, or one file per entry in Impact:Auth:KeysDirectory (named like the variable, holding its value):
                 Impact__Auth__Keys__{name}__Roles={normalized}
                 Impact__Auth__Keys__{name}__Hash={hash}
+
+              Kubernetes (the mounted Secret; running silos admit the key within about a minute, see docs/security.md):
+                kubectl -n impactgrains patch secret impactgrains-api-keys --type=merge -p '{"{"}"stringData":{"{"}"Impact__Auth__Keys__{name}__Roles":"{normalized}","Impact__Auth__Keys__{name}__Hash":"{hash}"{"}"}{"}"}'
 
               appsettings.json:
                 "Impact": {"{"} "Auth": {"{"} "Keys": {"{"} "{name}": {"{"} "Roles": "{normalized}", "Hash": "{hash}" {"}"} {"}"} {"}"} {"}"}

@@ -7,11 +7,26 @@ using Microsoft.Extensions.Options;
 
 namespace ImpactGrains.Server.Security;
 
-/// <summary>How the server decided to admit requests at start-up.</summary>
-/// <param name="Open">No keys: the embedded default on loopback, where anyone on this machine may do anything.</param>
-/// <param name="Keys">The configured keys (none when open).</param>
-/// <param name="PublicRead">Reads need no key (<see cref="AuthOptions.PublicRead"/>).</param>
-public sealed record AccessPlan(bool Open, ApiKeyRing Keys, bool PublicRead);
+/// <summary>How the server admits requests: decided at start-up, except the keys, which a keys directory may change.</summary>
+public sealed class AccessPlan(bool open, ApiKeyRing keys, bool publicRead)
+{
+    private volatile ApiKeyRing keys = keys;
+
+    /// <summary>No keys: the embedded default on loopback, where anyone on this machine may do anything.</summary>
+    public bool Open { get; } = open;
+
+    /// <summary>Reads need no key (<see cref="AuthOptions.PublicRead"/>).</summary>
+    public bool PublicRead { get; } = publicRead;
+
+    /// <summary>The keys admitted now (none when open): the configured ones and those of the keys directory.</summary>
+    public ApiKeyRing Keys => keys;
+
+    /// <summary>
+    /// Swaps the ring in one reference write (<see cref="ApiKeyDirectoryWatcher"/>): a request looks its key up in the
+    /// old ring or the new one, never in something in between.
+    /// </summary>
+    internal void Replace(ApiKeyRing ring) => keys = ring;
+}
 
 /// <summary>
 /// Authenticates the API key a request presents (<see cref="ClientIdentity.PresentedKey"/>) and answers 401 and 403

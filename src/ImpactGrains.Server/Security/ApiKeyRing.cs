@@ -20,9 +20,21 @@ public sealed partial class ApiKeyRing
 
     private ApiKeyRing(Dictionary<string, ApiKey> byHash) => this.byHash = byHash;
 
+    public static readonly ApiKeyRing Empty = new(new Dictionary<string, ApiKey>(StringComparer.Ordinal));
+
     public int Count => byHash.Count;
 
     public IEnumerable<ApiKey> Keys => byHash.Values;
+
+    /// <summary>Every key by its hash (lower-case hex, without the prefix).</summary>
+    public IReadOnlyDictionary<string, ApiKey> ByHash => byHash;
+
+    /// <summary>A ring of these keys; the caller has checked them (<see cref="ApiKeyDirectory"/>).</summary>
+    internal static ApiKeyRing Of(Dictionary<string, ApiKey> byHash) => new(byHash);
+
+    /// <summary>The names and roles for logs (never hashes): <c>ops=admin, reader=read</c>.</summary>
+    public string Describe() =>
+        Count == 0 ? "none" : string.Join(", ", byHash.Values.OrderBy(k => k.Name, StringComparer.Ordinal).Select(k => $"{k.Name}={ApiRoles.Describe(k.Roles)}"));
 
     /// <summary>The configured key with this hash (<see cref="ClientIdentity.HashApiKey"/>), or null.</summary>
     public ApiKey? FindByHash(string hash) => byHash.GetValueOrDefault(hash);
@@ -47,7 +59,7 @@ public sealed partial class ApiKeyRing
                 break;
             }
 
-            if (entry.Hash is not { } hash || !HashValue().IsMatch(hash))
+            if (entry.Hash is not { } hash || !IsHash(hash))
             {
                 error = $"{setting}:Hash: expected '{HashPrefix}' and 64 hex digits, the SHA-256 of the key (ImpactGrains.Server keys create prints it)";
                 break;
@@ -62,6 +74,9 @@ public sealed partial class ApiKeyRing
 
         return new ApiKeyRing(byHash);
     }
+
+    /// <summary>Whether a configured hash is <c>sha256:</c> and 64 hex digits.</summary>
+    public static bool IsHash(string text) => HashValue().IsMatch(text);
 
     /// <summary>Why a key's name cannot be used, or null.</summary>
     public static string? NameError(string? name) =>

@@ -12,6 +12,12 @@ public sealed class AuthOptions
 
     public Dictionary<string, ApiKeyEntry> Keys { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// A directory of key files in the key-per-file convention (a mounted Kubernetes Secret), watched while the server
+    /// runs: keys added there are admitted, and keys removed refused, without a restart (<see cref="ApiKeyDirectoryWatcher"/>).
+    /// </summary>
+    public string? KeysDirectory { get; set; }
+
     /// <summary>Let anyone read (every GET and the stream) without a key: a public, read-only viewer.</summary>
     public bool PublicRead { get; set; }
 }

@@ -13,10 +13,29 @@ public static class AuthSetup
     {
         var configuration = builder.Configuration;
         var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        var ring = ApiKeyRing.Parse(options, out var error);
+        var configured = ApiKeyRing.Parse(options, out var error);
         if (error is not null)
         {
             StartupRefusal.Exit(error);
+        }
+
+        var ring = configured;
+        KeyDirectoryReading? reading = null;
+        if (!string.IsNullOrWhiteSpace(options.KeysDirectory))
+        {
+            ring = ApiKeyDirectoryWatcher.ReadInitial(options.KeysDirectory, configured, out reading, out error);
+            if (error is not null)
+            {
+                StartupRefusal.Exit(error);
+            }
+
+            // A keys directory means keys are wanted: never open, and a start with none to admit is a mistake.
+            if (ring.Count == 0)
+            {
+                var first = reading!.Problems.FirstOrDefault() is { } problem ? $" (first problem: {problem.Subject} {problem.Message})" : "";
+                StartupRefusal.Exit($"{AuthOptions.Section}:KeysDirectory: '{options.KeysDirectory}' holds no valid key{first}, and none is configured in {AuthOptions.Section}:Keys; " +
+                                    "add one (ImpactGrains.Server keys create prints its two entries, one file each)");
+            }
         }
 
         var embeddedOnLoopback = ImpactServices.ReadOptions(configuration).Storage == StorageProfile.Sqlite &&
@@ -27,8 +46,15 @@ public static class AuthSetup
                    $"create one with 'ImpactGrains.Server keys create --name operator --roles admin' and configure the lines it prints ({AuthOptions.Section}:Keys)");
         }
 
-        var plan = new AccessPlan(Open: ring.Count == 0, ring, options.PublicRead);
+        var plan = new AccessPlan(open: ring.Count == 0, ring, options.PublicRead);
         builder.Services.AddSingleton(plan);
+        if (reading is not null)
+        {
+            var watcher = ApiKeyDirectoryWatcher.Create(options.KeysDirectory!, configured, plan, reading);
+            builder.Services.AddSingleton(watcher);
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<ApiKeyDirectoryWatcher>());
+        }
+
         builder.Services.AddSingleton<IAuthorizationHandler, ApiRoleAuthorizationHandler>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
@@ -57,8 +83,11 @@ public static class AuthSetup
         }
         else
         {
-            logger.LogInformation("API keys required: {Count} configured ({Keys}); public read {PublicRead}",
-                plan.Keys.Count, string.Join(", ", plan.Keys.Keys.Select(k => $"{k.Name}={ApiRoles.Describe(k.Roles)}")), plan.PublicRead ? "on" : "off");
+            var watcher = app.Services.GetService<ApiKeyDirectoryWatcher>();
+            logger.LogInformation("API keys required: {Count} admitted ({Keys}); keys directory {KeysDirectory}; public read {PublicRead}",
+                plan.Keys.Count, plan.Keys.Describe(), watcher is null ? "none" : $"{watcher.Directory}, read every {ApiKeyDirectoryWatcher.PollInterval.TotalSeconds:0} s",
+                plan.PublicRead ? "on" : "off");
+            watcher?.Attach(app.Services.GetRequiredService<ILoggerFactory>());
         }
 
         return app;

@@ -20,6 +20,9 @@ public sealed class SqliteDatabase
 
     public string DataDirectory { get; }
 
+    /// <summary>The log writer's page cache in KiB (SQLite's <c>cache_size</c>); 256 MiB unless configured.</summary>
+    public int LogCacheKiB { get; init; } = 256 * 1024;
+
     public string LogConnectionString { get; }
 
     public string SnapshotConnectionString { get; }

@@ -78,6 +78,7 @@ const enc = encodeURIComponent;
 export const api = {
   leaderboard: (params, signal) => get('/api/leaderboard', params, signal),
   entities: (signal) => get('/api/entities', {}, signal),
+  searchEntities: (q, limit, signal) => get('/api/entities', { q, limit }, signal),
   entity: (id, signal) => get(`/api/entities/${enc(id)}`, {}, signal),
   impact: (id, at, signal) => get(`/api/entities/${enc(id)}/impact`, { at }, signal),
   explain: (id, at, limit, signal) => get(`/api/entities/${enc(id)}/explain`, { at, limit }, signal),

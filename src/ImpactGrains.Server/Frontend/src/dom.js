@@ -19,6 +19,24 @@ export function h(tag, props, ...children) {
   return el;
 }
 
+const svgNamespace = 'http://www.w3.org/2000/svg';
+
+/** s('path', {d, class}, ...children): an SVG element, built like h(); attributes are set as they are. */
+export function s(tag, props, ...children) {
+  const el = document.createElementNS(svgNamespace, tag);
+  if (props) {
+    for (const [key, value] of Object.entries(props)) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === 'text') el.textContent = String(value);
+      else if (key === 'dataset') Object.assign(el.dataset, value);
+      else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value === true ? '' : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
 export function append(el, children) {
   for (const child of [children].flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;

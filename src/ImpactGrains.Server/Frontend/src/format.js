@@ -50,11 +50,26 @@ export const kinds = {
 export const kindLabel = (kind) => kinds[kind]?.one ?? kind ?? '';
 
 export const categories = {
-  operational: { label: 'Operational', about: 'outages, cyberattacks, incidents' },
+  operational: { label: 'Operational', about: 'outages, cyberattacks, product failures, incidents' },
   market: { label: 'Market', about: 'sales and stock drops' },
   financial: { label: 'Financial', about: 'net-worth losses' },
-  reputational: { label: 'Reputational', about: 'protests, statements, product failures' },
+  reputational: { label: 'Reputational', about: 'protests, statements' },
 };
+
+/** The category each event type counts in (as the scoring model has it: EventTypes.CategoryOf). */
+const typeCategories = {
+  outage: 'operational',
+  cyberattack: 'operational',
+  'product-failure': 'operational',
+  incident: 'operational',
+  'sales-change': 'market',
+  'stock-change': 'market',
+  'net-worth-change': 'financial',
+  protest: 'reputational',
+  statement: 'reputational',
+};
+
+export const categoryOf = (type) => typeCategories[type] ?? 'operational';
 
 export const categoryLabel = (category) => categories[category]?.label ?? category ?? '';
 
@@ -83,6 +98,34 @@ export function regionLabel(code) {
   } catch {
     return code;
   }
+}
+
+/** The country's name alone ("Germany"), or the label for GLOBAL. */
+export function regionName(code) {
+  if (code === 'GLOBAL') return 'no region';
+  try {
+    return regionNames?.of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+/** The map's colour classes for region scores: bin 0 is no impact, 1–5 rise with the score. */
+export const regionBins = [
+  { bin: 1, label: 'under 10' },
+  { bin: 2, label: '10 to 25' },
+  { bin: 3, label: '25 to 50' },
+  { bin: 4, label: '50 to 75' },
+  { bin: 5, label: '75 to 100' },
+];
+
+export function regionBin(score) {
+  if (!(score > 0)) return 0;
+  if (score < 10) return 1;
+  if (score < 25) return 2;
+  if (score < 50) return 3;
+  if (score < 75) return 4;
+  return 5;
 }
 
 const usd = (value) => `${value < 0 ? '−' : ''}$${compact.format(Math.abs(value))}`;

@@ -10,6 +10,7 @@ import { entityView } from './views/entity.js';
 import { groupsView, groupView } from './views/groups.js';
 import { alertsView } from './views/alerts.js';
 import { incidentsView } from './views/incidents.js';
+import { compareView } from './views/compare.js';
 import { pageHeader } from './views/common.js';
 
 const routes = {
@@ -19,6 +20,7 @@ const routes = {
   group: { nav: 'groups', view: groupView, title: 'Group', needsId: true },
   alerts: { nav: 'alerts', view: alertsView, title: 'Alerts' },
   incidents: { nav: 'incidents', view: incidentsView, title: 'Incidents' },
+  compare: { nav: 'leaderboard', view: compareView, title: 'Compare' },
 };
 
 const main = document.getElementById('main');

@@ -26,7 +26,8 @@ export function link(path, params = {}) {
   for (const [key, value] of Object.entries(merged)) {
     if (value !== null && value !== undefined && value !== '') query.set(key, String(value));
   }
-  const encoded = path.split('/').map((s) => encodeURIComponent(s)).join('/');
+  // Commas stay as they are: #/compare/tesla,x lists entities.
+  const encoded = path.split('/').map((s) => encodeURIComponent(s).replace(/%2C/g, ',')).join('/');
   return `#${encoded}${query.size ? `?${query}` : ''}`;
 }
 

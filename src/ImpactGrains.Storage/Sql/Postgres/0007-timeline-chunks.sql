@@ -7,3 +7,11 @@ CREATE TABLE timeline_chunks (
     data       bytea        NOT NULL,
     PRIMARY KEY (entity, generation, chunk, version)
 );
+
+-- Every entity's last leaderboard standing (IStandingStore), which its partition loads when it activates.
+CREATE TABLE standings (
+    partition integer     NOT NULL,
+    entity    varchar(64) COLLATE "C" NOT NULL,
+    data      bytea       NOT NULL,
+    PRIMARY KEY (partition, entity)
+);

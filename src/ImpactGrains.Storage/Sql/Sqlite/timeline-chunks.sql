@@ -7,3 +7,11 @@ CREATE TABLE IF NOT EXISTS timeline_chunks (
     data       BLOB    NOT NULL,
     PRIMARY KEY (entity, generation, chunk, version)
 ) WITHOUT ROWID;
+
+-- Every entity's last leaderboard standing (IStandingStore), which its partition loads when it activates.
+CREATE TABLE IF NOT EXISTS standings (
+    partition INTEGER NOT NULL,
+    entity    TEXT    NOT NULL,
+    data      BLOB    NOT NULL,
+    PRIMARY KEY (partition, entity)
+) WITHOUT ROWID;

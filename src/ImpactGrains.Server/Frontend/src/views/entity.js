@@ -1,11 +1,15 @@
-// One entity: score, peak and trend; breakdown by category and region; history chart; the events behind the score
-// (inherited ones marked with their source); the event feed; related entities and groups.
+// One entity: score, peak and trend; history chart with the events behind it marked; the world map and table of its
+// region scores; breakdown by category; the events behind the score (inherited ones marked with their source); the
+// event feed; related entities and groups.
 import { api, justAfter } from '../api.js';
 import { h, replace, table } from '../dom.js';
 import * as fmt from '../format.js';
 import * as live from '../live.js';
 import { setParams, link } from '../state.js';
 import { scoreChart, historyParams, rangePicker, rangeOf } from '../chart.js';
+import { entityMarkers } from '../markers.js';
+import { namesOf, remember } from '../names.js';
+import { regionsPanel } from './regions.js';
 import { pageHeader, section, stat, trendTone, breakdown, categoryColor, entityLink, groupLink, failure, loading, asOfText, latestOnly } from './common.js';
 
 export function entityView(main, route, ctx) {
@@ -20,7 +24,7 @@ export function entityView(main, route, ctx) {
   const chartBox = h('div', { class: 'chart-box', 'data-testid': 'history-chart' }, loading('the history'));
   const picker = h('div');
   const categories = h('div', { 'data-testid': 'categories' });
-  const regions = h('div', { 'data-testid': 'regions' });
+  const regions = regionsPanel({ label: () => `${entity?.name ?? id}’s score`, caption: `Score by region, ${asOfText(ctx.at)}` });
   const explain = h('div', { 'data-testid': 'explain' }, loading('the explanation'));
   const feed = h('div', { 'data-testid': 'events' }, loading('the events'));
   const related = h('div', { 'data-testid': 'related' });
@@ -29,10 +33,9 @@ export function entityView(main, route, ctx) {
     h('nav', { class: 'breadcrumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: link('/'), text: 'Leaderboard' }), ' › ', crumb),
     header,
     stats,
-    section('Score over time', `The impact score (0–100) over the chosen range, ending ${asOfText(ctx.at)}. Click the chart to see any moment.`, picker, chartBox),
-    h('div', { class: 'two-col' },
-      section('By category', 'The score from each kind of harm alone, so the parts need not add up to the total.', categories),
-      section('By region', 'The score from the events in each region alone (Global: events without a region).', regions)),
+    section('Score over time', `The impact score (0–100) over the chosen range, ending ${asOfText(ctx.at)}, with the events behind it marked where they occurred. Click the chart or a marker to see that moment.`, picker, chartBox),
+    section('Where: by region', `The score from the events in each region alone, ${asOfText(ctx.at)}; events without a region count as Global.`, regions.root),
+    section('By category', 'The score from each kind of harm alone, so the parts need not add up to the total.', categories),
     section('Why: the events behind the score', 'Largest first. Points are each event’s share of the score; inherited events happened at a linked entity.', explain),
     section('Latest events', 'What was reported, newest first, with its source.', feed),
     section('Related', 'Impact flows along these links: the linked entity’s own events count here at the link’s weight.', related));
@@ -42,6 +45,7 @@ export function entityView(main, route, ctx) {
   async function loadEntity() {
     try {
       entity = await api.entity(id, ctx.signal);
+      remember(entity);
       replace(header, pageHeader(entity.name,
         `${fmt.kindLabel(entity.kind)}${entity.tags?.length ? ` · ${entity.tags.join(', ')}` : ''}. Impact score from 0 (no impact) to 100, ${asOfText(ctx.at)}.`));
       if (!ctx.initial) header.querySelector('h1')?.focus();
@@ -65,17 +69,29 @@ export function entityView(main, route, ctx) {
       stat('Own / inherited', `${fmt.score(impact.direct)} / ${fmt.score(impact.inherited)}`, '', 'score from its own events / from linked entities’ events', { testid: 'inherited' }),
       stat('Events counted', fmt.count(impact.eventCount), '', `its own events so far · model ${impact.modelVersion}`));
     replace(categories, breakdown(impact.categories, (c) => `${fmt.categoryLabel(c)}`, 'Score by category', categoryColor));
-    replace(regions, breakdown(impact.regions, fmt.regionLabel, 'Score by region'));
+    regions.update(impact.regions);
   }
 
   const loadHistory = latestOnly(async (isCurrent) => {
-    const data = await api.history(id, historyParams(range, ctx.at), ctx.signal);
+    const params = historyParams(range, ctx.at);
+    const [data, marked] = await Promise.all([
+      api.history(id, params, ctx.signal),
+      entityMarkers(id, entity?.links ?? [], { from: params.from, to: params.to, signal: ctx.signal }),
+    ]);
     if (!isCurrent()) return;
+    if (chart && chart.range === range) {
+      chart.update(data.points, marked.markers, marked.notes, marked.floor);
+      return;
+    }
     chart?.destroy();
     chart = scoreChart(chartBox, data.points, {
       label: `${entity?.name ?? id} score`,
       onPick: (at) => setParams({ at }),
+      momentHref: (at) => link(`/entity/${id}`, { at, range: range === '7d' ? null : range }),
+      asOf: ctx.at,
+      ...marked,
     });
+    chart.range = range;
   });
 
   async function loadExplain() {
@@ -84,7 +100,7 @@ export function entityView(main, route, ctx) {
       replace(explain, h('p', { class: 'empty', text: `No event counts ${asOfText(ctx.at)}.` }));
       return;
     }
-    const names = await entityNames();
+    const names = await namesOf(data.contributions.map((c) => c.entity));
     const rows = data.contributions.map((c) => {
       const inherited = c.entity !== id;
       return h('tr', { class: inherited ? 'inherited' : '', 'data-event': c.eventId },
@@ -118,14 +134,8 @@ export function entityView(main, route, ctx) {
           .filter(Boolean).join(' · '))))));
   }
 
-  let namesPromise = null;
-  function entityNames() {
-    namesPromise ??= api.entities(ctx.signal).then((list) => new Map(list.map((e) => [e.id, e.name]))).catch(() => new Map());
-    return namesPromise;
-  }
-
   async function renderRelated(current, groups) {
-    const names = await entityNames();
+    const names = await namesOf(current.links.flatMap((l) => [l.from, l.to]));
     const incoming = current.links.filter((l) => l.to === id);
     const outgoing = current.links.filter((l) => l.from === id);
     const item = (other, text) => h('li', null, entityLink(other, names.get(other)), h('span', { class: 'link-note', text }));
@@ -152,13 +162,23 @@ export function entityView(main, route, ctx) {
   loadEntity().then((ok) => ok && refresh());
 
   if (!ctx.at) {
-    const throttled = live.throttle(refresh, 1000);
+    const quietly = (load) => () => load().catch((error) => !ctx.signal.aborted && console.error(error));
+    const numbers = live.throttle(quietly(() => Promise.all([loadImpact(), loadExplain(), loadEvents()])), 1000);
+    // The chart reads the most (its markers page through the events of the range): at most every 3 seconds.
+    const chartAgain = live.throttle(quietly(() => loadHistory()), 3000);
+    const changed = () => {
+      numbers();
+      chartAgain();
+    };
     ctx.onCleanup(live.on('score', (message) => {
-      if (message.entity === id || entity?.links.some((l) => l.from === message.entity && l.to === id)) throttled();
+      if (message.entity === id || entity?.links.some((l) => l.from === message.entity && l.to === id)) changed();
     }));
-    ctx.onCleanup(live.on('incident', (message) => message.entity === id && throttled()));
-    ctx.onCleanup(live.on('reset', throttled));
-    ctx.onCleanup(() => throttled.cancel());
+    ctx.onCleanup(live.on('incident', (message) => message.entity === id && changed()));
+    ctx.onCleanup(live.on('reset', changed));
+    ctx.onCleanup(() => {
+      numbers.cancel();
+      chartAgain.cancel();
+    });
   }
 
   return {

@@ -1,12 +1,17 @@
 // The leaderboard: entities ranked by score, filterable by kind, category and region, moving live with the stream.
+// Rows can be selected (up to eight) to compare their histories.
 import { api } from '../api.js';
 import { h, replace, table, bar } from '../dom.js';
 import * as fmt from '../format.js';
 import * as live from '../live.js';
 import { setParams } from '../state.js';
+import { compareLimit, compareHref } from './compare.js';
 import { pageHeader, entityLink, stat, trendTone, failure, loading, asOfText } from './common.js';
 
 const LIMIT = 25;
+
+/** The rows chosen for a comparison, in the order chosen; kept while the page is open, across filters and views. */
+const selected = new Map(); // id -> name
 
 export function leaderboardView(main, route, ctx) {
   const impacts = new Map(); // entity -> /impact answer at ctx.at
@@ -20,12 +25,19 @@ export function leaderboardView(main, route, ctx) {
   const form = h('form', { class: 'filters', 'aria-label': 'Filter the leaderboard', onsubmit: (e) => e.preventDefault() });
   const board = h('div', { class: 'board', 'aria-busy': 'true' }, loading('the leaderboard'));
   const updated = h('p', { class: 'updated', 'data-testid': 'updated' });
+  const selectionStatus = h('p', { class: 'compare-status', id: 'compare-status', 'aria-live': 'polite' });
+  const compareButton = h('a', { class: 'button-link', 'data-testid': 'compare-selected', text: 'Compare' });
+  const clearButton = h('button', { type: 'button', class: 'link-button', text: 'Clear the selection', onclick: () => {
+    selected.clear();
+    syncSelection();
+  } });
+  const compareBar = h('div', { class: 'compare-bar', role: 'group', 'aria-label': 'Compare selected entities' }, selectionStatus, compareButton, clearButton);
 
   replace(main,
     pageHeader(ctx.at ? 'Who was being hit' : 'Who is being hit right now',
       `Companies and people ranked by impact score, from 0 (no impact) to 100 (as bad as it gets), ${ctx.at ? asOfText(ctx.at) : 'updated live as events arrive'}. ` +
       'Outages, cyberattacks, protests, sales and stock drops raise a score; it fades as the events age. Pick a name to see why.'),
-    cards, form, board, updated);
+    cards, form, compareBar, board, updated);
 
   // The form is built once; later changes only set values and options, so keyboard focus stays where it is.
   const field = (id, label, onchange, hint) => {
@@ -93,6 +105,15 @@ export function leaderboardView(main, route, ctx) {
       const trend = impact?.trend24h;
       const move = before && before.rank !== rank ? (before.rank > rank ? `up from #${before.rank}` : `down from #${before.rank}`) : '';
       return h('tr', { class: changed ? 'changed' : '', 'data-entity': entry.entity, 'data-rank': rank },
+        h('td', { class: 'select' }, h('input', {
+          type: 'checkbox', class: 'select-row', 'data-entity': entry.entity, 'aria-label': `Select ${entry.name} to compare`,
+          'aria-describedby': 'compare-status', checked: selected.has(entry.entity),
+          onchange: (event) => {
+            if (event.target.checked) selected.set(entry.entity, entry.name);
+            else selected.delete(entry.entity);
+            syncSelection();
+          },
+        })),
         h('td', { class: 'rank num', text: rank }),
         h('th', { scope: 'row', class: 'entity-cell' }, entityLink(entry.entity, entry.name), move ? h('span', { class: 'move', text: ` ${move}` }) : null),
         h('td', { class: 'kind', text: fmt.kindLabel(entry.kind) }),
@@ -103,9 +124,29 @@ export function leaderboardView(main, route, ctx) {
           : '—'));
     });
     previous = next;
+    const focusedBox = board.contains(document.activeElement) && document.activeElement.classList.contains('select-row') ? document.activeElement.dataset.entity : null;
     replace(board, table(`Entities ranked by ${scoreHeader().replace(' (0–100)', '').toLowerCase()}, ${asOfText(ctx.at)}`,
-      ['#', 'Entity', 'Kind', { text: scoreHeader(), class: 'score-col' }, '24 h change (points)', { text: 'Main category (score)', class: 'main-category' }], rows, { className: 'leaderboard' }));
+      [{ text: 'Compare', class: 'select' }, '#', 'Entity', { text: 'Kind', class: 'kind' }, { text: scoreHeader(), class: 'score-col' }, '24 h change (points)', { text: 'Main category (score)', class: 'main-category' }], rows, { className: 'leaderboard' }));
+    syncSelection();
+    if (focusedBox) board.querySelector(`input.select-row[data-entity="${focusedBox}"]`)?.focus({ preventScroll: true });
     renderCards(entries);
+  }
+
+  function syncSelection() {
+    const ids = [...selected.keys()];
+    const full = ids.length >= compareLimit;
+    for (const box of board.querySelectorAll('input.select-row')) {
+      box.checked = selected.has(box.dataset.entity);
+      box.disabled = full && !box.checked;
+    }
+    const status = ids.length
+      ? `${ids.length} selected${full ? ` (at most ${compareLimit})` : ''}: ${[...selected.values()].join(', ')}.`
+      : `Select up to ${compareLimit} rows to compare their histories.`;
+    if (selectionStatus.textContent !== status) selectionStatus.textContent = status; // announced only when it changes
+    compareButton.hidden = ids.length < 2;
+    compareButton.setAttribute('href', compareHref(ids));
+    compareButton.textContent = `Compare ${ids.length} entities`;
+    clearButton.hidden = ids.length === 0;
   }
 
   let generation = 0;
@@ -148,6 +189,7 @@ export function leaderboardView(main, route, ctx) {
   }
 
   renderForm();
+  syncSelection();
   loadAlerts().then(() => load({ all: true }));
 
   if (!ctx.at) {

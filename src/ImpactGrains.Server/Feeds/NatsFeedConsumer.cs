@@ -27,6 +27,7 @@ public sealed partial class NatsFeedConsumer(
     FeedStatus status,
     FeedMetrics metrics,
     IHostApplicationLifetime lifetime,
+    ILoggerFactory loggerFactory,
     ILogger<NatsFeedConsumer> logger) : BackgroundService
 {
     /// <summary>How long an idle worker's fetch waits for the next message before asking again.</summary>
@@ -66,7 +67,7 @@ public sealed partial class NatsFeedConsumer(
         var backoff = TimeSpan.FromMilliseconds(500);
         while (!stopping.IsCancellationRequested)
         {
-            var connection = new NatsConnection(Feed.ToNatsOpts(ClientName));
+            var connection = new NatsConnection(Feed.ToNatsOpts(ClientName, loggerFactory));
             connection.ConnectionDisconnected += OnDisconnectedAsync;
             connection.ConnectionOpened += OnOpenedAsync;
             status.Connection = connection;
@@ -234,15 +235,15 @@ public sealed partial class NatsFeedConsumer(
 
     private async Task WorkAsync(NatsConnection connection, NatsJSContext js, INatsJSConsumer consumer, int batchMessages, CancellationToken stop)
     {
-        var fetched = new List<NatsJSMsg<NatsMemoryOwner<byte>>>(batchMessages);
+        var fetched = new List<INatsJSMsg<NatsMemoryOwner<byte>>>(batchMessages);
         while (!stop.IsCancellationRequested)
         {
             fetched.Clear();
             // What is waiting now, up to this worker's share; when nothing is, wait for the next message alone.
-            await FetchAsync(consumer, fetched, new NatsJSFetchOpts { MaxMsgs = batchMessages, NoWait = true }, stop);
+            await FetchAsync(consumer, fetched, new NatsJSFetchOpts { MaxMsgs = batchMessages }, noWait: true, stop);
             if (fetched.Count == 0)
             {
-                await FetchAsync(consumer, fetched, new NatsJSFetchOpts { MaxMsgs = 1, Expires = IdleFetchExpiry }, stop);
+                await FetchAsync(consumer, fetched, new NatsJSFetchOpts { MaxMsgs = 1, Expires = IdleFetchExpiry }, noWait: false, stop);
                 if (fetched.Count == 0)
                 {
                     continue;
@@ -271,14 +272,17 @@ public sealed partial class NatsFeedConsumer(
         }
     }
 
-    private static async Task FetchAsync(INatsJSConsumer consumer, List<NatsJSMsg<NatsMemoryOwner<byte>>> into, NatsJSFetchOpts options, CancellationToken stop)
+    private static async Task FetchAsync(INatsJSConsumer consumer, List<INatsJSMsg<NatsMemoryOwner<byte>>> into, NatsJSFetchOpts options, bool noWait, CancellationToken stop)
     {
         // A fetch ends by itself when it expires; the limit only guards against one that never does.
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stop);
         limit.CancelAfter(IdleFetchExpiry + TimeSpan.FromSeconds(30));
         try
         {
-            await foreach (var message in consumer.FetchAsync<NatsMemoryOwner<byte>>(options, cancellationToken: limit.Token))
+            var messages = noWait
+                ? consumer.FetchNoWaitAsync<NatsMemoryOwner<byte>>(options, cancellationToken: limit.Token)
+                : consumer.FetchAsync<NatsMemoryOwner<byte>>(options, cancellationToken: limit.Token);
+            await foreach (var message in messages)
             {
                 into.Add(message);
             }
@@ -293,7 +297,7 @@ public sealed partial class NatsFeedConsumer(
     /// Ingests one fetch: unreadable messages go to the rejected subject whole; the readable ones are ingested in groups of
     /// at most MaxEventsPerRequest events. Returns whether the worker should pause (the messages were negatively acknowledged).
     /// </summary>
-    private async Task<bool> ProcessAsync(NatsConnection connection, NatsJSContext js, List<NatsJSMsg<NatsMemoryOwner<byte>>> messages)
+    private async Task<bool> ProcessAsync(NatsConnection connection, NatsJSContext js, List<INatsJSMsg<NatsMemoryOwner<byte>>> messages)
     {
         var maxEvents = impactOptions.Value.Ingestion.MaxEventsPerRequest;
         var latest = ingestion.LatestAllowed;
@@ -414,7 +418,7 @@ public sealed partial class NatsFeedConsumer(
     }
 
     /// <summary>Tells JetStream that the batch's unsettled messages are still being worked on, every third of AckWait.</summary>
-    private CancellationTokenSource KeepAlive(List<NatsJSMsg<NatsMemoryOwner<byte>>> messages, bool[] settled)
+    private CancellationTokenSource KeepAlive(List<INatsJSMsg<NatsMemoryOwner<byte>>> messages, bool[] settled)
     {
         var done = new CancellationTokenSource();
         var every = Feed.AckWait / 3;
@@ -445,7 +449,7 @@ public sealed partial class NatsFeedConsumer(
         return done;
     }
 
-    private static async Task AckAsync(List<NatsJSMsg<NatsMemoryOwner<byte>>> messages, List<int> which, bool[] settled)
+    private static async Task AckAsync(List<INatsJSMsg<NatsMemoryOwner<byte>>> messages, List<int> which, bool[] settled)
     {
         await Task.WhenAll(which.Select(i => messages[i].AckAsync().AsTask()));
         foreach (var i in which)
@@ -456,14 +460,14 @@ public sealed partial class NatsFeedConsumer(
 
     private readonly record struct Rejection(byte[] Body, string MessageId, string SourceSubject, ulong SourceSequence);
 
-    private Rejection Rejected(NatsJSMsg<NatsMemoryOwner<byte>> message, string part, string error, string? id, ReadOnlySpan<byte> received)
+    private Rejection Rejected(INatsJSMsg<NatsMemoryOwner<byte>> message, string part, string error, string? id, ReadOnlySpan<byte> received)
     {
         var sequence = Sequence(message);
         // A redelivered message's rejections carry the same ids, so a stream on the rejected subject keeps them once.
         return new Rejection(FeedMessageReader.Rejection(error, id, received), $"{Feed.Stream}:{sequence}:{part}", message.Subject, sequence);
     }
 
-    private static ulong Sequence(NatsJSMsg<NatsMemoryOwner<byte>> message) => message.Metadata?.Sequence.Stream ?? 0;
+    private static ulong Sequence(INatsJSMsg<NatsMemoryOwner<byte>> message) => message.Metadata?.Sequence.Stream ?? 0;
 
     /// <summary>
     /// Publishes rejections to the rejected subject: through JetStream, each confirmed, when a stream stores that subject;
@@ -561,7 +565,7 @@ public sealed partial class NatsFeedConsumer(
         }
     }
 
-    private static string? ContentType(NatsJSMsg<NatsMemoryOwner<byte>> message) =>
+    private static string? ContentType(INatsJSMsg<NatsMemoryOwner<byte>> message) =>
         message.Headers is { } headers && headers.TryGetValue("Content-Type", out var value) ? value.ToString() : null;
 
     private static string Describe(Exception e) =>

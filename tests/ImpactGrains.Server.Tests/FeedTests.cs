@@ -288,7 +288,7 @@ public sealed class FeedTests
             yield return i switch
             {
                 < 250 => Outage($"ghost-{i}", "ghost", at, 700),
-                < 400 => $$"""{"id":"unsure-{{i}}","entity":"mix-0","type":"outage","occurredAt":"{{at}}","confidence":2,"region":"US","data":{"reports":900,"baselineReports":500}}""",
+                < 400 => $$$"""{"id":"unsure-{{{i}}}","entity":"mix-0","type":"outage","occurredAt":"{{{at}}}","confidence":2,"region":"US","data":{"reports":900,"baselineReports":500}}""",
                 _ => $"not json {i}",
             };
         }

@@ -5,7 +5,7 @@ using System.Text.Json;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
-using static ImpactGrains.Server.Tests.Http;
+using static ImpactGrains.Testing.FeedTestKit;
 
 namespace ImpactGrains.Server.Tests;
 
@@ -15,10 +15,6 @@ namespace ImpactGrains.Server.Tests;
 /// </summary>
 public sealed class FeedTests
 {
-    private const string Subject = "impact.events.test";
-    private const string RejectedSubject = "impact.rejected";
-    private const int Entities = 20;
-
     [Fact]
     public async Task Twenty_thousand_events_in_mixed_messages_count_exactly_once_and_republishing_changes_nothing()
     {
@@ -29,7 +25,7 @@ public sealed class FeedTests
         await using var server = await StartServerAsync(nats);
         try
         {
-            await RegisterEntitiesAsync(server.Http);
+            await RegisterEntitiesAsync(server.Http, Groups);
             await WaitForFeedHealthAsync(server.Http, "Healthy");
             var events = ValidEvents("mix", 20_000).ToList();
             var invalid = InvalidEvents(500).ToList();
@@ -81,7 +77,7 @@ public sealed class FeedTests
         await using var server = await StartServerAsync(nats);
         try
         {
-            await RegisterEntitiesAsync(server.Http);
+            await RegisterEntitiesAsync(server.Http, Groups);
             await WaitForFeedHealthAsync(server.Http, "Healthy");
             var messages = new List<(byte[] Body, string? ContentType)>
             {
@@ -112,7 +108,7 @@ public sealed class FeedTests
         await using var server = await StartServerAsync(nats, "--Impact:Feeds:Nats:MaxInFlight=4", "--Impact:Feeds:Nats:Concurrency=2");
         try
         {
-            await RegisterEntitiesAsync(server.Http);
+            await RegisterEntitiesAsync(server.Http, Groups);
             await WaitForFeedHealthAsync(server.Http, "Healthy");
             var messages = Messages(ValidEvents("natskill", 12_000).ToList());
             await using (var client = await ConnectAsync(nats))
@@ -150,7 +146,7 @@ public sealed class FeedTests
         await using var server = await StartServerAsync(nats, "--Impact:Feeds:Nats:MaxInFlight=4", "--Impact:Feeds:Nats:Concurrency=2");
         try
         {
-            await RegisterEntitiesAsync(server.Http);
+            await RegisterEntitiesAsync(server.Http, Groups);
             await WaitForFeedHealthAsync(server.Http, "Healthy");
             var messages = Messages(ValidEvents("silokill", 12_000).ToList());
             await PublishAsync(js, messages);
@@ -178,7 +174,7 @@ public sealed class FeedTests
         await using var server = await StartServerAsync(nats);
         try
         {
-            await RegisterEntitiesAsync(server.Http);
+            await RegisterEntitiesAsync(server.Http, Groups);
             await WaitForFeedHealthAsync(server.Http, "Healthy");
             var messages = Messages(ValidEvents("restart", 6000).ToList());
             var half = messages.Count / 2;
@@ -219,65 +215,10 @@ public sealed class FeedTests
         Assert.Contains("Impact:Feeds:Nats:RejectedSubject: 'impact.events.rejected' is inside the stream's subject 'impact.events.>'", output);
     }
 
+    private static readonly string[] Groups = ["mix", "ok", "natskill", "silokill", "restart"];
+
     private static Task<ServerProcess> StartServerAsync(NatsServer nats, params string[] more) =>
-        ServerProcess.StartAsync(demo: false, extraArgs:
-        [
-            $"--Impact:Feeds:Nats:Url={nats.Url}", "--Impact:Feeds:Nats:LagInterval=00:00:00.500", "--Impact:Feeds:Nats:NakDelay=00:00:01",
-            "--Impact:Feeds:Nats:AckWait=00:00:10", .. more,
-        ]);
-
-    private static async Task<NatsConnection> ConnectAsync(NatsServer nats)
-    {
-        var connection = new NatsConnection(NatsOpts.Default with { Url = nats.Url, Name = "feed-tests" });
-        await connection.ConnectAsync();
-        return connection;
-    }
-
-    /// <summary>A stream that keeps the rejected subject, so that the test can count what was published there.</summary>
-    private static Task CreateRejectedStreamAsync(NatsJSContext js) =>
-        js.CreateStreamAsync(new StreamConfig("REJECTED", [RejectedSubject]) { Storage = StreamConfigStorage.File }).AsTask();
-
-    private static async Task<List<JsonElement>> ReadRejectionsAsync(NatsJSContext js)
-    {
-        var stream = await js.GetStreamAsync("REJECTED");
-        var count = (int)stream.Info.State.Messages;
-        var consumer = await js.CreateOrderedConsumerAsync("REJECTED");
-        var rejections = new List<JsonElement>();
-        if (count == 0)
-        {
-            return rejections;
-        }
-
-        await foreach (var message in consumer.ConsumeAsync<byte[]>())
-        {
-            rejections.Add(JsonDocument.Parse(message.Data!).RootElement.Clone());
-            if (rejections.Count == count)
-            {
-                break;
-            }
-        }
-
-        return rejections;
-    }
-
-    private static async Task RegisterEntitiesAsync(HttpClient http)
-    {
-        var prefixes = new[] { "mix", "ok", "natskill", "silokill", "restart" };
-        var items = prefixes.SelectMany(p => Enumerable.Range(0, Entities).Select(i => $$"""{"id":"{{p}}-{{i}}","name":"{{p}} {{i}}","kind":"company"}"""));
-        var response = await http.PutJsonAsync("/api/entities", "[" + string.Join(',', items) + "]");
-        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
-    }
-
-    /// <summary>Events over <see cref="Entities"/> entities, each with its own instant (so that paging by time counts them).</summary>
-    private static IEnumerable<string> ValidEvents(string prefix, int count)
-    {
-        var start = DateTimeOffset.UtcNow.AddDays(-20);
-        for (var i = 0; i < count; i++)
-        {
-            var at = start.AddSeconds(i * 10).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-            yield return Outage($"{prefix}-event-{i}", $"{prefix}-{i % Entities}", at, 600 + (i % 400));
-        }
-    }
+        ServerProcess.StartAsync(demo: false, extraArgs: ServerArgs(nats, more));
 
     /// <summary>250 for an unknown entity, 150 with a confidence out of range, 100 that are not JSON at all.</summary>
     private static IEnumerable<string> InvalidEvents(int count)
@@ -310,159 +251,5 @@ public sealed class FeedTests
 
         all.AddRange(invalid[j..]);
         return all;
-    }
-
-    /// <summary>
-    /// Messages of mixed shape: one event object, a JSON array, NDJSON with and without a Content-Type. Text that is not
-    /// JSON can only travel as an NDJSON line.
-    /// </summary>
-    private static List<(byte[] Body, string? ContentType)> Messages(List<string> events)
-    {
-        var messages = new List<(byte[], string?)>();
-        var sizes = new[] { 1, 37, 23, 41 };
-        var shape = 0;
-        for (var i = 0; i < events.Count; shape++)
-        {
-            var size = Math.Min(sizes[shape % sizes.Length], events.Count - i);
-            var chunk = events.GetRange(i, size);
-            var json = chunk.All(e => e.StartsWith('{'));
-            (string Text, string? Type) message = (shape % sizes.Length) switch
-            {
-                _ when !json => (string.Join('\n', chunk), "application/x-ndjson"),
-                0 => (chunk[0], "application/json"),
-                1 => ("[\n" + string.Join(",\n", chunk) + "\n]", null),
-                2 => (string.Join('\n', chunk) + "\n", "application/x-ndjson"),
-                _ => (string.Join("\n\n", chunk), null),
-            };
-            messages.Add((Encoding.UTF8.GetBytes(message.Text), message.Type));
-            i += size;
-        }
-
-        return messages;
-    }
-
-    private static async Task PublishAsync(NatsJSContext js, IReadOnlyList<(byte[] Body, string? ContentType)> messages)
-    {
-        foreach (var chunk in messages.Chunk(64))
-        {
-            await Task.WhenAll(chunk.Select(async m =>
-            {
-                var headers = m.ContentType is null ? null : new NatsHeaders { ["Content-Type"] = m.ContentType };
-                // Retried while the stream is not there yet (the first silo creates it) or the server is restarting.
-                for (var attempt = 0; ; attempt++)
-                {
-                    try
-                    {
-                        var ack = await js.PublishAsync(Subject, m.Body, headers: headers);
-                        ack.EnsureSuccess();
-                        return;
-                    }
-                    catch (Exception) when (attempt < 200)
-                    {
-                        await Task.Delay(250);
-                    }
-                }
-            }));
-        }
-    }
-
-    /// <summary>Waits until the consumer has had every message of the stream delivered and acknowledged.</summary>
-    private static async Task WaitForConsumerDrainedAsync(NatsJSContext js, int streamMessages)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
-        var last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                var consumer = await js.GetConsumerAsync("IMPACT_EVENTS", "impactgrains");
-                var info = consumer.Info;
-                last = $"ack floor {info.AckFloor?.StreamSeq}, pending {info.NumPending}, ack pending {info.NumAckPending}";
-                if (info.AckFloor?.StreamSeq >= (ulong)streamMessages && info.NumPending == 0 && info.NumAckPending == 0)
-                {
-                    return;
-                }
-            }
-            catch (NatsJSApiException e)
-            {
-                last = e.Message;
-            }
-
-            await Task.Delay(250);
-        }
-
-        throw new TimeoutException($"the feed did not drain {streamMessages} messages: {last}");
-    }
-
-    /// <summary>Counts an entity group's events by paging back in time (each event has its own instant).</summary>
-    private static async Task<int> CountEventsAsync(HttpClient http, string prefix)
-    {
-        var total = 0;
-        for (var e = 0; e < Entities; e++)
-        {
-            var ids = new HashSet<string>();
-            string? before = null;
-            while (true)
-            {
-                var page = await http.GetJsonAsync($"/api/entities/{prefix}-{e}/events?limit=1000" + (before is null ? "" : "&before=" + Uri.EscapeDataString(before)));
-                var events = page.GetProperty("events").EnumerateArray().ToList();
-                foreach (var item in events)
-                {
-                    Assert.True(ids.Add(item.GetProperty("id").GetString()!), "an event is stored twice");
-                }
-
-                if (events.Count < 1000)
-                {
-                    break;
-                }
-
-                before = events[^1].GetProperty("occurredAt").GetString();
-            }
-
-            total += ids.Count;
-        }
-
-        return total;
-    }
-
-    private static async Task WaitForFeedHealthAsync(HttpClient http, string status)
-    {
-        var last = "";
-        await WaitUntilAsync(async () =>
-        {
-            var response = await http.GetAsync("/health/ready");
-            last = await response.Content.ReadAsStringAsync();
-            using var health = JsonDocument.Parse(last);
-            return health.RootElement.GetProperty("checks").GetProperty("feed").GetProperty("status").GetString() == status;
-        }, $"the feed's health did not become {status}", TimeSpan.FromSeconds(90), () => last);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure, TimeSpan timeout, Func<string>? detail = null)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException(failure + (detail is null ? "" : ": " + detail()));
-    }
-}
-
-internal static class FeedMetricsReading
-{
-    public static Task<double> SumMetricAsync(this HttpClient http, string metric) => SumAsync(http, metric);
-
-    private static async Task<double> SumAsync(HttpClient http, string metric)
-    {
-        var text = await http.GetStringAsync("/metrics");
-        return text.Split('\n')
-            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal) || l.StartsWith(metric + " ", StringComparison.Ordinal))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
     }
 }

@@ -16,8 +16,8 @@ public static class FeedTestKit
 {
     public const string Subject = "impact.events.test";
     public const string RejectedSubject = "impact.rejected";
-    public const string Stream = "IMPACT_EVENTS";
-    public const string Consumer = "impactgrains";
+    public const string StreamName = "IMPACT_EVENTS";
+    public const string ConsumerName = "impactgrains";
 
     /// <summary>Entities per group: events go round-robin over <c>{group}-0</c> … <c>{group}-19</c>.</summary>
     public const int Entities = 20;
@@ -181,7 +181,7 @@ public static class FeedTestKit
         {
             try
             {
-                var consumer = await js.GetConsumerAsync(Stream, Consumer);
+                var consumer = await js.GetConsumerAsync(StreamName, ConsumerName);
                 var info = consumer.Info;
                 last = $"ack floor {info.AckFloor?.StreamSeq}, pending {info.NumPending}, ack pending {info.NumAckPending}";
                 if (info.AckFloor?.StreamSeq >= (ulong)streamMessages && info.NumPending == 0 && info.NumAckPending == 0)

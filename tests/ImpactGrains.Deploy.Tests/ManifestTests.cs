@@ -53,7 +53,7 @@ public sealed class ManifestTests
     public async Task Every_namespaced_object_lands_in_the_overlays_namespace(string overlay)
     {
         var rendered = await Manifests.RenderAsync(overlay);
-        var expected = overlay == "production" ? "impactgrains" : "impactgrains-dev";
+        var expected = overlay == "dev" ? "impactgrains-dev" : "impactgrains"; // nats is production plus the feed
         foreach (var o in rendered.Objects.Where(o => o.Kind is not ("Namespace" or "ClusterRole" or "ClusterRoleBinding")))
         {
             Assert.True(o.Namespace == expected, $"{o} is in namespace '{o.Namespace}', not {expected}");
@@ -653,8 +653,8 @@ public sealed class ManifestTests
         Assert.DoesNotContain(config.Keys, k => k.StartsWith("Impact__Feeds__Nats__", StringComparison.Ordinal) && k != "Impact__Feeds__Nats__Url");
 
         // Production's configuration otherwise, and its objects: the overlay adds the feed and nothing else.
-        Assert.Equal(ConfigOf(production, production.SiloContainer).Where(e => e.Key != "Impact__Feeds__Nats__Url").Order(),
-            config.Where(e => e.Key != "Impact__Feeds__Nats__Url").Order());
+        Assert.Equal(ConfigOf(production, production.SiloContainer).Select(e => $"{e.Key}={e.Value}").Order(),
+            config.Where(e => e.Key != "Impact__Feeds__Nats__Url").Select(e => $"{e.Key}={e.Value}").Order());
         // (The ConfigMap's name carries a hash of its content, which the feed's URL changes.)
         static IEnumerable<string> Names(RenderedOverlay overlay) =>
             overlay.Objects.Select(o => $"{o.Kind}/{o.Namespace}/{(o.Kind == "ConfigMap" ? o.Name[..o.Name.LastIndexOf('-')] : o.Name)}").Order();

@@ -22,7 +22,7 @@ public sealed class FeedTests
         await using var client = await ConnectAsync(nats);
         var js = new NatsJSContext(client);
         await CreateRejectedStreamAsync(js);
-        await using var server = await StartServerAsync(nats);
+        await using var server = await StartServerAsync(nats, "--Impact:Feeds:Nats:MaxInFlight=16", "--Impact:Feeds:Nats:Concurrency=4");
         try
         {
             await RegisterEntitiesAsync(server.Http, Groups);
@@ -30,9 +30,25 @@ public sealed class FeedTests
             var events = ValidEvents("mix", 20_000).ToList();
             var invalid = InvalidEvents(500).ToList();
             var messages = Messages(Interleave(events, invalid));
-            await PublishAsync(js, messages);
 
+            // Back-pressure: while the whole stream waits, JetStream never has more than the silo's bound out at once.
+            using var sampling = new CancellationTokenSource();
+            var mostOut = Task.Run(async () =>
+            {
+                var most = 0L;
+                while (!sampling.IsCancellationRequested)
+                {
+                    var consumer = await js.GetConsumerAsync(StreamName, ConsumerName);
+                    most = Math.Max(most, consumer.Info.NumAckPending);
+                    await Task.Delay(20);
+                }
+
+                return most;
+            });
+            await PublishAsync(js, messages);
             await WaitForConsumerDrainedAsync(js, messages.Count);
+            await sampling.CancelAsync();
+            Assert.InRange(await mostOut, 1, 16);
             Assert.Equal(20_000, await CountEventsAsync(server.Http, "mix"));
             var rejections = await ReadRejectionsAsync(js);
             Assert.Equal(500, rejections.Count);
@@ -56,8 +72,11 @@ public sealed class FeedTests
             Assert.Equal(20_000, await server.Http.SumMetricAsync("impactgrains_feed_events_duplicate_total"));
             Assert.Equal(1000, (await ReadRejectionsAsync(js)).Count);
 
-            // The lag gauge is there and drains to zero.
-            Assert.Contains("impactgrains_feed_pending", await server.Http.GetStringAsync("/metrics"));
+            // The gauges are there; the lag drains to zero.
+            var metrics = await server.Http.GetStringAsync("/metrics");
+            Assert.Contains("impactgrains_feed_pending", metrics);
+            Assert.Contains("impactgrains_feed_in_flight", metrics);
+            Assert.Equal(1, await server.Http.SumMetricAsync("impactgrains_feed_connected"));
             await WaitUntilAsync(async () => await server.Http.SumMetricAsync("impactgrains_feed_pending") == 0,
                 "the feed's pending gauge did not reach 0", TimeSpan.FromSeconds(60));
         }

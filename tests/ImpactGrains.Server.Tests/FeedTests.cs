@@ -225,6 +225,55 @@ public sealed class FeedTests
     }
 
     [Fact]
+    public async Task Credentials_let_the_feed_in_and_never_appear_in_logs_or_health()
+    {
+        const string password = "s3cret-feed-password-7f3a";
+        await using var nats = await NatsServer.StartAsync("--user", "impact", "--pass", password);
+
+        // A wrong password: the feed is degraded, the API serves, and neither password shows anywhere.
+        const string wrong = "wrong-feed-password-91c2";
+        await using (var refused = await StartServerAsync(nats, "--Impact:Feeds:Nats:User=impact", $"--Impact:Feeds:Nats:Password={wrong}"))
+        {
+            try
+            {
+                await WaitForFeedHealthAsync(refused.Http, "Degraded");
+                await Task.Delay(TimeSpan.FromSeconds(2)); // a few reconnection attempts, each logged
+                var health = await refused.Http.GetStringAsync("/health/ready");
+                Assert.Contains("cannot be reached", health);
+                Assert.Equal(HttpStatusCode.OK, (await refused.Http.GetAsync("/api/leaderboard")).StatusCode);
+                Assert.DoesNotContain(wrong, health);
+                Assert.DoesNotContain(wrong, refused.Output);
+            }
+            finally
+            {
+                refused.DeleteData();
+            }
+        }
+
+        // The right one, given in the URL: the feed consumes, and the password is in no log line and no health answer.
+        await using var server = await ServerProcess.StartAsync(demo: false, extraArgs: ServerArgs(nats).Select(a =>
+            a.StartsWith("--Impact:Feeds:Nats:Url=", StringComparison.Ordinal) ? $"--Impact:Feeds:Nats:Url=nats://impact:{password}@127.0.0.1:{nats.Port}" : a).ToArray());
+        try
+        {
+            await RegisterEntitiesAsync(server.Http, Groups);
+            await WaitForFeedHealthAsync(server.Http, "Healthy");
+            await using var client = await ConnectAsync(nats, "impact", password);
+            var messages = Messages(ValidEvents("ok", 40).ToList());
+            await PublishAsync(new NatsJSContext(client), messages);
+            await WaitForConsumerDrainedAsync(new NatsJSContext(client), messages.Count);
+            Assert.Equal(40, await CountEventsAsync(server.Http, "ok"));
+            var health = await server.Http.GetStringAsync("/health/ready");
+            Assert.Contains($"127.0.0.1:{nats.Port}", health);
+            Assert.DoesNotContain(password, health);
+            Assert.DoesNotContain(password, server.Output);
+        }
+        finally
+        {
+            server.DeleteData();
+        }
+    }
+
+    [Fact]
     public async Task A_rejected_subject_inside_the_streams_subjects_is_refused_at_start_up()
     {
         var data = Directory.CreateTempSubdirectory("impactgrains-feed-refusal-").FullName;

@@ -32,9 +32,10 @@ public static class FeedTestKit
         "--Impact:Feeds:Nats:AckWait=00:00:10", .. more,
     ];
 
-    public static async Task<NatsConnection> ConnectAsync(NatsServer nats)
+    public static async Task<NatsConnection> ConnectAsync(NatsServer nats, string? user = null, string? password = null)
     {
-        var connection = new NatsConnection(NatsOpts.Default with { Url = nats.Url, Name = "feed-tests" });
+        var auth = NatsAuthOpts.Default with { Username = user, Password = password };
+        var connection = new NatsConnection(NatsOpts.Default with { Url = nats.Url, Name = "feed-tests", AuthOpts = auth });
         await connection.ConnectAsync();
         return connection;
     }

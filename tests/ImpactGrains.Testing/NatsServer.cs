@@ -15,10 +15,13 @@ public sealed class NatsServer : IAsyncDisposable
     private readonly StringBuilder output = new();
     private Process? process;
 
-    private NatsServer(string root, int port)
+    private readonly IReadOnlyList<string> extraArgs;
+
+    private NatsServer(string root, int port, IReadOnlyList<string> extraArgs)
     {
         this.root = root;
         Port = port;
+        this.extraArgs = extraArgs;
     }
 
     public int Port { get; }
@@ -40,10 +43,11 @@ public sealed class NatsServer : IAsyncDisposable
         }
     }
 
-    public static async Task<NatsServer> StartAsync()
+    /// <param name="extraArgs">More nats-server options, such as <c>--user</c> and <c>--pass</c>.</param>
+    public static async Task<NatsServer> StartAsync(params string[] extraArgs)
     {
         var root = Directory.CreateTempSubdirectory("impactgrains-nats-").FullName;
-        var server = new NatsServer(root, LoopbackPorts.Next());
+        var server = new NatsServer(root, LoopbackPorts.Next(), extraArgs);
         await server.StartServerAsync();
         return server;
     }
@@ -62,7 +66,7 @@ public sealed class NatsServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "-js", "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-sd", StoreDirectory })
+        foreach (var arg in new[] { "-js", "-a", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-sd", StoreDirectory }.Concat(extraArgs))
         {
             info.ArgumentList.Add(arg);
         }

@@ -124,7 +124,7 @@ internal sealed class FeedHealthCheck(FeedStatus status, IOptions<NatsFeedOption
         else
         {
             var lag = status.Pending >= 0 ? $"; {status.Pending} messages pending" : "";
-            result = HealthCheckResult.Healthy($"consuming stream {feed.Stream} as {feed.Consumer}{lag}");
+            result = HealthCheckResult.Healthy($"consuming stream {feed.Stream} as {feed.Consumer} from NATS at {feed.DisplayServers}{lag}");
         }
 
         return Task.FromResult(result);

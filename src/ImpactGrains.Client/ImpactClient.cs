@@ -124,12 +124,34 @@ public sealed class ImpactClient : IDisposable
     public async Task<EntityPage> ListEntitiesPageAsync(EntityListQuery? query = null, CancellationToken cancellationToken = default)
     {
         query ??= new EntityListQuery();
-        var relative = Query("api/entities", ("limit", Number(query.Limit)), ("after", query.After), ("q", query.Search), ("kind", query.Kind));
+        var (entities, next) = await GetPageAsync<EntitySummary>(
+            Query("api/entities", ("limit", Number(query.Limit)), ("after", query.After), ("q", query.Search), ("kind", query.Kind)), cancellationToken);
+        return new EntityPage(entities, next);
+    }
+
+    /// <summary>One page of a list route, and the cursor of the next page from its Link header (null on the last).</summary>
+    private async Task<(IReadOnlyList<T> Items, string? Next)> GetPageAsync<T>(string relative, CancellationToken cancellationToken)
+    {
         using var request = new HttpRequestMessage(HttpMethod.Get, Resolve(relative));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
-        var entities = await ReadAsync<IReadOnlyList<EntitySummary>>(response, cancellationToken);
-        return new EntityPage(entities, NextCursor(response, "after"));
+        return (await ReadAsync<IReadOnlyList<T>>(response, cancellationToken), NextCursor(response, "after"));
+    }
+
+    /// <summary>Every item of a list route, page after page.</summary>
+    private async Task<IReadOnlyList<T>> GetAllPagesAsync<T>(string path, CancellationToken cancellationToken)
+    {
+        var all = new List<T>();
+        string? after = null;
+        do
+        {
+            var (items, next) = await GetPageAsync<T>(Query(path, ("after", after)), cancellationToken);
+            all.AddRange(items);
+            after = next;
+        }
+        while (after is not null);
+
+        return all;
     }
 
     /// <summary>
@@ -357,9 +379,9 @@ public sealed class ImpactClient : IDisposable
     public Task<Upserted<Group>> PutGroupAsync(string id, GroupRequest group, CancellationToken cancellationToken = default) =>
         UpsertAsync<Group>(HttpMethod.Put, Path("api/groups/{0}", id), group, cancellationToken);
 
-    /// <summary><c>GET /api/groups</c>: every group's definition.</summary>
+    /// <summary><c>GET /api/groups</c>, page after page: every group's definition, in id order.</summary>
     public Task<IReadOnlyList<Group>> ListGroupsAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<IReadOnlyList<Group>>("api/groups", cancellationToken);
+        GetAllPagesAsync<Group>("api/groups", cancellationToken);
 
     /// <summary><c>GET /api/groups/{id}</c>: a group's definition.</summary>
     public Task<Group> GetGroupAsync(string id, CancellationToken cancellationToken = default) =>
@@ -383,9 +405,9 @@ public sealed class ImpactClient : IDisposable
     public async Task<AlertRule> CreateAlertRuleAsync(AlertRuleRequest rule, CancellationToken cancellationToken = default) =>
         (await UpsertAsync<AlertRule>(HttpMethod.Post, "api/alert-rules", rule, cancellationToken)).Value;
 
-    /// <summary><c>GET /api/alert-rules</c>: every rule, oldest first.</summary>
+    /// <summary><c>GET /api/alert-rules</c>, page after page: every rule, oldest first.</summary>
     public Task<IReadOnlyList<AlertRule>> ListAlertRulesAsync(CancellationToken cancellationToken = default) =>
-        GetAsync<IReadOnlyList<AlertRule>>("api/alert-rules", cancellationToken);
+        GetAllPagesAsync<AlertRule>("api/alert-rules", cancellationToken);
 
     /// <summary><c>GET /api/alert-rules/{id}</c>: one rule.</summary>
     public Task<AlertRule> GetAlertRuleAsync(string id, CancellationToken cancellationToken = default) =>

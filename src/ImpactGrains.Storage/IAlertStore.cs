@@ -9,6 +9,9 @@ namespace ImpactGrains.Storage;
 /// </summary>
 public sealed record AlertRule(string Id, string Target, string Metric, double Threshold, TimeSpan CoolDown, Uri Webhook, string Secret, DateTimeOffset CreatedAt);
 
+/// <summary>Where a page of rules ends: the last rule's creation instant (UTC ticks) and id.</summary>
+public readonly record struct RulePosition(long CreatedTicks, string Id);
+
 /// <summary>
 /// A fired alert. <see cref="Target"/> is what it fired for (the cool-down key): the entity id, or
 /// <c>group:&lt;group-id&gt;</c> for a group rule. <see cref="Details"/> is a JSON object with the evidence.
@@ -81,7 +84,11 @@ public static class AlertIds
 public interface IAlertStore
 {
     /// <summary>Every rule, oldest first.</summary>
-    Task<IReadOnlyList<AlertRule>> ListRulesAsync(CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Rules oldest first (by creation, then id): all of them, or a page of at most <paramref name="limit"/> after the
+    /// position <paramref name="after"/> (the last rule's creation and id), which stays valid if that rule is deleted.
+    /// </summary>
+    Task<IReadOnlyList<AlertRule>> ListRulesAsync(RulePosition? after = null, int? limit = null, CancellationToken cancellationToken = default);
 
     Task<AlertRule?> FindRuleAsync(string id, CancellationToken cancellationToken = default);
 

@@ -68,5 +68,6 @@ public interface IEntityCatalog
 
     Task<GroupRecord?> FindGroupAsync(string id, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(CancellationToken cancellationToken = default);
+    /// <summary>Groups in id order: all of them, or a page of at most <paramref name="limit"/> after the id <paramref name="after"/>.</summary>
+    Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(string? after = null, int? limit = null, CancellationToken cancellationToken = default);
 }

@@ -148,7 +148,7 @@ public sealed class ActivationLoadTests : IAsyncLifetime
 
             public Task<GroupRecord?> FindGroupAsync(string id, CancellationToken cancellationToken = default) => inner.FindGroupAsync(id, cancellationToken);
 
-            public Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(CancellationToken cancellationToken = default) => inner.ListGroupsAsync(cancellationToken);
+            public Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(string? after = null, int? limit = null, CancellationToken cancellationToken = default) => inner.ListGroupsAsync(after, limit, cancellationToken);
         }
     }
 }

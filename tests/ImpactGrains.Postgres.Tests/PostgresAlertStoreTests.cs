@@ -34,6 +34,13 @@ public sealed class PostgresAlertStoreTests(PostgresFixture fixture)
         Assert.Equal(given, await store.FindRuleAsync("rule-given"));
         Assert.Equal(Rule("rule-given", "group:musk-companies"), given);
         Assert.Equal([generated.Id, "rule-given"], (await store.ListRulesAsync()).Select(r => r.Id).Order(StringComparer.Ordinal));
+
+        // Pages continue after the last rule's place (creation, id), as the SQLite store's do.
+        var all = await store.ListRulesAsync();
+        var first = Assert.Single(await store.ListRulesAsync(limit: 1));
+        Assert.Equal(all[0], first);
+        var rest = await store.ListRulesAsync(new RulePosition(first.CreatedAt.UtcTicks, first.Id), limit: 10);
+        Assert.Equal(all.Skip(1), rest);
         Assert.True(await store.DeleteRuleAsync("rule-given"));
         Assert.False(await store.DeleteRuleAsync("rule-given"));
         Assert.Null(await store.FindRuleAsync("rule-given"));

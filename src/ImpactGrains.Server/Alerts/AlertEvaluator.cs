@@ -248,7 +248,7 @@ public sealed partial class AlertEvaluator(
             IReadOnlyList<AlertRule> list;
             try
             {
-                list = await store.ListRulesAsync(ct);
+                list = await store.ListRulesAsync(cancellationToken: ct);
             }
             catch (Exception ex) when (current is not null && !ct.IsCancellationRequested)
             {

@@ -98,7 +98,7 @@ public sealed partial class AlertFeedListener : BackgroundService, ILiveFeedList
     {
         if (DateTimeOffset.UtcNow - groupsLoadedAt > GroupsCacheFor)
         {
-            groups = await catalog.ListGroupsAsync(ct);
+            groups = await catalog.ListGroupsAsync(cancellationToken: ct);
             groupsLoadedAt = DateTimeOffset.UtcNow;
         }
 

@@ -25,7 +25,9 @@ public static class AlertsEndpoints
             .Operation("createAlertRule", "Alerts", "Create an alert rule", "201 with Location; the id is generated and the secret is never shown again.",
                 StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/alert-rules", ListRules)
-            .Operation("listAlertRules", "Alerts", "List every alert rule", "Oldest first, without secrets.");
+            .Operation("listAlertRules", "Alerts", "List alert rules, a page at a time",
+                "Oldest first, without secrets, at most limit (default 1000) per page; a Link header (rel=next) names the next page (after is an opaque cursor).",
+                StatusCodes.Status400BadRequest);
         api.MapGet("/alert-rules/{id}", GetRule)
             .Operation("getAlertRule", "Alerts", "Get an alert rule", "Without its secret.", StatusCodes.Status404NotFound);
         api.MapDelete("/alert-rules/{id}", DeleteRule)
@@ -136,8 +138,36 @@ public static class AlertsEndpoints
         _ => (0, 100),
     };
 
-    private static async Task<Ok<List<AlertRuleResponse>>> ListRules(IAlertStore alerts, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await alerts.ListRulesAsync(cancellationToken)).Select(AlertRuleResponse.Of).ToList());
+    private static async Task<Results<Ok<List<AlertRuleResponse>>, ProblemHttpResult>> ListRules(
+        string? limit, string? after, HttpContext context, IAlertStore alerts, IOptions<ImpactOptions> options, CancellationToken cancellationToken)
+    {
+        if (!QueryValues.TryLimit(limit, "limit", Paging.DefaultPageSize, options.Value.Query.MaxLimit, out var count, out var error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        RulePosition? position = null;
+        if (after is not null)
+        {
+            // The cursor is the last rule's creation (UTC ticks) and id, so that deleting that rule does not lose the place.
+            var dot = after.IndexOf('.', StringComparison.Ordinal);
+            if (dot <= 0 || !long.TryParse(after.AsSpan(0, dot), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ticks))
+            {
+                return Problems.BadRequest("after: not a cursor of this list; take it from the Link header of the previous page");
+            }
+
+            position = new RulePosition(ticks, after[(dot + 1)..]);
+        }
+
+        var rules = await alerts.ListRulesAsync(position, count, cancellationToken);
+        if (rules.Count == count)
+        {
+            var last = rules[^1];
+            Paging.LinkNext(context, "/api/alert-rules", count, $"{last.CreatedAt.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)}.{last.Id}");
+        }
+
+        return TypedResults.Ok(rules.Select(AlertRuleResponse.Of).ToList());
+    }
 
     private static async Task<Results<Ok<AlertRuleResponse>, ProblemHttpResult>> GetRule(string id, IAlertStore alerts, CancellationToken cancellationToken) =>
         await alerts.FindRuleAsync(id, cancellationToken) is { } rule

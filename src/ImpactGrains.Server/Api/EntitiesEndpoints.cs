@@ -156,8 +156,6 @@ public static class EntitiesEndpoints
         return TypedResults.Ok(new BulkResult(valid.Count, rejected));
     }
 
-    private const int DefaultPageSize = 1000;
-
     /// <summary>
     /// A page of entities in id order with their current scores, read from the leaderboard partitions (which hold every
     /// entity's standing) rather than from each entity's grain, so that listing never wakes idle entities. The next
@@ -167,7 +165,7 @@ public static class EntitiesEndpoints
         string? limit, string? after, string? q, string? kind, HttpContext context, IEntityCatalog catalog, IGrainFactory grains,
         TimeProvider time, IOptions<ImpactOptions> options, IOptions<Grains.LeaderboardOptions> leaderboard, CancellationToken cancellationToken)
     {
-        if (!QueryValues.TryLimit(limit, "limit", DefaultPageSize, options.Value.Query.MaxLimit, out var count, out var error))
+        if (!QueryValues.TryLimit(limit, "limit", Paging.DefaultPageSize, options.Value.Query.MaxLimit, out var count, out var error))
         {
             return Problems.BadRequest(error!);
         }
@@ -192,9 +190,7 @@ public static class EntitiesEndpoints
         var scores = await EntityScores.CurrentAsync(grains, leaderboard.Value, entities.Select(e => e.Id).ToList(), time.GetUtcNow());
         if (entities.Count == count)
         {
-            var next = QueryString.Create(new Dictionary<string, string?> { ["limit"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture), ["after"] = entities[^1].Id, ["q"] = q, ["kind"] = kind }
-                .Where(p => p.Value is not null));
-            context.Response.Headers.Append("Link", $"</api/entities{next}>; rel=\"next\"");
+            Paging.LinkNext(context, "/api/entities", count, entities[^1].Id, ("q", q), ("kind", kind));
         }
 
         return TypedResults.Ok(entities.Select((e, i) => new EntitySummary(e.Id, e.Name, e.Kind.WireName(), scores[i])).ToList());

@@ -26,7 +26,9 @@ public static class GroupsEndpoints
             .Operation("putGroup", "Groups", "Create or replace a group", "201 with Location when created, 200 when replaced.",
                 StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status413PayloadTooLarge, StatusCodes.Status415UnsupportedMediaType);
         api.MapGet("/groups", ListGroups)
-            .Operation("listGroups", "Groups", "List every group's definition", "Groups and their members with weights.");
+            .Operation("listGroups", "Groups", "List groups' definitions, a page at a time",
+                "Groups and their members with weights, in id order, at most limit (default 1000) per page; a Link header (rel=next) names the next page.",
+                StatusCodes.Status400BadRequest);
         api.MapGet("/groups/{id}", GetGroup)
             .Operation("getGroup", "Groups", "Get a group's definition", "Its name, method and members.", StatusCodes.Status404NotFound);
         api.MapGet("/groups/{id}/impact", Impact)
@@ -127,8 +129,22 @@ public static class GroupsEndpoints
         return created ? TypedResults.Created($"/api/groups/{id}", response) : TypedResults.Ok(response);
     }
 
-    private static async Task<Ok<List<GroupResponse>>> ListGroups(IEntityCatalog catalog, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await catalog.ListGroupsAsync(cancellationToken)).Select(GroupResponse.Of).ToList());
+    private static async Task<Results<Ok<List<GroupResponse>>, ProblemHttpResult>> ListGroups(
+        string? limit, string? after, HttpContext context, IEntityCatalog catalog, IOptions<ImpactOptions> options, CancellationToken cancellationToken)
+    {
+        if (!QueryValues.TryLimit(limit, "limit", Paging.DefaultPageSize, options.Value.Query.MaxLimit, out var count, out var error))
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        var groups = await catalog.ListGroupsAsync(after, count, cancellationToken);
+        if (groups.Count == count)
+        {
+            Paging.LinkNext(context, "/api/groups", count, groups[^1].Id);
+        }
+
+        return TypedResults.Ok(groups.Select(GroupResponse.Of).ToList());
+    }
 
     private static async Task<ProblemHttpResult?> CheckGroupAsync(string id, IEntityCatalog catalog, CancellationToken cancellationToken) =>
         EntityIds.IsValid(id) && await catalog.FindGroupAsync(id, cancellationToken) is not null

@@ -67,6 +67,14 @@ public sealed class EntityOptions
     /// next call reactivates it from its snapshot and the log. Its leaderboard standing stays with its partition.
     /// </summary>
     public TimeSpan IdleAfter { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Grain locations each silo caches (Orleans' grain directory cache, an LRU). Orleans' default, a million, keeps an
+    /// entry of about 400 bytes for every entity ever called, deactivated or not (a heap dump of 50,000 idle entities,
+    /// docs/performance.md): bounded here, so that a million idle entities do not carry it. A miss costs one directory
+    /// lookup, local on one silo.
+    /// </summary>
+    public int DirectoryCacheSize { get; set; } = 100_000;
 }
 
 public sealed class QueryOptions

@@ -36,6 +36,7 @@ public static class ImpactServices
         builder.Services.Configure<Orleans.Configuration.GrainCollectionOptions>(configuration.GetSection("Orleans:GrainCollection"));
         builder.Services.Configure<Orleans.Configuration.GrainCollectionOptions>(o =>
             o.ClassSpecificCollectionAge[typeof(Grains.EntityGrain).FullName!] = impact.Entities.IdleAfter);
+        builder.Services.Configure<Orleans.Configuration.GrainDirectoryOptions>(o => o.CacheSize = impact.Entities.DirectoryCacheSize);
         // The checks that refuse a bad setup run before Orleans or the database is touched.
         builder.AddImpactDashboards();
         builder.AddImpactAuth();

@@ -16,9 +16,16 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
 
     private NpgsqlDataSource Source => database.DataSource;
 
-    public async Task<IReadOnlyList<AlertRule>> ListRulesAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<AlertRule>> ListRulesAsync(RulePosition? after = null, int? limit = null, CancellationToken cancellationToken = default)
     {
-        await using var command = Source.CreateCommand($"SELECT {RuleColumns} FROM alert_rules r ORDER BY r.created_at, r.id");
+        await using var command = Source.CreateCommand($"""
+            SELECT {RuleColumns} FROM alert_rules r
+            WHERE (r.created_at, r.id) > ($1, $2)
+            ORDER BY r.created_at, r.id LIMIT $3
+            """);
+        command.Parameters.AddWithValue(after?.CreatedTicks ?? long.MinValue);
+        command.Parameters.AddWithValue(after?.Id ?? "");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = limit is { } n ? (long)n : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
         var rules = new List<AlertRule>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

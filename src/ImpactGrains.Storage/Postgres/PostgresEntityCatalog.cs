@@ -255,12 +255,13 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
     public async Task<GroupRecord?> FindGroupAsync(string id, CancellationToken cancellationToken = default) =>
         (await QueryGroupsAsync("WHERE id = $1", id, cancellationToken)).FirstOrDefault();
 
-    public Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(CancellationToken cancellationToken = default) =>
-        QueryGroupsAsync("", null, cancellationToken);
+    public Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(string? after = null, int? limit = null, CancellationToken cancellationToken = default) =>
+        QueryGroupsAsync(after is null ? "" : "WHERE id > $1", after, cancellationToken, limit);
 
-    private async Task<IReadOnlyList<GroupRecord>> QueryGroupsAsync(string where, string? id, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<GroupRecord>> QueryGroupsAsync(string where, string? id, CancellationToken cancellationToken, int? limit = null)
     {
-        await using var command = Source.CreateCommand($"SELECT id, name, method, members::text, created_at, updated_at FROM entity_groups {where} ORDER BY id");
+        var page = limit is { } n ? $" LIMIT {n.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "";
+        await using var command = Source.CreateCommand($"SELECT id, name, method, members::text, created_at, updated_at FROM entity_groups {where} ORDER BY id{page}");
         if (id is not null)
         {
             command.Parameters.AddWithValue(id);

@@ -16,11 +16,18 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
     private Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) =>
         SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
 
-    public async Task<IReadOnlyList<AlertRule>> ListRulesAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<AlertRule>> ListRulesAsync(RulePosition? after = null, int? limit = null, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {RuleColumns} FROM alert_rules r ORDER BY r.created_at, r.id";
+        command.CommandText = $"""
+            SELECT {RuleColumns} FROM alert_rules r
+            WHERE (r.created_at, r.id) > ($afterTicks, $afterId)
+            ORDER BY r.created_at, r.id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$afterTicks", after?.CreatedTicks ?? long.MinValue);
+        command.Parameters.AddWithValue("$afterId", after?.Id ?? "");
+        command.Parameters.AddWithValue("$limit", limit ?? -1);
         var rules = new List<AlertRule>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -284,14 +284,15 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
     public async Task<GroupRecord?> FindGroupAsync(string id, CancellationToken cancellationToken = default) =>
         (await QueryGroupsAsync("WHERE id = $id", id, cancellationToken)).FirstOrDefault();
 
-    public Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(CancellationToken cancellationToken = default) =>
-        QueryGroupsAsync("", null, cancellationToken);
+    public Task<IReadOnlyList<GroupRecord>> ListGroupsAsync(string? after = null, int? limit = null, CancellationToken cancellationToken = default) =>
+        QueryGroupsAsync(after is null ? "" : "WHERE id > $id", after, cancellationToken, limit);
 
-    private async Task<IReadOnlyList<GroupRecord>> QueryGroupsAsync(string where, string? id, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<GroupRecord>> QueryGroupsAsync(string where, string? id, CancellationToken cancellationToken, int? limit = null)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT id, name, method, members, created_at, updated_at FROM entity_groups {where} ORDER BY id";
+        command.CommandText = $"SELECT id, name, method, members, created_at, updated_at FROM entity_groups {where} ORDER BY id LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", limit ?? -1);
         if (id is not null)
         {
             command.Parameters.AddWithValue("$id", id);

@@ -12,6 +12,7 @@ import { alertsView } from './views/alerts.js';
 import { incidentsView } from './views/incidents.js';
 import { compareView } from './views/compare.js';
 import { pageHeader } from './views/common.js';
+import { setUpEntitySearch } from './search.js';
 
 const routes = {
   '': { nav: 'leaderboard', view: leaderboardView, title: 'Leaderboard' },
@@ -28,6 +29,7 @@ const banner = document.getElementById('time-banner');
 const asOfForm = document.getElementById('asof');
 const asOfInput = document.getElementById('asof-input');
 const liveButton = document.getElementById('asof-live');
+setUpEntitySearch(document.getElementById('entity-search'));
 
 let current = null; // { key, path, view, controller, cleanups }
 let initial = true;

@@ -451,7 +451,9 @@ public sealed partial class NatsFeedConsumer(
 
     private static async Task AckAsync(List<INatsJSMsg<NatsMemoryOwner<byte>>> messages, List<int> which, bool[] settled)
     {
-        await Task.WhenAll(which.Select(i => messages[i].AckAsync().AsTask()));
+        // Confirmed by the server (double ack): the message is settled before this silo fetches more, so JetStream's own
+        // count of unacknowledged messages never exceeds the silo's in-flight bound.
+        await Task.WhenAll(which.Select(i => messages[i].AckAsync(new AckOpts { DoubleAck = true }).AsTask()));
         foreach (var i in which)
         {
             Volatile.Write(ref settled[i], true);

@@ -17,12 +17,13 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
 fi
 
 # The browser tests drive Debian's Chromium (Playwright downloads no browser here); the server's build bundles the
-# impact viewer with Node.js and npm.
+# impact viewer with Node.js and npm; the feed tests start Debian's nats-server (with JetStream) on loopback.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+[ -x /usr/sbin/nats-server ] || command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "test.sh: installing ${missing[*]} for the viewer build and the browser tests"
+  echo "test.sh: installing ${missing[*]} for the viewer build, the browser tests and the feed tests"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

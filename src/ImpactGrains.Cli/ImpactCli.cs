@@ -90,6 +90,7 @@ public static class ImpactCli
         root.Add(AdminCommands.BuildEntities(environment));
         root.Add(AdminCommands.BuildLinks(environment));
         root.Add(AdminCommands.BuildGroups(environment));
+        root.Add(FeedCommand.Build(environment));
         return root;
     }
 

@@ -53,7 +53,7 @@ public sealed class ManifestTests
     public async Task Every_namespaced_object_lands_in_the_overlays_namespace(string overlay)
     {
         var rendered = await Manifests.RenderAsync(overlay);
-        var expected = overlay == "production" ? "impactgrains" : "impactgrains-dev";
+        var expected = overlay == "dev" ? "impactgrains-dev" : "impactgrains"; // nats is production plus the feed
         foreach (var o in rendered.Objects.Where(o => o.Kind is not ("Namespace" or "ClusterRole" or "ClusterRoleBinding")))
         {
             Assert.True(o.Namespace == expected, $"{o} is in namespace '{o.Namespace}', not {expected}");
@@ -640,6 +640,36 @@ public sealed class ManifestTests
     {
         var rendered = await Manifests.RenderAsync(overlay);
         Assert.Equal(enabled, ConfigOf(rendered, rendered.SiloContainer)["Impact__Dashboard__Enabled"]);
+    }
+
+    [Fact]
+    public async Task The_nats_overlay_points_every_silo_at_a_nats_service_with_credentials_from_a_secret()
+    {
+        var rendered = await Manifests.RenderAsync("nats");
+        var production = await Manifests.RenderAsync("production");
+        var config = ConfigOf(rendered, rendered.SiloContainer);
+        Assert.Equal("nats://nats.nats.svc.cluster.local:4222", config["Impact__Feeds__Nats__Url"]);
+        Assert.DoesNotContain("@", config["Impact__Feeds__Nats__Url"], StringComparison.Ordinal); // no credentials in a URL either
+        Assert.DoesNotContain(config.Keys, k => k.StartsWith("Impact__Feeds__Nats__", StringComparison.Ordinal) && k != "Impact__Feeds__Nats__Url");
+
+        // Production's configuration otherwise, and its objects: the overlay adds the feed and nothing else.
+        Assert.Equal(ConfigOf(production, production.SiloContainer).Select(e => $"{e.Key}={e.Value}").Order(),
+            config.Where(e => e.Key != "Impact__Feeds__Nats__Url").Select(e => $"{e.Key}={e.Value}").Order());
+        // (The ConfigMap's name carries a hash of its content, which the feed's URL changes.)
+        static IEnumerable<string> Names(RenderedOverlay overlay) =>
+            overlay.Objects.Select(o => $"{o.Kind}/{o.Namespace}/{(o.Kind == "ConfigMap" ? o.Name[..o.Name.LastIndexOf('-')] : o.Name)}").Order();
+        Assert.Equal(Names(production), Names(rendered));
+
+        var env = rendered.SiloContainer["env"]!.AsArray();
+        foreach (var (name, key) in new[] { ("Impact__Feeds__Nats__User", "user"), ("Impact__Feeds__Nats__Password", "password") })
+        {
+            var reference = env.Single(e => (string)e!["name"]! == name)!["valueFrom"]!["secretKeyRef"]!;
+            Assert.Equal("impactgrains-nats", (string)reference["name"]!);
+            Assert.Equal(key, (string)reference["key"]!);
+        }
+
+        // The migration Job does not consume and gets no NATS credentials.
+        Assert.DoesNotContain(rendered.MigrationContainer["env"]!.AsArray(), e => ((string)e!["name"]!).StartsWith("Impact__Feeds__", StringComparison.Ordinal));
     }
 
     [Fact]

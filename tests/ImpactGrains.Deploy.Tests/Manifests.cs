@@ -64,7 +64,7 @@ public sealed class RenderedOverlay(string name, string yaml, IReadOnlyList<Kube
 /// </summary>
 public static class Manifests
 {
-    public static readonly string[] Overlays = ["dev", "production"];
+    public static readonly string[] Overlays = ["dev", "nats", "production"];
 
     private static readonly ConcurrentDictionary<string, Lazy<Task<RenderedOverlay>>> Rendered = new();
     private static readonly SemaphoreSlim NpmLock = new(1, 1);

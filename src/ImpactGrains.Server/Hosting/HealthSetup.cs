@@ -11,7 +11,8 @@ namespace ImpactGrains.Server.Hosting;
 /// </summary>
 public static class HealthSetup
 {
-    private const string Ready = "ready";
+    /// <summary>The tag of the checks /health/ready runs (the feed adds its own when configured).</summary>
+    internal const string Ready = "ready";
 
     public static IServiceCollection AddImpactHealthChecks(this IServiceCollection services)
     {

@@ -3,6 +3,7 @@ using ImpactGrains.Scoring.Model;
 using ImpactGrains.Server.Alerts;
 using ImpactGrains.Server.Api;
 using ImpactGrains.Server.Demo;
+using ImpactGrains.Server.Feeds;
 using ImpactGrains.Server.Ingestion;
 
 using ImpactGrains.Server.Security;
@@ -74,6 +75,7 @@ public static class ImpactServices
         builder.Services.AddHostedService<DeliveryRecovery>();
         builder.Services.AddImpactAlerts(configuration);
         builder.Services.AddHostedService<DemoLoader>();
+        builder.AddImpactFeeds();
         builder.Services.AddSingleton<Live.LiveFeedHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Live.LiveFeedHub>());
         builder.Services.AddProblemDetails();

@@ -39,6 +39,12 @@ if (options.Runs("history"))
     report.History = await History.RunAsync(runId + "h", options.HistoryEvents, options.Smoke ? 1 : 5, MemoryNowAsync, Log);
 }
 
+if (options.Runs("feed"))
+{
+    Log($"feed: NATS JetStream against HTTP, {options.Entities:N0} entities, batches of {options.BatchSize}, a fresh embedded server and nats-server");
+    (report.FeedHttp, report.Feed) = await FeedBench.RunAsync(runId + "n", options.Entities, options.IngestWorkers, options.BatchSize, options.Seconds, Log);
+}
+
 if (options.Runs("postgres"))
 {
     await PostgresAsync();

@@ -24,6 +24,9 @@ public static class Targets
     public const double HistoryExplainP99Milliseconds = 20;
     public const double HistoryPointsP99Milliseconds = 50;
     public const double SnapshotMiB = 1;
+
+    // The NATS feed (#17).
+    public const double FeedTimesHttp = 0.8;
 }
 
 /// <summary>Everything one run measured, rendered as the Markdown tables of docs/performance.md.</summary>
@@ -52,6 +55,8 @@ public sealed class Report(BenchOptions options)
     /// <summary>Per idle entity once its grain has been collected (<c>Impact:Entities:IdleAfter</c>).</summary>
     public MemoryFigures? MemoryCollected { get; set; }
     public History? History { get; set; }
+    public Throughput? FeedHttp { get; set; }
+    public Throughput? Feed { get; set; }
     public double? RegistrationPerSecond { get; set; }
     public Throughput? Naive { get; set; }
     public Throughput? PostgresImpact { get; set; }
@@ -67,6 +72,7 @@ public sealed class Report(BenchOptions options)
                                        RecoverySeconds is not null)) &&
         (!options.Runs("memory") || (MemoryActive is not null && MemoryCollected is not null)) &&
         (!options.Runs("history") || History is { RestartSeconds: not null, HistoryPoints.Operations: > 0 }) &&
+        (!options.Runs("feed") || (FeedHttp is { Operations: > 0 } && Feed is { Operations: > 0 })) &&
         (!options.Runs("postgres") || (Naive is { Operations: > 0 } && (!options.Silos.Contains(1) || PostgresHot is { Operations: > 0 }) && options.Silos.All(n => (ScaleOut.TryGetValue(n, out var t) && t.Operations > 0) || ScaleOutFailures.ContainsKey(n)))) &&
         (options.MicroFile.Length == 0 || micro.Count == 6);
 
@@ -105,6 +111,7 @@ public sealed class Report(BenchOptions options)
         AtMost(F($"memory per idle entity, grain collected, {options.MemoryEntities:N0} entities, live heap (bytes)"), MemoryCollected?.HeapBytes, Targets.BytesPerIdleEntity, "N0");
         AtMost(F($"memory per idle entity, grain still active, live heap (bytes)"), MemoryActive?.HeapBytes, Targets.BytesPerIdleEntity, "N0");
         AtLeast("bulk registration, PUT /api/entities (entities/s)", RegistrationPerSecond, Targets.RegistrationsPerSecond, "N0");
+        AtLeast("NATS feed ÷ HTTP ingestion, same server and events (×)", Ratio(Feed, FeedHttp), Targets.FeedTimesHttp, "N2");
         AtMost(F($"restart after kill -9 over {RecoveryEvents:N0} logged events → first query (s)"), RecoverySeconds, Targets.RecoverySeconds, "N2");
         if (History is { } h)
         {
@@ -140,6 +147,8 @@ public sealed class Report(BenchOptions options)
         Row(F($"naive PostgreSQL: 1 transaction per event, {options.NaiveConnections} connections"), Naive, "events/s", "per event",
             F($"embedded {Ratio(EmbeddedUniform, Naive):N1}×, PostgreSQL {Ratio(postgres, Naive):N1}×"));
         Row("ceiling: bare Orleans grain call (empty method, in-process client)", Ceiling, "calls/s", "", null);
+        Row("ours, embedded, HTTP beside the feed (fresh server with the feed on)", FeedHttp, "events/s", "per batch", null);
+        Row("ours, embedded, NATS JetStream feed, same events (latency: publish acknowledged)", Feed, "events/s", "per message", F($"÷ HTTP {Ratio(Feed, FeedHttp):N2}×"));
         s.AppendLine();
 
         s.AppendLine("Queries (embedded unless named):");

@@ -338,7 +338,7 @@ public sealed class EntityTimeline
     /// recomputed from the one before them, at most that many small additions, so that the sealed past costs its
     /// deltas rather than a full state per interval (docs/scoring.md#state-model).
     /// </summary>
-    private const int CheckpointEvery = 16;
+    private const int CheckpointEvery = 4;
 
     private static bool IsCheckpoint(int k) => k % CheckpointEvery == CheckpointEvery - 1;
 

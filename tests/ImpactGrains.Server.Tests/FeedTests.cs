@@ -287,37 +287,4 @@ public sealed class FeedTests
 
     private static Task<ServerProcess> StartServerAsync(NatsServer nats, params string[] more) =>
         ServerProcess.StartAsync(demo: false, extraArgs: ServerArgs(nats, more));
-
-    /// <summary>250 for an unknown entity, 150 with a confidence out of range, 100 that are not JSON at all.</summary>
-    private static IEnumerable<string> InvalidEvents(int count)
-    {
-        var at = DateTimeOffset.UtcNow.AddDays(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-        for (var i = 0; i < count; i++)
-        {
-            yield return i switch
-            {
-                < 250 => Outage($"ghost-{i}", "ghost", at, 700),
-                < 400 => $$$"""{"id":"unsure-{{{i}}}","entity":"mix-0","type":"outage","occurredAt":"{{{at}}}","confidence":2,"region":"US","data":{"reports":900,"baselineReports":500}}""",
-                _ => $"not json {i}",
-            };
-        }
-    }
-
-    private static List<string> Interleave(List<string> valid, List<string> invalid)
-    {
-        var all = new List<string>(valid.Count + invalid.Count);
-        var every = valid.Count / invalid.Count;
-        var j = 0;
-        for (var i = 0; i < valid.Count; i++)
-        {
-            all.Add(valid[i]);
-            if (i % every == every - 1 && j < invalid.Count)
-            {
-                all.Add(invalid[j++]);
-            }
-        }
-
-        all.AddRange(invalid[j..]);
-        return all;
-    }
 }

@@ -23,8 +23,10 @@ public sealed class BenchOptions
         MemoryEntities = Int("memory-entities", Smoke ? 500 : 20_000);
         RecoveryEvents = Long("recovery-events", 0);
         HistoryEvents = Long("history-events", Smoke ? 20_000 : 1_000_000);
-        Silos = Text("silos", Smoke ? "1" : "1,2,4").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        Only = Text("only", "ceiling,embedded,memory,history,feed,postgres").Split(',');
+        Silos = Text("silos", Smoke ? "1,2" : "1,2,4,8").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        SiloCores = Double("silo-cores", Smoke ? 0.5 : 0.1);
+        FailoverSilos = Int("failover-silos", Smoke ? 2 : 4);
+        Only = Text("only", "ceiling,embedded,memory,history,feed,postgres,scale-out").Split(',');
         MicroFile = Text("micro", "");
         OutFile = args.Any(a => a.StartsWith("--out=", StringComparison.Ordinal)) ? Text("out", "") : null;
     }
@@ -59,7 +61,14 @@ public sealed class BenchOptions
     /// <summary>Events posted to the one entity of the long-history measure (issue #14).</summary>
     public long HistoryEvents { get; }
 
+    /// <summary>Silo counts of the scale-out runs.</summary>
     public int[] Silos { get; }
+
+    /// <summary>The CPU quota of each silo in the scale-out runs, in cores (0: none).</summary>
+    public double SiloCores { get; }
+
+    /// <summary>Silos of the failover run (one of them is killed).</summary>
+    public int FailoverSilos { get; }
 
     public string[] Only { get; }
 

@@ -44,6 +44,10 @@ public sealed class BenchServer : IAsyncDisposable
     public static async Task<BenchServer> StartAsync(params string[] extraArgs) =>
         new(await ServerProcess.StartAsync(demo: false, extraArgs: [.. CommonArgs, .. extraArgs]));
 
+    /// <summary>A server whose process gets <paramref name="environment"/> besides the bench's own.</summary>
+    public static async Task<BenchServer> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs) =>
+        new(await ServerProcess.StartWithEnvironmentAsync(environment, [.. CommonArgs, .. extraArgs]));
+
     public static HttpClient CreateClient(Uri baseAddress)
     {
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan, MaxConnectionsPerServer = 512 };

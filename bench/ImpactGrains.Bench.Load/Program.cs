@@ -50,6 +50,11 @@ if (options.Runs("postgres"))
     await PostgresAsync();
 }
 
+if (options.Runs("scale-out"))
+{
+    await ScaleOutAsync();
+}
+
 report.ReadMicro(options.MicroFile);
 var table = report.Render(total.Elapsed);
 Console.WriteLine();
@@ -190,70 +195,126 @@ async Task PostgresAsync()
         () => Peers.NaivePostgresAsync(naiveDatabase, runId, options.Entities, options.NaiveConnections, options.Seconds), [], postgres.PostmasterPid);
     Log($"  {report.Naive.Summary("events")}");
 
+    Log($"  our PostgreSQL profile, 1 silo, {options.IngestWorkers} clients");
+    var connectionString = await postgres.CreateDatabaseAsync();
+    await using var server = await BenchServer.StartAsync(BenchServer.PostgresArgs(connectionString));
+    try
+    {
+        await RegisterTimedAsync(server.Http, options.Entities);
+        await ActivateTimedAsync(server.Http, options.Entities);
+        var clients = new[] { server.Http };
+        int[] pids = [server.FindProcessId()];
+        await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, Math.Min(1, options.Seconds)); // warm-up
+        report.Postgres = await Throughput.WithCpuAsync(
+            () => Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.Seconds), pids, postgres.PostmasterPid);
+        Log($"  {report.Postgres.Summary("events")}");
+        Log("  ingestion, hot: every event to one entity");
+        report.PostgresHot = await Throughput.WithCpuAsync(
+            () => Workloads.IngestAsync(clients, runId, 1, skewed: false, options.IngestWorkers, options.BatchSize, options.Seconds), pids, postgres.PostmasterPid);
+        Log($"  {report.PostgresHot.Summary("events")}");
+        report.PostgresImpact = await Workloads.QueryAsync(server.Http,
+            r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact", options.QueryWorkers, options.Seconds / 2);
+        Log($"  impact: {report.PostgresImpact.Summary("reads")}");
+    }
+    catch
+    {
+        Console.Error.WriteLine("--- the silo's last output:");
+        Console.Error.WriteLine(string.Join('\n', server.Process.Output.Split('\n').TakeLast(40)));
+        throw;
+    }
+}
+
+// Scale-out (#16): N silos, each held to the same CPU quota, on one PostgreSQL; then one of them killed under load.
+async Task ScaleOutAsync()
+{
+    var cores = options.SiloCores;
+    if (cores > 0 && CpuQuota.Unavailable() is { } why)
+    {
+        Log($"scale-out: no CPU quotas ({why}); the silos share the machine's cores");
+        cores = 0;
+    }
+
+    report.SiloCores = cores;
+    Log($"scale-out: PostgreSQL profile, silos {string.Join(", ", options.Silos)}, {(cores > 0 ? F($"each held to {cores:0.##} of a core") : "no quotas")}");
+    await using var postgres = await PostgresServer.StartAsync();
     foreach (var silos in options.Silos)
     {
-        var workers = Math.Max(options.IngestWorkers, options.ScaleOutWorkersPerSilo * silos);
-        Log($"  our PostgreSQL profile, {silos} silo(s), {workers} clients");
         var connectionString = await postgres.CreateDatabaseAsync();
-        var cluster = new List<BenchServer>();
+        var cluster = await ScaleOut.StartClusterAsync(connectionString, silos, cores);
+        var quotas = new List<CpuQuota>();
         try
         {
-            // The first silo migrates the schema; the others then join it.
-            cluster.Add(await BenchServer.StartAsync(BenchServer.PostgresArgs(connectionString)));
-            cluster.AddRange(await Task.WhenAll(Enumerable.Range(1, silos - 1).Select(_ => BenchServer.StartAsync(BenchServer.PostgresArgs(connectionString)))));
             await RegisterTimedAsync(cluster[0].Http, options.Entities);
             await ActivateTimedAsync(cluster[0].Http, options.Entities);
-            var clients = cluster.Select(s => s.Http).ToArray();
-            var pids = cluster.Select(s => s.FindProcessId()).ToArray();
-            await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, Math.Min(1, options.Seconds)); // warm-up
-            var result = await Throughput.WithCpuAsync(
-                () => Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, options.Seconds), pids, postgres.PostmasterPid);
-            report.ScaleOut[silos] = result;
-            Log($"  {result.Summary("events")}");
-            if (silos == 1)
-            {
-                Log("  ingestion, hot: every event to one entity");
-                report.PostgresHot = await Throughput.WithCpuAsync(
-                    () => Workloads.IngestAsync(clients, runId, 1, skewed: false, workers, options.BatchSize, options.Seconds), pids, postgres.PostmasterPid);
-                Log($"  {report.PostgresHot.Summary("events")}");
-                report.PostgresImpact = await Workloads.QueryAsync(cluster[0].Http,
-                    r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact", options.QueryWorkers, options.Seconds / 2);
-                Log($"  impact: {report.PostgresImpact.Summary("reads")}");
-            }
+            quotas = ScaleOut.Limit(cluster, cores);
+            var run = await ScaleOut.MeasureAsync(cluster, quotas, runId, options, postgres.PostmasterPid);
+            var readers = Math.Max(4, options.QueryWorkers / silos);
+            var reads = await Task.WhenAll(cluster.Select(s => Workloads.QueryAsync(s.Http,
+                r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact", readers, options.Seconds / 2)));
+            report.ScaleOut[silos] = run with { ReadsPerSecond = reads.Sum(r => r.PerSecond) };
+            Log(F($"  {silos} silo(s): {run.Result.Summary("events")}; {run.RemoteMessagesPerEvent:0.###} remote messages per event, quota binding in {run.ThrottledShare:P0} of periods; impact reads {reads.Sum(r => r.PerSecond):N0}/s"));
         }
         catch (Exception ex) when (silos > 1)
         {
             // Recorded in the table rather than ending the suite: a cluster that cannot take the load is a result.
-            var reason = ex.Message.Split('\n')[0];
-            var pool = cluster.Any(s => s.Process.Output.Contains("connection pool has been exhausted", StringComparison.Ordinal))
-                ? "; the silos' logs show their Npgsql pools exhausted (100 connections, 15 s wait)"
-                : "";
-            report.ScaleOutFailures[silos] = reason[..Math.Min(reason.Length, 160)] + pool;
+            report.ScaleOutFailures[silos] = ex.Message.Split('\n')[0][..Math.Min(ex.Message.Split('\n')[0].Length, 160)];
             Log($"  failed: {report.ScaleOutFailures[silos]}");
-            foreach (var server in cluster)
-            {
-                var file = Path.Combine(Path.GetTempPath(), $"impactgrains-bench-silo-{server.Process.HttpPort}.log");
-                await File.WriteAllTextAsync(file, server.Process.Output);
-                Log($"  silo on port {server.Process.HttpPort}: its output is in {file}");
-            }
+            await KeepLogsAsync(cluster);
+        }
+        finally
+        {
+            await DisposeClusterAsync(cluster, quotas);
+        }
+    }
+
+    if (options.FailoverSilos > 1)
+    {
+        Log($"  failover: {options.FailoverSilos} silos under load, the last one killed (kill -9) after {options.Seconds} s");
+        var connectionString = await postgres.CreateDatabaseAsync();
+        var cluster = await ScaleOut.StartClusterAsync(connectionString, options.FailoverSilos, cores);
+        var quotas = new List<CpuQuota>();
+        try
+        {
+            await RegisterTimedAsync(cluster[0].Http, options.Entities);
+            await ActivateTimedAsync(cluster[0].Http, options.Entities);
+            quotas = ScaleOut.Limit(cluster, cores);
+            await Workloads.IngestAsync(cluster.Select(s => s.Http).ToArray(), runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.Smoke ? 1 : 3); // warm-up
+            report.Failover = await ScaleOut.FailoverAsync(cluster, connectionString, runId, options);
+            var f = report.Failover;
+            Log(F($"  before {f.RateBefore:N0} events/s, after {f.RateAfter:N0}; back to 0.7 of the rate in {(f.RecoverySeconds is { } r ? $"{r:0} s" : "never")}; acknowledged {f.Acknowledged:N0}, logged {f.Logged:N0} ({f.LoggedDistinct:N0} distinct)"));
         }
         catch
         {
-            foreach (var server in cluster)
-            {
-                Console.Error.WriteLine($"--- silo on port {server.Process.HttpPort}, last output:");
-                Console.Error.WriteLine(string.Join('\n', server.Process.Output.Split('\n').TakeLast(40)));
-            }
-
+            await KeepLogsAsync(cluster);
             throw;
         }
         finally
         {
-            foreach (var server in cluster)
-            {
-                await server.DisposeAsync();
-            }
+            await DisposeClusterAsync(cluster, quotas);
         }
+    }
+}
+
+async Task KeepLogsAsync(IEnumerable<BenchServer> cluster)
+{
+    foreach (var server in cluster)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"impactgrains-bench-silo-{server.Process.HttpPort}.log");
+        await File.WriteAllTextAsync(file, server.Process.Output);
+        Log($"  silo on port {server.Process.HttpPort}: its output is in {file}");
+    }
+}
+
+static async Task DisposeClusterAsync(IEnumerable<BenchServer> cluster, IEnumerable<CpuQuota> quotas)
+{
+    foreach (var server in cluster)
+    {
+        await server.DisposeAsync();
+    }
+
+    foreach (var quota in quotas)
+    {
+        quota.Dispose();
     }
 }
 
@@ -293,5 +354,7 @@ async Task OneEventEachAsync(HttpClient http, string run, int from, int count)
         }
     }));
 }
+
+static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
 void Log(string line) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{total.Elapsed.TotalSeconds,6:0.0}s] {line}"));

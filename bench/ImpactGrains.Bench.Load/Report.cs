@@ -27,6 +27,12 @@ public static class Targets
 
     // The NATS feed (#17).
     public const double FeedTimesHttp = 0.8;
+
+    // Scale-out under equal CPU quotas (#16).
+    public const double FourSilosTimesOne = 3.2;
+    public const double EightSilosTimesOne = 5.6;
+    public const double CpuPerEventGrowth = 1.25;
+    public const double FailoverRecoverySeconds = 15;
 }
 
 /// <summary>Everything one run measured, rendered as the Markdown tables of docs/performance.md.</summary>
@@ -60,7 +66,10 @@ public sealed class Report(BenchOptions options)
     public double? RegistrationPerSecond { get; set; }
     public Throughput? Naive { get; set; }
     public Throughput? PostgresImpact { get; set; }
-    public SortedDictionary<int, Throughput> ScaleOut { get; } = [];
+    public Throughput? Postgres { get; set; }
+    public double SiloCores { get; set; }
+    public SortedDictionary<int, ScaleOut.Run> ScaleOut { get; } = [];
+    public ScaleOut.Failover? Failover { get; set; }
     public SortedDictionary<int, string> ScaleOutFailures { get; } = [];
 
     /// <summary>Whether every part that was asked for produced its figures (timings are never judged here).</summary>
@@ -73,7 +82,9 @@ public sealed class Report(BenchOptions options)
         (!options.Runs("memory") || (MemoryActive is not null && MemoryCollected is not null)) &&
         (!options.Runs("history") || History is { RestartSeconds: not null, HistoryPoints.Operations: > 0 }) &&
         (!options.Runs("feed") || (FeedHttp is { Operations: > 0 } && Feed is { Operations: > 0 })) &&
-        (!options.Runs("postgres") || (Naive is { Operations: > 0 } && (!options.Silos.Contains(1) || PostgresHot is { Operations: > 0 }) && options.Silos.All(n => (ScaleOut.TryGetValue(n, out var t) && t.Operations > 0) || ScaleOutFailures.ContainsKey(n)))) &&
+        (!options.Runs("postgres") || (Naive is { Operations: > 0 } && Postgres is { Operations: > 0 } && PostgresHot is { Operations: > 0 })) &&
+        (!options.Runs("scale-out") || (options.Silos.All(n => (ScaleOut.TryGetValue(n, out var t) && t.Result.Operations > 0) || ScaleOutFailures.ContainsKey(n)) &&
+                                        (options.FailoverSilos < 2 || Failover is { Acknowledged: > 0 }))) &&
         (options.MicroFile.Length == 0 || micro.Count == 6);
 
     public void ReadMicro(string file)
@@ -92,7 +103,7 @@ public sealed class Report(BenchOptions options)
     public string Render(TimeSpan elapsed)
     {
         var s = new StringBuilder();
-        var postgres = ScaleOut.GetValueOrDefault(1);
+        var postgres = Postgres;
         s.AppendLine(F($"Suite: {(options.Smoke ? "smoke" : "full")} mode, {options.Seconds} s per phase, {options.Entities:N0} entities, batches of {options.BatchSize:N0}, {Environment.ProcessorCount} cores, {elapsed.TotalMinutes:0.0} min in all."));
         s.AppendLine();
         s.AppendLine("| target | measured | target | ratio (≥ 1 is met) | met |");
@@ -126,6 +137,26 @@ public sealed class Report(BenchOptions options)
             AtLeast("one entity: ingestion, batches of 5,000 in order ÷ uniform over many (×)", Ratio(h.Ingestion, EmbeddedUniform), Targets.HotTimesUniform, "N2");
         }
 
+        if (ScaleOut.TryGetValue(1, out var single))
+        {
+            var quota = SiloCores > 0 ? F($"each silo held to {SiloCores:0.##} of a core") : "no CPU quotas";
+            foreach (var (silos, target) in new[] { (4, Targets.FourSilosTimesOne), (8, Targets.EightSilosTimesOne) })
+            {
+                if (ScaleOut.TryGetValue(silos, out var run))
+                {
+                    AtLeast(F($"scale-out: {silos} silos ÷ 1 silo, ingestion, {quota} (×)"), run.Result.PerSecond / single.Result.PerSecond, target, "N2");
+                    AtLeast(F($"scale-out: {silos} silos ÷ 1 silo, /impact reads over every silo (×)"), run.ReadsPerSecond / single.ReadsPerSecond, target, "N2");
+                    AtMost(F($"scale-out: server CPU per event, {silos} silos ÷ 1 silo (×)"), run.Result.ServerMicrosPerOperation / single.Result.ServerMicrosPerOperation, Targets.CpuPerEventGrowth, "N2");
+                }
+            }
+        }
+
+        if (Failover is { } fail)
+        {
+            AtMost(F($"failover: kill -9 of 1 of {fail.Silos} silos under load → back to ≥ 0.7 of the rate (s)"), fail.RecoverySeconds ?? double.PositiveInfinity, Targets.FailoverRecoverySeconds, "N0");
+            AtMost("failover: events lost or doubled", Math.Abs(fail.Acknowledged - fail.Logged) + (fail.Logged - fail.LoggedDistinct), 0, "N0");
+        }
+
         s.AppendLine();
 
         s.AppendLine("Peers and profiles, same run, same machine:");
@@ -135,14 +166,8 @@ public sealed class Report(BenchOptions options)
         Row("ours, embedded (SQLite), uniform", EmbeddedUniform, "events/s", "per batch", null);
         Row("ours, embedded, skewed (1% of entities get half)", EmbeddedSkewed, "events/s", "per batch", null);
         Row("ours, embedded, hot (every event to one entity)", EmbeddedHot, "events/s", "per batch", null);
-        foreach (var (silos, result) in ScaleOut)
-        {
-            Row(F($"ours, PostgreSQL, {silos} silo{(silos > 1 ? "s" : "")}"), result, "events/s", "per batch", null);
-            if (silos == 1)
-            {
-                Row("ours, PostgreSQL, 1 silo, hot (every event to one entity)", PostgresHot, "events/s", "per batch", null);
-            }
-        }
+        Row("ours, PostgreSQL, 1 silo", Postgres, "events/s", "per batch", null);
+        Row("ours, PostgreSQL, 1 silo, hot (every event to one entity)", PostgresHot, "events/s", "per batch", null);
 
         Row(F($"naive PostgreSQL: 1 transaction per event, {options.NaiveConnections} connections"), Naive, "events/s", "per event",
             F($"embedded {Ratio(EmbeddedUniform, Naive):N1}×, PostgreSQL {Ratio(postgres, Naive):N1}×"));
@@ -197,18 +222,27 @@ public sealed class Report(BenchOptions options)
             s.AppendLine(F($"Memory per idle entity ({options.MemoryEntities:N0} entities, one event each; live heap after an induced full collection): grain still active {active}; grain collected {collected}."));
         }
 
-        if (ScaleOut.Count + ScaleOutFailures.Count > 1 && ScaleOut.TryGetValue(1, out var one))
+        if (ScaleOut.Count + ScaleOutFailures.Count > 0)
         {
+            ScaleOut.TryGetValue(1, out var one);
             s.AppendLine();
-            s.AppendLine("Scale-out, N silo processes on one PostgreSQL, all on this machine's cores (so this shows overhead, not scaling):");
+            s.AppendLine(SiloCores > 0
+                ? F($"Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, each silo held to {SiloCores:0.##} of a core (cgroup CPU quota, DOTNET_PROCESSOR_COUNT=1), ingestion and /impact reads spread over every silo:")
+                : "Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, all sharing this machine's cores (no quotas here, so this shows overhead, not scaling):");
             s.AppendLine();
-            s.AppendLine("| silos | events/s | ÷ 1 silo |");
-            s.AppendLine("|---|---|---|");
+            s.AppendLine("| silos | events/s | ÷ 1 silo | CPU µs per event: silos / database | remote messages per event | quota binding | /impact reads/s | ÷ 1 silo |");
+            s.AppendLine("|---|---|---|---|---|---|---|---|");
             foreach (var silos in ScaleOut.Keys.Union(ScaleOutFailures.Keys).Order())
             {
-                s.AppendLine(ScaleOut.TryGetValue(silos, out var result)
-                    ? F($"| {silos} | {result.PerSecond:N0} | {result.PerSecond / one.PerSecond:N2} |")
-                    : F($"| {silos} | failed: {ScaleOutFailures[silos]} | – |"));
+                s.AppendLine(ScaleOut.TryGetValue(silos, out var run)
+                    ? F($"| {silos} | {run.Result.PerSecond:N0} | {run.Result.PerSecond / one?.Result.PerSecond:N2} | {Micros(run.Result.ServerMicrosPerOperation)} / {Micros(run.Result.DatabaseMicrosPerOperation)} | {run.RemoteMessagesPerEvent:N3} | {run.ThrottledShare:P0} of periods | {run.ReadsPerSecond:N0} | {run.ReadsPerSecond / one?.ReadsPerSecond:N2} |")
+                    : F($"| {silos} | failed: {ScaleOutFailures[silos]} | – | – | – | – | – | – |"));
+            }
+
+            if (Failover is { } killed)
+            {
+                s.AppendLine();
+                s.AppendLine(F($"Failover: {killed.Silos} silos under the same quotas and load, the last one killed (kill -9) a third of the way in: {killed.RateBefore:N0} events/s before, {killed.RateAfter:N0} over the last third; back to 0.7 of the rate {(killed.RecoverySeconds is { } r ? F($"{r:0} s after the kill") : "never")}; {killed.Acknowledged:N0} event ids acknowledged, {killed.Logged:N0} rows of them in the log ({killed.LoggedDistinct:N0} distinct)."));
             }
         }
 

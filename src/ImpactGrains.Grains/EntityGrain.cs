@@ -16,6 +16,7 @@ namespace ImpactGrains.Grains;
 /// bounded by what still matters; its older past is read back from the log when a query asks for it. On activation it
 /// loads its snapshot and replays only the newer events.
 /// </summary>
+[Ownership.EntityOwnerPlacement]
 public sealed partial class EntityGrain(
     [PersistentState(GrainStorageNames.EntitySnapshot, GrainStorageNames.Snapshots)] IPersistentState<EntitySnapshot> snapshot,
     IEventLog log,

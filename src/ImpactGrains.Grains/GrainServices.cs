@@ -13,4 +13,17 @@ public static class GrainServices
         silo.Services.AddHostedService(services => services.GetRequiredService<StandingReports>());
         return silo;
     }
+
+    /// <summary>
+    /// Entity ownership (<see cref="Ownership.EntityOwnership"/>): entity grains on their owning silo, each silo writing
+    /// the log for the entities it owns, ingestion routing a request's events to their owners.
+    /// </summary>
+    public static ISiloBuilder AddEntityOwnership(this ISiloBuilder silo)
+    {
+        silo.Services.AddPlacementDirector<Ownership.EntityOwnerPlacement, Ownership.EntityOwnerPlacementDirector>();
+        silo.Services.AddPlacementDirector<Ownership.SiloPinnedPlacement, Ownership.SiloPinnedPlacementDirector>();
+        silo.Services.TryAddSingleton<Ownership.OwnedEventAppender>();
+        silo.Services.TryAddSingleton<Ownership.EventRouter>();
+        return silo;
+    }
 }

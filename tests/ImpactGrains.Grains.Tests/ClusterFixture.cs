@@ -113,6 +113,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 configureSnapshots(o);
             });
             silo.AddStandingReports();
+            silo.AddEntityOwnership();
             silo.AddSnapshotStorage(SqliteDatabase.OrleansInvariant, Database.SnapshotConnectionString);
         });
         Cluster = builder.Build();

@@ -95,6 +95,22 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Environment variables the server process gets besides this one's (for example DOTNET_PROCESSOR_COUNT).</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A server on a fresh data directory with extra environment variables; started.</summary>
+    public static async Task<ServerProcess> StartWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
+    {
+        var server = new ServerProcess(Path.Combine(Path.GetTempPath(), "impactgrains-tests", Guid.NewGuid().ToString("N")), ["--Impact:Demo=false", .. extraArgs]);
+        foreach (var (name, value) in environment)
+        {
+            server.Environment[name] = value;
+        }
+
+        await server.StartAsync();
+        return server;
+    }
+
     public static async Task<ServerProcess> StartAsync(bool demo = false, string? dataDirectory = null, params string[] extraArgs)
     {
         var directory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "impactgrains-tests", Guid.NewGuid().ToString("N"));
@@ -122,6 +138,11 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in Environment)
+        {
+            info.Environment[name] = value;
+        }
+
         process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);

@@ -28,6 +28,7 @@ internal static class EmbeddedProfile
             clusterId: configuration["Orleans:ClusterId"] ?? "local");
         silo.AddImpactDashboard(configuration);
         silo.AddStandingReports();
+        silo.AddEntityOwnership();
         silo.AddSnapshotStorage(SqliteDatabase.OrleansInvariant, database.SnapshotConnectionString);
     }
 

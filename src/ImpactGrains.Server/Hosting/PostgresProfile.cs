@@ -66,6 +66,7 @@ internal static class PostgresProfile
             o.ConnectionString = connectionString;
         });
         silo.AddStandingReports();
+        silo.AddEntityOwnership();
         silo.AddSnapshotStorage(PostgresDatabase.OrleansInvariant, connectionString);
     }
 

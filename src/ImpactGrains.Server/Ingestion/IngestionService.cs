@@ -1,5 +1,6 @@
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Validation;
+using ImpactGrains.Grains.Ownership;
 using ImpactGrains.Server.Hosting;
 using ImpactGrains.Storage;
 using Microsoft.Extensions.Options;
@@ -7,13 +8,14 @@ using Microsoft.Extensions.Options;
 namespace ImpactGrains.Server.Ingestion;
 
 /// <summary>
-/// The ingestion path: judge each event, append the valid ones to the log (the acknowledgement point: the log answers
-/// once they are committed), then wait, at most <see cref="IngestionOptions.ApplyWait"/>, for
-/// <see cref="CommitDelivery"/> to hand the commit to its entity grains, so that a query right after the
-/// acknowledgement sees the events. Everything per event here is a look-up or a count; metrics and logs are per request.
+/// The ingestion path: judge each event, then hand the valid ones to <see cref="EventRouter"/>, which appends each to the
+/// log on the silo that owns its entity (the acknowledgement point: the log answers once they are committed) and waits,
+/// at most <see cref="IngestionOptions.ApplyWait"/>, for <see cref="CommitDelivery"/> there to hand the commit to the
+/// entity grains, so that a query right after the acknowledgement sees the events. Everything per event here is a
+/// look-up or a count; metrics and logs are per request.
 /// </summary>
 public sealed partial class IngestionService(
-    IEventLog log,
+    EventRouter router,
     IEntityCatalog catalog,
     ImpactGrains.Grains.ImpactMetrics metrics,
     TimeProvider time,
@@ -51,24 +53,20 @@ public sealed partial class IngestionService(
             valid.Add(e);
         }
 
-        // The acknowledgement point: once this returns, the accepted events are committed.
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var appended = await log.AppendAsync(valid, cancellationToken);
-        if (valid.Count > 0)
-        {
-            metrics.CommitLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-        }
+        // The acknowledgement point: once this returns, the accepted events are committed, each by the silo that owns
+        // its entity, and their grains have them (or ApplyWait has passed and delivery goes on in the background).
+        var sequences = await router.AppendAsync(valid, options.Value.Ingestion.ApplyWait, cancellationToken);
 
         var acceptedByType = new int[EventTypes.Count];
         var duplicatesByType = new int[EventTypes.Count];
-        var outcomes = appended.Outcomes;
         var traced = logger.IsEnabled(LogLevel.Debug); // a line per event only when someone asked for it
         for (var i = 0; i < valid.Count; i++)
         {
-            (outcomes[i].Duplicate ? duplicatesByType : acceptedByType)[(int)valid[i].Type]++;
-            if (traced && !outcomes[i].Duplicate)
+            var duplicate = sequences[i] == 0;
+            (duplicate ? duplicatesByType : acceptedByType)[(int)valid[i].Type]++;
+            if (traced && !duplicate)
             {
-                LogAccepted(valid[i].Id, valid[i].Entity, outcomes[i].EntitySequence);
+                LogAccepted(valid[i].Id, valid[i].Entity, sequences[i]);
             }
         }
 
@@ -77,18 +75,6 @@ public sealed partial class IngestionService(
         Count(metrics.Rejected, rejectedByType);
         var duplicates = duplicatesByType.Sum();
         LogIngested(valid.Count - duplicates, duplicates, rejected.Count);
-
-        if (appended.Commit is { } commit)
-        {
-            try
-            {
-                await commit.Delivered.WaitAsync(options.Value.Ingestion.ApplyWait, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                LogSlowDelivery(options.Value.Ingestion.ApplyWait);
-            }
-        }
 
         return new IngestionResult(valid.Count - duplicates, duplicates, rejected);
     }
@@ -112,7 +98,4 @@ public sealed partial class IngestionService(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ingested a batch: {Accepted} accepted, {Duplicates} duplicates, {Rejected} rejected")]
     private partial void LogIngested(int accepted, int duplicates, int rejected);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of a commit took longer than {Wait}; acknowledged anyway, delivery continues")]
-    private partial void LogSlowDelivery(TimeSpan wait);
 }

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Globalization;
+using ImpactGrains.Testing;
+using Npgsql;
+
+namespace ImpactGrains.Bench;
+
+/// <summary>
+/// Scale-out (issue #16): N silos of the PostgreSQL profile on one PostgreSQL, each held to the same CPU quota so that N
+/// silos have N times the capacity of one, the load spread over every silo; and a silo killed under that load.
+/// </summary>
+public static class ScaleOut
+{
+    /// <param name="RemoteMessagesPerEvent">Messages the silos sent each other (Orleans' own count) per accepted event.</param>
+    /// <param name="ThrottledShare">The share of the quota periods in which the silos ran out of quota: near 1, the quota is what bounds them.</param>
+    public sealed record Run(int Silos, Throughput Result, double RemoteMessagesPerEvent, double ThrottledShare)
+    {
+        /// <summary>Closed-loop /impact reads spread over every silo.</summary>
+        public double ReadsPerSecond { get; init; }
+    }
+
+    /// <param name="RateBefore">Events/s before the kill.</param>
+    /// <param name="RecoverySeconds">From the kill to the end of the first 3-second window at ≥ 0.7 of <paramref name="RateBefore"/>; null if none.</param>
+    /// <param name="Acknowledged">Distinct event ids the load generator had acknowledged (every batch retried until it was).</param>
+    /// <param name="Logged">Rows of those ids in the log; equal to <paramref name="Acknowledged"/> when nothing was lost or doubled.</param>
+    public sealed record Failover(int Silos, double RateBefore, double RateAfter, double? RecoverySeconds, long Acknowledged, long Logged, long LoggedDistinct);
+
+    /// <summary>The environment of a silo held to a share of one core: the runtime sizes its pools to one processor.</summary>
+    public static IReadOnlyDictionary<string, string> SiloEnvironment(double cores) =>
+        cores > 0 ? new Dictionary<string, string> { ["DOTNET_PROCESSOR_COUNT"] = "1" } : new Dictionary<string, string>();
+
+    /// <summary>Starts <paramref name="silos"/> silos on one database: the first migrates the schema, the others then join it.</summary>
+    public static async Task<List<BenchServer>> StartClusterAsync(string connectionString, int silos, double cores)
+    {
+        var cluster = new List<BenchServer>();
+        try
+        {
+            var environment = SiloEnvironment(cores);
+            cluster.Add(await BenchServer.StartWithEnvironmentAsync(environment, BenchServer.PostgresArgs(connectionString)));
+            cluster.AddRange(await Task.WhenAll(Enumerable.Range(1, silos - 1)
+                .Select(_ => BenchServer.StartWithEnvironmentAsync(environment, BenchServer.PostgresArgs(connectionString)))));
+            return cluster;
+        }
+        catch
+        {
+            foreach (var server in cluster)
+            {
+                await server.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Holds every silo to <paramref name="cores"/> of a core (none when 0).</summary>
+    public static List<CpuQuota> Limit(IEnumerable<BenchServer> cluster, double cores) =>
+        cores > 0 ? cluster.Select(s => CpuQuota.Limit(s.FindProcessId(), cores)).ToList() : [];
+
+    /// <summary>Uniform ingestion spread over every silo, with the remote messages it caused.</summary>
+    public static async Task<Run> MeasureAsync(List<BenchServer> cluster, IReadOnlyList<CpuQuota> quotas, string runId, BenchOptions options, int databasePid)
+    {
+        var clients = cluster.Select(s => s.Http).ToArray();
+        var workers = Math.Max(options.IngestWorkers, options.ScaleOutWorkersPerSilo * cluster.Count);
+        // Long enough for the tiered JIT to finish the hot paths within the quota.
+        await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, options.Smoke ? 1 : 3);
+        var messagesBefore = await SentMessagesAsync(cluster);
+        var (throttledBefore, periodsBefore) = Throttling(quotas);
+        var result = await Throughput.WithCpuAsync(
+            () => Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, options.Seconds),
+            cluster.Select(s => s.FindProcessId()).ToArray(), databasePid);
+        var messages = await SentMessagesAsync(cluster) - messagesBefore;
+        var (throttled, periods) = Throttling(quotas);
+        return new Run(cluster.Count, result, messages / Math.Max(1, result.Operations),
+            periods > periodsBefore ? (double)(throttled - throttledBefore) / (periods - periodsBefore) : 0);
+    }
+
+    /// <summary>
+    /// Ingestion over every silo for three phases' time; one silo killed (kill -9) after the first. Clients whose silo
+    /// fails move to another and post the same batch again until it is acknowledged, so every id sent is acknowledged
+    /// once; then the log must hold each exactly once.
+    /// </summary>
+    public static async Task<Failover> FailoverAsync(List<BenchServer> cluster, string connectionString, string runId, BenchOptions options)
+    {
+        const int BatchSize = 200; // small batches: per-second rates that are not lumps of a few batches
+        var seconds = options.Seconds * 3;
+        var killAt = options.Seconds;
+        var workers = Math.Max(options.IngestWorkers, options.ScaleOutWorkersPerSilo * cluster.Count) * 2;
+        var perSecond = new long[(int)Math.Ceiling(seconds) + 120];
+        long acknowledged = 0;
+        var dead = -1;
+        var prefix = runId + "f";
+        var started = Stopwatch.GetTimestamp();
+        var until = started + (long)(seconds * Stopwatch.Frequency);
+
+        var killer = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(killAt));
+            Volatile.Write(ref dead, cluster.Count - 1);
+            cluster[^1].Process.Kill();
+        });
+
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            var events = new BenchEvents(prefix, options.Entities, skewed: false, seed: 1_000 + w);
+            var silo = w % cluster.Count;
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                var body = events.Batch(BatchSize, DateTimeOffset.UtcNow);
+                var giveUp = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
+                while (true)
+                {
+                    if (silo == Volatile.Read(ref dead))
+                    {
+                        silo = (silo + 1) % cluster.Count;
+                    }
+
+                    try
+                    {
+                        var accepted = await Workloads.PostEventsAsync(cluster[silo].Http, body);
+                        Interlocked.Add(ref perSecond[(int)Stopwatch.GetElapsedTime(started).TotalSeconds], accepted);
+                        Interlocked.Add(ref acknowledged, BatchSize);
+                        break;
+                    }
+                    catch (Exception) when (Stopwatch.GetTimestamp() < giveUp)
+                    {
+                        // The silo is gone or answered 503 while the cluster moves its entities: the same batch again,
+                        // elsewhere if this silo died. Ids make the retry idempotent.
+                        silo = (silo + 1) % cluster.Count;
+                        await Task.Delay(100);
+                    }
+                }
+            }
+        })));
+        await killer;
+
+        var (logged, distinct) = await CountLoggedAsync(connectionString, prefix);
+        var before = Rate(perSecond, 2, killAt);
+        double? recovery = null;
+        for (var t = (int)killAt; t + 3 <= seconds; t++)
+        {
+            if (Rate(perSecond, t, t + 3) >= 0.7 * before)
+            {
+                recovery = t + 3 - killAt;
+                break;
+            }
+        }
+
+        return new Failover(cluster.Count, before, Rate(perSecond, seconds - options.Seconds, seconds), recovery, acknowledged, logged, distinct);
+    }
+
+    private static double Rate(long[] perSecond, double from, double to)
+    {
+        var (a, b) = ((int)from, (int)to);
+        return b <= a ? 0 : (double)perSecond[a..b].Sum() / (b - a);
+    }
+
+    private static async Task<(long Rows, long Distinct)> CountLoggedAsync(string connectionString, string prefix)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*), count(DISTINCT event_id) FROM event_log WHERE event_id LIKE $1", connection);
+        command.Parameters.AddWithValue(prefix + "-%");
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>Messages the silos have sent to other silos so far (Orleans' histogram of sent message sizes counts them).</summary>
+    private static async Task<double> SentMessagesAsync(IEnumerable<BenchServer> cluster)
+    {
+        double total = 0;
+        foreach (var server in cluster)
+        {
+            var text = await server.Http.GetStringAsync("/metrics");
+            total += text.Split('\n')
+                .Where(l => l.StartsWith("orleans_messaging_sent_messages_size", StringComparison.Ordinal) && l.Contains("_count{", StringComparison.Ordinal))
+                .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        }
+
+        return total;
+    }
+
+    private static (long Throttled, long Periods) Throttling(IReadOnlyList<CpuQuota> quotas) =>
+        (quotas.Sum(q => q.Stat("nr_throttled")), quotas.Sum(q => q.Stat("nr_periods")));
+}

@@ -1,0 +1,21 @@
+using ImpactGrains.Scoring.Events;
+using Orleans.Concurrency;
+
+namespace ImpactGrains.Abstractions;
+
+/// <summary>
+/// One silo's writer of the log for the entities it owns, keyed by that silo's address. A request's events cross to
+/// each owning silo once, in one call, however many of its entities they touch.
+/// </summary>
+public interface IEventWriterGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Appends the events (all owned by this silo), waits at most <paramref name="applyWait"/> for their grains to apply
+    /// them, and answers each event's entity sequence, or 0 for a duplicate. Returns once they are committed.
+    /// </summary>
+    Task<long[]> AppendAsync(OwnedEvents events, TimeSpan applyWait);
+}
+
+/// <summary>Validated events bound for their owning silo; never changed after it is made, so a call need not copy it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record OwnedEvents([property: Id(0)] IReadOnlyList<ImpactEvent> Events);

@@ -1,0 +1,122 @@
+using System.Runtime.InteropServices;
+using ImpactGrains.Abstractions;
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace ImpactGrains.Grains.Ownership;
+
+/// <summary>
+/// Sends a request's valid events to the silos that own their entities: the local share straight to this silo's log
+/// writer, every other silo's share in one call to its <see cref="IEventWriterGrain"/>. With one silo it is a direct
+/// append; with many, each entity is written by one silo only, so writers never contend for an entity's numbering.
+/// An owner that cannot be reached (it died and the cluster has not yet declared it dead) does not stop ingestion: this
+/// silo writes that share itself, which the log keeps correct (an id is logged once, an entity's sequence has no gaps
+/// whoever writes it); only the locality is lost until the membership settles.
+/// </summary>
+public sealed partial class EventRouter(
+    IClusterMembershipService membership,
+    ILocalSiloDetails localSilo,
+    IGrainFactory grains,
+    OwnedEventAppender appender,
+    ILogger<EventRouter> logger)
+{
+    private sealed record ActiveSilos(MembershipVersion Version, SiloAddress[] Silos, ulong[] Hashes);
+
+    private ActiveSilos? active;
+
+    /// <summary>The active silos as this silo sees them, with their hashes; recomputed when the membership changes.</summary>
+    private ActiveSilos Active()
+    {
+        var snapshot = membership.CurrentSnapshot;
+        if (active is { } known && known.Version == snapshot.Version)
+        {
+            return known;
+        }
+
+        var silos = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToArray();
+        if (silos.Length == 0)
+        {
+            silos = [localSilo.SiloAddress]; // still joining: it owns what it is asked to write
+        }
+
+        return active = new ActiveSilos(snapshot.Version, silos, silos.Select(EntityOwnership.Hash).ToArray());
+    }
+
+    /// <summary>Each event's entity sequence, or 0 for a duplicate; returns once every share is committed.</summary>
+    public async Task<long[]> AppendAsync(IReadOnlyList<ImpactEvent> events, TimeSpan applyWait, CancellationToken cancellationToken = default)
+    {
+        var silos = Active();
+        if (silos.Silos.Length == 1 || events.Count == 0)
+        {
+            return await appender.AppendAsync(events, applyWait, cancellationToken);
+        }
+
+        var shares = new Dictionary<SiloAddress, (List<ImpactEvent> Events, List<int> Positions)>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var owner = silos.Silos[EntityOwnership.Owner(EntityOwnership.Hash(events[i].Entity), silos.Hashes)];
+            ref var share = ref CollectionsMarshal.GetValueRefOrAddDefault(shares, owner, out var exists);
+            if (!exists)
+            {
+                share = ([], []);
+            }
+
+            share.Events.Add(events[i]);
+            share.Positions.Add(i);
+        }
+
+        var sequences = new long[events.Count];
+        await Task.WhenAll(shares.Select(async share =>
+        {
+            var written = await AppendShareAsync(share.Key, share.Value.Events, applyWait, cancellationToken);
+            for (var j = 0; j < written.Length; j++)
+            {
+                sequences[share.Value.Positions[j]] = written[j];
+            }
+        }));
+        return sequences;
+    }
+
+    private async Task<long[]> AppendShareAsync(SiloAddress owner, List<ImpactEvent> events, TimeSpan applyWait, CancellationToken cancellationToken)
+    {
+        if (owner.Equals(localSilo.SiloAddress))
+        {
+            return await appender.AppendAsync(events, applyWait, cancellationToken);
+        }
+
+        try
+        {
+            return await grains.GetGrain<IEventWriterGrain>(owner.ToParsableString()).AppendAsync(new OwnedEvents(events), applyWait)
+                .WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (Unreachable(ex))
+        {
+            // Whatever the owner may have committed before it went, its ids now answer as duplicates here.
+            LogOwnerUnreachable(owner, events.Count, ex.GetType().Name);
+            return await appender.AppendAsync(events, applyWait, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or EventLogUnavailableException))
+        {
+            // Nothing the owner did not commit was acknowledged; a retry is safe (ids are idempotent).
+            throw new EventLogUnavailableException($"the silo that owns {events.Count} of these events could not commit them", ex);
+        }
+    }
+
+    /// <summary>The owner's silo is gone or not answering (not a failure of its log, which it would report itself).</summary>
+    private static bool Unreachable(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is OrleansMessageRejectionException or TimeoutException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Owner} could not be reached ({Failure}); this silo writes its share of {Count} events itself")]
+    private partial void LogOwnerUnreachable(SiloAddress owner, int count, string failure);
+}

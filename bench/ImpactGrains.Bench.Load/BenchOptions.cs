@@ -26,6 +26,7 @@ public sealed class BenchOptions
         Silos = Text("silos", Smoke ? "1,2" : "1,2,4,8").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         SiloCores = Double("silo-cores", Smoke ? 0.5 : 0.1);
         FailoverSilos = Int("failover-silos", Smoke ? 2 : 4);
+        IdleSeconds = Int("idle-seconds", 5);
         Only = Text("only", "ceiling,embedded,memory,history,feed,postgres,scale-out").Split(',');
         MicroFile = Text("micro", "");
         OutFile = args.Any(a => a.StartsWith("--out=", StringComparison.Ordinal)) ? Text("out", "") : null;
@@ -66,6 +67,9 @@ public sealed class BenchOptions
 
     /// <summary>The CPU quota of each silo in the scale-out runs, in cores (0: none).</summary>
     public double SiloCores { get; }
+
+    /// <summary>How long the scale-out runs measure an idle cluster's own CPU before the load.</summary>
+    public int IdleSeconds { get; }
 
     /// <summary>Silos of the failover run (one of them is killed).</summary>
     public int FailoverSilos { get; }

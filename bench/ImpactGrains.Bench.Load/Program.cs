@@ -246,18 +246,20 @@ async Task ScaleOutAsync()
         {
             await RegisterTimedAsync(cluster[0].Http, options.Entities);
             await ActivateTimedAsync(cluster[0].Http, options.Entities);
+            await ScaleOut.SettleAsync(cluster, options.Entities);
             quotas = ScaleOut.Limit(cluster, cores);
             var run = await ScaleOut.MeasureAsync(cluster, quotas, runId, options, postgres.PostmasterPid);
             var readers = Math.Max(4, options.QueryWorkers / silos);
             var reads = await Task.WhenAll(cluster.Select(s => Workloads.QueryAsync(s.Http,
                 r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact", readers, options.Seconds / 2)));
             report.ScaleOut[silos] = run with { ReadsPerSecond = reads.Sum(r => r.PerSecond) };
-            Log(F($"  {silos} silo(s): {run.Result.Summary("events")}; {run.RemoteMessagesPerEvent:0.###} remote messages per event, quota binding in {run.ThrottledShare:P0} of periods; impact reads {reads.Sum(r => r.PerSecond):N0}/s"));
+            Log(F($"  {silos} silo(s): {run.Result.Summary("events")}; {run.RemoteMessagesPerEvent:0.###} remote messages per event, quota binding in {run.ThrottledShare:P0} of periods; idle {run.IdleCoresPerSilo:0.000} cores per silo; impact reads {reads.Sum(r => r.PerSecond):N0}/s"));
         }
-        catch (Exception ex) when (silos > 1)
+        catch (Exception ex)
         {
             // Recorded in the table rather than ending the suite: a cluster that cannot take the load is a result.
-            report.ScaleOutFailures[silos] = ex.Message.Split('\n')[0][..Math.Min(ex.Message.Split('\n')[0].Length, 160)];
+            var reason = ex.Message.Split('\n')[0];
+            report.ScaleOutFailures[silos] = reason[..Math.Min(reason.Length, 160)];
             Log($"  failed: {report.ScaleOutFailures[silos]}");
             await KeepLogsAsync(cluster);
         }
@@ -277,6 +279,7 @@ async Task ScaleOutAsync()
         {
             await RegisterTimedAsync(cluster[0].Http, options.Entities);
             await ActivateTimedAsync(cluster[0].Http, options.Entities);
+            await ScaleOut.SettleAsync(cluster, options.Entities);
             quotas = ScaleOut.Limit(cluster, cores);
             await Workloads.IngestAsync(cluster.Select(s => s.Http).ToArray(), runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.Smoke ? 1 : 3); // warm-up
             report.Failover = await ScaleOut.FailoverAsync(cluster, connectionString, runId, options);

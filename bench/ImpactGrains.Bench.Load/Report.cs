@@ -230,13 +230,13 @@ public sealed class Report(BenchOptions options)
                 ? F($"Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, each silo held to {SiloCores:0.##} of a core (cgroup CPU quota, DOTNET_PROCESSOR_COUNT=1), ingestion and /impact reads spread over every silo:")
                 : "Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, all sharing this machine's cores (no quotas here, so this shows overhead, not scaling):");
             s.AppendLine();
-            s.AppendLine("| silos | events/s | ÷ 1 silo | CPU µs per event: silos / database | remote messages per event | quota binding | /impact reads/s | ÷ 1 silo |");
-            s.AppendLine("|---|---|---|---|---|---|---|---|");
+            s.AppendLine("| silos | events/s | ÷ 1 silo | CPU µs per event: silos / database | remote messages per event | quota binding | idle CPU per silo (cores) | /impact reads/s | ÷ 1 silo |");
+            s.AppendLine("|---|---|---|---|---|---|---|---|---|");
             foreach (var silos in ScaleOut.Keys.Union(ScaleOutFailures.Keys).Order())
             {
                 s.AppendLine(ScaleOut.TryGetValue(silos, out var run)
-                    ? F($"| {silos} | {run.Result.PerSecond:N0} | {run.Result.PerSecond / one?.Result.PerSecond:N2} | {Micros(run.Result.ServerMicrosPerOperation)} / {Micros(run.Result.DatabaseMicrosPerOperation)} | {run.RemoteMessagesPerEvent:N3} | {run.ThrottledShare:P0} of periods | {run.ReadsPerSecond:N0} | {run.ReadsPerSecond / one?.ReadsPerSecond:N2} |")
-                    : F($"| {silos} | failed: {ScaleOutFailures[silos]} | – | – | – | – | – | – |"));
+                    ? F($"| {silos} | {run.Result.PerSecond:N0} | {run.Result.PerSecond / one?.Result.PerSecond:N2} | {Micros(run.Result.ServerMicrosPerOperation)} / {Micros(run.Result.DatabaseMicrosPerOperation)} | {run.RemoteMessagesPerEvent:N3} | {run.ThrottledShare:P0} of periods | {run.IdleCoresPerSilo:N3} | {run.ReadsPerSecond:N0} | {run.ReadsPerSecond / one?.ReadsPerSecond:N2} |")
+                    : F($"| {silos} | failed: {ScaleOutFailures[silos]} | – | – | – | – | – | – | – |"));
             }
 
             if (Failover is { } killed)

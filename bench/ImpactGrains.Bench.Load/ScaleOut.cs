@@ -13,7 +13,8 @@ public static class ScaleOut
 {
     /// <param name="RemoteMessagesPerEvent">Messages the silos sent each other (Orleans' own count) per accepted event.</param>
     /// <param name="ThrottledShare">The share of the quota periods in which the silos ran out of quota: near 1, the quota is what bounds them.</param>
-    public sealed record Run(int Silos, Throughput Result, double RemoteMessagesPerEvent, double ThrottledShare)
+    /// <param name="IdleCoresPerSilo">CPU a silo used while nothing was sent, its entities active (timers, membership, publication).</param>
+    public sealed record Run(int Silos, Throughput Result, double RemoteMessagesPerEvent, double ThrottledShare, double IdleCoresPerSilo)
     {
         /// <summary>Closed-loop /impact reads spread over every silo.</summary>
         public double ReadsPerSecond { get; init; }
@@ -52,6 +53,33 @@ public static class ScaleOut
         }
     }
 
+    /// <summary>
+    /// Waits (at most two minutes) until every entity's grain is active somewhere and no delivery is pending: the
+    /// activation load is done at full speed, before the quotas, as a long-running cluster would have done it.
+    /// </summary>
+    public static async Task SettleAsync(List<BenchServer> cluster, int entities)
+    {
+        var deadline = Stopwatch.GetTimestamp() + 120 * Stopwatch.Frequency;
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            double active = 0, pending = 0;
+            foreach (var server in cluster)
+            {
+                active += await server.ActivationsAsync("entity");
+                pending += await ServerMetrics.SumAsync(server.Http, "impactgrains_delivery_pending");
+            }
+
+            if (active >= entities && pending <= 0)
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"the cluster did not settle within two minutes ({entities:N0} entity grains to activate)");
+    }
+
     /// <summary>Holds every silo to <paramref name="cores"/> of a core (none when 0).</summary>
     public static List<CpuQuota> Limit(IEnumerable<BenchServer> cluster, double cores) =>
         cores > 0 ? cluster.Select(s => CpuQuota.Limit(s.FindProcessId(), cores)).ToList() : [];
@@ -60,6 +88,11 @@ public static class ScaleOut
     public static async Task<Run> MeasureAsync(List<BenchServer> cluster, IReadOnlyList<CpuQuota> quotas, string runId, BenchOptions options, int databasePid)
     {
         var clients = cluster.Select(s => s.Http).ToArray();
+        var pids = cluster.Select(s => s.FindProcessId()).ToArray();
+        var idleSeconds = options.Smoke ? 1 : options.IdleSeconds;
+        var idleBefore = pids.Sum(ProcessCpu.Seconds);
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
+        var idleCores = (pids.Sum(ProcessCpu.Seconds) - idleBefore) / idleSeconds / pids.Length;
         var workers = Math.Max(options.IngestWorkers, options.ScaleOutWorkersPerSilo * cluster.Count);
         // Long enough for the tiered JIT to finish the hot paths within the quota.
         await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, options.Smoke ? 1 : 3);
@@ -67,11 +100,11 @@ public static class ScaleOut
         var (throttledBefore, periodsBefore) = Throttling(quotas);
         var result = await Throughput.WithCpuAsync(
             () => Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, options.Seconds),
-            cluster.Select(s => s.FindProcessId()).ToArray(), databasePid);
+            pids, databasePid);
         var messages = await SentMessagesAsync(cluster) - messagesBefore;
         var (throttled, periods) = Throttling(quotas);
         return new Run(cluster.Count, result, messages / Math.Max(1, result.Operations),
-            periods > periodsBefore ? (double)(throttled - throttledBefore) / (periods - periodsBefore) : 0);
+            periods > periodsBefore ? (double)(throttled - throttledBefore) / (periods - periodsBefore) : 0, idleCores);
     }
 
     /// <summary>

@@ -10,10 +10,11 @@ namespace ImpactGrains.Abstractions;
 public interface IEventWriterGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Appends the events (all owned by this silo), waits at most <paramref name="applyWait"/> for their grains to apply
-    /// them, and answers each event's entity sequence, or 0 for a duplicate. Returns once they are committed.
+    /// Appends the events (all owned by this silo), waits for their grains to apply them as this silo's
+    /// <c>Impact:Ingestion</c> settings say, and answers each event's entity sequence, or 0 for a duplicate. Returns once
+    /// they are committed.
     /// </summary>
-    Task<long[]> AppendAsync(OwnedEvents events, TimeSpan applyWait);
+    Task<long[]> AppendAsync(OwnedEvents events);
 }
 
 /// <summary>Validated events bound for their owning silo; never changed after it is made, so a call need not copy it.</summary>

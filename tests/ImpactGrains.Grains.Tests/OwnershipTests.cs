@@ -49,7 +49,7 @@ public sealed class OwnershipTests(ClusterFixture fixture) : IClassFixture<Clust
             .Select(i => new ImpactEvent($"routed-event-{i}", ids[i % ids.Length], EventType.Protest, at.AddSeconds(i), "DE", 1.0, null,
                 new ProtestData(100, 1)))
             .ToList();
-        var sequences = await router.AppendAsync(events, TimeSpan.FromSeconds(5));
+        var sequences = await router.AppendAsync(events);
 
         Assert.Equal(writerCalls + 1, ClusterFixture.CallCounter.Count("IEventWriterGrain.AppendAsync", key => key == other));
         // Every entity got 10 events numbered 1…10 in the order they came, whichever silo wrote them.
@@ -59,7 +59,7 @@ public sealed class OwnershipTests(ClusterFixture fixture) : IClassFixture<Clust
         }
 
         // Posted again: every one a duplicate, nothing appended twice.
-        Assert.All(await router.AppendAsync(events, TimeSpan.FromSeconds(5)), s => Assert.Equal(0, s));
+        Assert.All(await router.AppendAsync(events), s => Assert.Equal(0, s));
         foreach (var id in ids)
         {
             var logged = await fixture.Log.ReadEntityAsync(id, 0);

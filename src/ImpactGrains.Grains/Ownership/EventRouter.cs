@@ -44,12 +44,12 @@ public sealed partial class EventRouter(
     }
 
     /// <summary>Each event's entity sequence, or 0 for a duplicate; returns once every share is committed.</summary>
-    public async Task<long[]> AppendAsync(IReadOnlyList<ImpactEvent> events, TimeSpan applyWait, CancellationToken cancellationToken = default)
+    public async Task<long[]> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
     {
         var silos = Active();
         if (silos.Silos.Length == 1 || events.Count == 0)
         {
-            return await appender.AppendAsync(events, applyWait, cancellationToken);
+            return await appender.AppendAsync(events, cancellationToken);
         }
 
         var shares = new Dictionary<SiloAddress, (List<ImpactEvent> Events, List<int> Positions)>();
@@ -69,7 +69,7 @@ public sealed partial class EventRouter(
         var sequences = new long[events.Count];
         await Task.WhenAll(shares.Select(async share =>
         {
-            var written = await AppendShareAsync(share.Key, share.Value.Events, applyWait, cancellationToken);
+            var written = await AppendShareAsync(share.Key, share.Value.Events, cancellationToken);
             for (var j = 0; j < written.Length; j++)
             {
                 sequences[share.Value.Positions[j]] = written[j];
@@ -78,23 +78,23 @@ public sealed partial class EventRouter(
         return sequences;
     }
 
-    private async Task<long[]> AppendShareAsync(SiloAddress owner, List<ImpactEvent> events, TimeSpan applyWait, CancellationToken cancellationToken)
+    private async Task<long[]> AppendShareAsync(SiloAddress owner, List<ImpactEvent> events, CancellationToken cancellationToken)
     {
         if (owner.Equals(localSilo.SiloAddress))
         {
-            return await appender.AppendAsync(events, applyWait, cancellationToken);
+            return await appender.AppendAsync(events, cancellationToken);
         }
 
         try
         {
-            return await grains.GetGrain<IEventWriterGrain>(owner.ToParsableString()).AppendAsync(new OwnedEvents(events), applyWait)
+            return await grains.GetGrain<IEventWriterGrain>(owner.ToParsableString()).AppendAsync(new OwnedEvents(events))
                 .WaitAsync(cancellationToken);
         }
         catch (Exception ex) when (Unreachable(ex))
         {
             // Whatever the owner may have committed before it went, its ids now answer as duplicates here.
             LogOwnerUnreachable(owner, events.Count, ex.GetType().Name);
-            return await appender.AppendAsync(events, applyWait, cancellationToken);
+            return await appender.AppendAsync(events, cancellationToken);
         }
         catch (Exception ex) when (ex is not (OperationCanceledException or EventLogUnavailableException))
         {

@@ -12,7 +12,7 @@ namespace ImpactGrains.Grains.Ownership;
 [SiloPinnedPlacement]
 public sealed class EventWriterGrain(OwnedEventAppender appender, ILocalSiloDetails localSilo) : Grain, IEventWriterGrain
 {
-    public Task<long[]> AppendAsync(OwnedEvents events, TimeSpan applyWait)
+    public Task<long[]> AppendAsync(OwnedEvents events)
     {
         if (this.GetPrimaryKeyString() != localSilo.SiloAddress.ToParsableString())
         {
@@ -21,6 +21,6 @@ public sealed class EventWriterGrain(OwnedEventAppender appender, ILocalSiloDeta
             DeactivateOnIdle();
         }
 
-        return appender.AppendAsync(events.Events, applyWait);
+        return appender.AppendAsync(events.Events);
     }
 }

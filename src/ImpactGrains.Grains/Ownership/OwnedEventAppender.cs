@@ -1,17 +1,38 @@
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ImpactGrains.Grains.Ownership;
 
-/// <summary>
-/// Appends events owned by this silo to its log writer and waits, at most the given time, for the commit's delivery to
-/// their grains, so that a query right after the acknowledgement sees them.
-/// </summary>
-public sealed partial class OwnedEventAppender(IEventLog log, ImpactMetrics metrics, ILogger<OwnedEventAppender> logger)
+/// <summary>How an acknowledgement waits for delivery (bound from <c>Impact:Ingestion</c>).</summary>
+public sealed class DeliveryWaitOptions
 {
+    /// <summary>
+    /// How long a request waits for its events to reach the entity grains after the commit. Past it the request is
+    /// still acknowledged (the events are durable) and delivery goes on in the background.
+    /// </summary>
+    public TimeSpan ApplyWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// While more events than this are committed on a silo and not yet applied by their grains, a request waits for its
+    /// own delivery however long it takes: producers feel a silo that cannot keep up as slower acknowledgements, instead
+    /// of the silo queueing work until its grain calls time out.
+    /// </summary>
+    public int MaxUndeliveredEvents { get; set; } = 50_000;
+}
+
+/// <summary>
+/// Appends events owned by this silo to its log writer and waits, at most <see cref="DeliveryWaitOptions.ApplyWait"/>
+/// (or for as long as it takes, while delivery lags), for the commit's delivery to their grains, so that a query right
+/// after the acknowledgement sees them.
+/// </summary>
+public sealed partial class OwnedEventAppender(IEventLog log, ImpactMetrics metrics, IOptions<DeliveryWaitOptions> options, ILogger<OwnedEventAppender> logger)
+{
+    private long undelivered;
+
     /// <summary>Each event's entity sequence, or 0 for a duplicate; returns once the events are committed.</summary>
-    public async Task<long[]> AppendAsync(IReadOnlyList<ImpactEvent> events, TimeSpan applyWait, CancellationToken cancellationToken = default)
+    public async Task<long[]> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var appended = await log.AppendAsync(events, cancellationToken);
@@ -29,13 +50,17 @@ public sealed partial class OwnedEventAppender(IEventLog log, ImpactMetrics metr
 
         if (appended.Commit is { } commit)
         {
+            var fresh = sequences.Count(s => s > 0);
+            var lagging = Interlocked.Add(ref undelivered, fresh) > options.Value.MaxUndeliveredEvents;
+            _ = commit.Delivered.ContinueWith(_ => Interlocked.Add(ref undelivered, -fresh), TaskScheduler.Default);
+            var wait = options.Value.ApplyWait;
             try
             {
-                await commit.Delivered.WaitAsync(applyWait, cancellationToken);
+                await (lagging ? commit.Delivered.WaitAsync(cancellationToken) : commit.Delivered.WaitAsync(wait, cancellationToken));
             }
             catch (TimeoutException)
             {
-                LogSlowDelivery(applyWait);
+                LogSlowDelivery(wait);
             }
         }
 

@@ -53,11 +53,7 @@ public sealed class IngestionOptions
     /// <summary>A request with more events is refused with 413 and stores nothing.</summary>
     public int MaxEventsPerRequest { get; set; } = 10_000;
 
-    /// <summary>
-    /// How long a request waits for its events to reach the entity grains after the commit. Past it the request is
-    /// still acknowledged (the events are durable) and delivery goes on in the background.
-    /// </summary>
-    public TimeSpan ApplyWait { get; set; } = TimeSpan.FromSeconds(2);
+    // ApplyWait and MaxUndeliveredEvents of this section: Grains.Ownership.DeliveryWaitOptions.
 }
 
 public sealed class EntityOptions

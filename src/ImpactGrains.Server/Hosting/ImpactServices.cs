@@ -28,6 +28,7 @@ public static class ImpactServices
         // Every explanation up to the largest limit the API allows comes from memory.
         builder.Services.PostConfigure<Scoring.Timeline.TimelineOptions>(o => o.ExplainCapacity = Math.Max(o.ExplainCapacity, impact.Query.MaxLimit));
         builder.Services.Configure<Grains.LeaderboardOptions>(configuration.GetSection("Impact:Leaderboard"));
+        builder.Services.Configure<Grains.Ownership.DeliveryWaitOptions>(configuration.GetSection("Impact:Ingestion"));
         builder.Services.Configure<DeliveryRecoveryOptions>(configuration.GetSection("Impact:DeliveryRecovery"));
         builder.Services.Configure<Scoring.Incidents.SpikeDetectorOptions>(configuration.GetSection("Impact:Spikes"));
         builder.Services.Configure<Live.LiveFeedOptions>(configuration.GetSection("Impact:Stream"));

@@ -3,14 +3,13 @@ using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Grains.Ownership;
 using ImpactGrains.Server.Hosting;
 using ImpactGrains.Storage;
-using Microsoft.Extensions.Options;
 
 namespace ImpactGrains.Server.Ingestion;
 
 /// <summary>
 /// The ingestion path: judge each event, then hand the valid ones to <see cref="EventRouter"/>, which appends each to the
 /// log on the silo that owns its entity (the acknowledgement point: the log answers once they are committed) and waits,
-/// at most <see cref="IngestionOptions.ApplyWait"/>, for <see cref="CommitDelivery"/> there to hand the commit to the
+/// at most <see cref="DeliveryWaitOptions.ApplyWait"/>, for <see cref="CommitDelivery"/> there to hand the commit to the
 /// entity grains, so that a query right after the acknowledgement sees the events. Everything per event here is a
 /// look-up or a count; metrics and logs are per request.
 /// </summary>
@@ -19,7 +18,6 @@ public sealed partial class IngestionService(
     IEntityCatalog catalog,
     ImpactGrains.Grains.ImpactMetrics metrics,
     TimeProvider time,
-    IOptions<ImpactOptions> options,
     ILogger<IngestionService> logger)
 {
     /// <summary>The latest occurrence time an event may claim now.</summary>
@@ -55,7 +53,7 @@ public sealed partial class IngestionService(
 
         // The acknowledgement point: once this returns, the accepted events are committed, each by the silo that owns
         // its entity, and their grains have them (or ApplyWait has passed and delivery goes on in the background).
-        var sequences = await router.AppendAsync(valid, options.Value.Ingestion.ApplyWait, cancellationToken);
+        var sequences = await router.AppendAsync(valid, cancellationToken);
 
         var acceptedByType = new int[EventTypes.Count];
         var duplicatesByType = new int[EventTypes.Count];

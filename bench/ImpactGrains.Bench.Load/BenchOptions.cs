@@ -24,7 +24,7 @@ public sealed class BenchOptions
         RecoveryEvents = Long("recovery-events", 0);
         HistoryEvents = Long("history-events", Smoke ? 20_000 : 1_000_000);
         Silos = Text("silos", Smoke ? "1" : "1,2,4").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        Only = Text("only", "ceiling,embedded,memory,history,feed,postgres").Split(',');
+        Only = Text("only", "ceiling,embedded,reads,reads-postgres,memory,history,feed,postgres").Split(',');
         MicroFile = Text("micro", "");
         OutFile = args.Any(a => a.StartsWith("--out=", StringComparison.Ordinal)) ? Text("out", "") : null;
     }

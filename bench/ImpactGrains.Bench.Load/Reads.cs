@@ -61,18 +61,23 @@ public sealed class ReadSet
             }
 
             await Workloads.QueryAsync([floor.Http], _ => FloorServer.Path, options.QueryWorkers, Math.Min(1, phase));
-            var floorBefore = await Workloads.QueryAsync([floor.Http], _ => FloorServer.Path, options.QueryWorkers, phase);
+            // Server CPU per read beside the rates: on a shared machine it moves less than the rate does.
+            int[] pids = [.. silos.Select(s => s.FindProcessId())];
+            var floorBefore = await Throughput.WithCpuAsync(() => Workloads.QueryAsync([floor.Http], _ => FloorServer.Path, options.QueryWorkers, phase), [floor.ProcessId]);
             log($"  floor (bare minimal API, own process): {floorBefore.Summary("reads")}");
-            set.Impact = await Workloads.QueryAsync(readers, Impact, options.QueryWorkers, phase);
+            set.Impact = await Throughput.WithCpuAsync(() => Workloads.QueryAsync(readers, Impact, options.QueryWorkers, phase), pids);
             log($"  impact: {set.Impact.Summary("reads")}");
-            set.Explain = await Workloads.QueryAsync(readers, Explain, options.QueryWorkers, phase);
+            set.Explain = await Throughput.WithCpuAsync(() => Workloads.QueryAsync(readers, Explain, options.QueryWorkers, phase), pids);
             log($"  explain?limit=10: {set.Explain.Summary("reads")}");
-            set.Leaderboard = await Workloads.QueryAsync(readers, _ => "/api/leaderboard?limit=10", options.QueryWorkers, phase);
+            set.Leaderboard = await Throughput.WithCpuAsync(() => Workloads.QueryAsync(readers, _ => "/api/leaderboard?limit=10", options.QueryWorkers, phase), pids);
             log($"  leaderboard?limit=10: {set.Leaderboard.Summary("reads")}");
-            var floorAfter = await Workloads.QueryAsync([floor.Http], _ => FloorServer.Path, options.QueryWorkers, phase);
+            var floorAfter = await Throughput.WithCpuAsync(() => Workloads.QueryAsync([floor.Http], _ => FloorServer.Path, options.QueryWorkers, phase), [floor.ProcessId]);
             log($"  floor again: {floorAfter.Summary("reads")}");
             set.Floor = new Throughput((floorBefore.PerSecond + floorAfter.PerSecond) / 2, floorBefore.Latency,
-                floorBefore.Operations + floorAfter.Operations, floorBefore.Seconds + floorAfter.Seconds);
+                floorBefore.Operations + floorAfter.Operations, floorBefore.Seconds + floorAfter.Seconds)
+            {
+                ServerCpuSeconds = floorBefore.ServerCpuSeconds + floorAfter.ServerCpuSeconds,
+            };
             log($"  ÷ floor: impact {set.TimesFloor(set.Impact):N2}, explain {set.TimesFloor(set.Explain):N2}, leaderboard {set.TimesFloor(set.Leaderboard):N2}");
 
             // Ingestion's own closed-loop rate on this server, then a quarter of it beside impact reads at half theirs.

@@ -190,10 +190,10 @@ public sealed class Report(BenchOptions options)
                 continue;
             }
 
-            Query(F($"reads, {profile}, keys and limits on: the floor, a bare minimal API (mean of before and after)"), reads.Floor);
-            Query(F($"reads, {profile}: /impact ({reads.TimesFloor(reads.Impact):N2}× the floor)"), reads.Impact);
-            Query(F($"reads, {profile}: /explain?limit=10 ({reads.TimesFloor(reads.Explain):N2}× the floor)"), reads.Explain);
-            Query(F($"reads, {profile}: /leaderboard?limit=10 ({reads.TimesFloor(reads.Leaderboard):N2}× the floor)"), reads.Leaderboard);
+            Query(F($"reads, {profile}, keys and limits on: the floor, a bare minimal API (mean of before and after; {Micros(reads.Floor?.ServerMicrosPerOperation)} µs of its CPU per read)"), reads.Floor);
+            Query(F($"reads, {profile}: /impact ({reads.TimesFloor(reads.Impact):N2}× the floor; {Micros(reads.Impact?.ServerMicrosPerOperation)} µs of server CPU per read)"), reads.Impact);
+            Query(F($"reads, {profile}: /explain?limit=10 ({reads.TimesFloor(reads.Explain):N2}× the floor; {Micros(reads.Explain?.ServerMicrosPerOperation)} µs)"), reads.Explain);
+            Query(F($"reads, {profile}: /leaderboard?limit=10 ({reads.TimesFloor(reads.Leaderboard):N2}× the floor; {Micros(reads.Leaderboard?.ServerMicrosPerOperation)} µs)"), reads.Leaderboard);
             Query(F($"reads, {profile}: /impact open loop at {reads.ImpactRate:N0}/s under ingestion"), reads.ImpactAtRate);
             Query(F($"reads, {profile}: ingestion meanwhile, open loop at {reads.IngestMax / 4:N0} events/s"), reads.Ingest);
         }

@@ -51,7 +51,7 @@ public static class ImpactEndpoints
         var known = KnownVersion(request, instant, 0);
         var answer = await grains.GetGrain<IEntityGrain>(id).GetImpactIfChangedAsync(instant, known);
         var etag = ETag(answer.Version, instant, 0);
-        return answer.Report is { } report
+        return answer.Report is { } report && !AnyTag(request)
             ? JsonAnswer<Responses.ImpactReport>.Ok(Responses.ImpactReport.From(report), ReadJson.Default.ImpactReport, etag, Revalidate)
             : JsonAnswer<Responses.ImpactReport>.NotModified(etag, Revalidate);
     }
@@ -74,7 +74,7 @@ public static class ImpactEndpoints
         var known = KnownVersion(request, instant, count);
         var answer = await grains.GetGrain<IEntityGrain>(id).ExplainIfChangedAsync(instant, count, known);
         var etag = ETag(answer.Version, instant, count);
-        return answer.Report is { } report
+        return answer.Report is { } report && !AnyTag(request)
             ? JsonAnswer<Responses.ExplainReport>.Ok(Responses.ExplainReport.From(report), ReadJson.Default.ExplainReport, etag, Revalidate)
             : JsonAnswer<Responses.ExplainReport>.NotModified(etag, Revalidate);
     }
@@ -89,6 +89,10 @@ public static class ImpactEndpoints
     /// </summary>
     internal static string ETag(long version, DateTimeOffset instant, int limit) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"{version:x}-{instant.UtcTicks:x}-{limit:x}\"");
+
+    /// <summary><c>If-None-Match: *</c>: any current answer will do (the entity exists, so there is one).</summary>
+    private static bool AnyTag(HttpRequest request) =>
+        request.Headers.IfNoneMatch.Count > 0 && request.Headers.IfNoneMatch.ToString().Trim() == "*";
 
     /// <summary>The version stamp of the request's If-None-Match when one of its tags is for this instant and limit.</summary>
     private static long? KnownVersion(HttpRequest request, DateTimeOffset instant, int limit)

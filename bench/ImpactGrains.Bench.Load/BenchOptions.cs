@@ -27,7 +27,7 @@ public sealed class BenchOptions
         SiloCores = Double("silo-cores", Smoke ? 0.5 : 0.1);
         FailoverSilos = Int("failover-silos", Smoke ? 2 : 4);
         IdleSeconds = Int("idle-seconds", 5);
-        Only = Text("only", "ceiling,embedded,memory,history,feed,postgres,scale-out").Split(',');
+        Only = Text("only", "ceiling,embedded,reads,reads-postgres,memory,history,feed,postgres,scale-out").Split(',');
         MicroFile = Text("micro", "");
         OutFile = args.Any(a => a.StartsWith("--out=", StringComparison.Ordinal)) ? Text("out", "") : null;
     }

@@ -6,6 +6,12 @@ using ImpactGrains.Testing;
 
 // The performance suite's load generator and report. See docs/performance.md; bench/run.sh builds and runs it.
 // --smoke: seconds, not minutes; checks that every part works and every peer is measured, asserts no timing.
+if (args.FirstOrDefault() == "floor-server")
+{
+    await FloorServer.RunAsync(args[1..]); // the HTTP floor's own process (Floor.cs)
+    return 0;
+}
+
 var options = new BenchOptions(args);
 var report = new Report(options);
 var runId = Guid.NewGuid().ToString("N")[..6];
@@ -22,6 +28,41 @@ if (options.Runs("ceiling"))
 if (options.Runs("embedded"))
 {
     await EmbeddedAsync();
+}
+
+if (options.Runs("reads"))
+{
+    Log($"reads (#15): the floor and the read paths, embedded profile, a fresh server, {options.Entities:N0} entities, {options.QueryWorkers} clients");
+    await using var server = await BenchServer.StartAsync(ReadSet.ServerArgs);
+    await RegisterTimedAsync(server.Http, options.Entities);
+    await ActivateTimedAsync(server.Http, options.Entities);
+    await Workloads.IngestAsync([server.Http], runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, Math.Min(2, options.Seconds));
+    report.Reads = await ReadSet.RunAsync([server], runId, options, Log);
+}
+
+if (options.Runs("reads-postgres"))
+{
+    Log($"reads (#15) on the PostgreSQL profile, 2 silos (reads spread over both), {options.Entities:N0} entities");
+    await using var postgres = await PostgresServer.StartAsync();
+    var connectionString = await postgres.CreateDatabaseAsync();
+    var cluster = new List<BenchServer>();
+    try
+    {
+        cluster.Add(await BenchServer.StartAsync([.. BenchServer.PostgresArgs(connectionString), .. ReadSet.ServerArgs]));
+        cluster.Add(await BenchServer.StartAsync([.. BenchServer.PostgresArgs(connectionString), .. ReadSet.ServerArgs]));
+        var readRun = runId + "r";
+        await Workloads.RegisterAsync(cluster[0].Http, readRun, 0, options.Entities, "company");
+        await OneEventEachAsync(cluster[0].Http, readRun, 0, options.Entities);
+        await Workloads.IngestAsync([.. cluster.Select(s => s.Http)], readRun, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, Math.Min(2, options.Seconds));
+        report.PostgresReads = await ReadSet.RunAsync([.. cluster], readRun, options, Log);
+    }
+    finally
+    {
+        foreach (var silo in cluster)
+        {
+            await silo.DisposeAsync();
+        }
+    }
 }
 
 if (options.Runs("memory"))

@@ -12,6 +12,9 @@ public static class Targets
     public const double PostgresCpuMicrosPerEvent = 20;
     public const double HotTimesUniform = 0.8;
     public const double ImpactReadsPerSecond = 30_000;
+
+    // Reads (#15): each read path against the HTTP floor (a bare minimal API), same run.
+    public const double ReadsTimesFloor = 0.6;
     public const double ImpactP99Milliseconds = 5;
     public const double ScoreFreshnessP99Milliseconds = 100;
     public const double LiveFreshnessP99Milliseconds = 1000;
@@ -70,6 +73,12 @@ public sealed class Report(BenchOptions options)
     public double SiloCores { get; set; }
     public SortedDictionary<int, ScaleOut.Run> ScaleOut { get; } = [];
     public ScaleOut.Failover? Failover { get; set; }
+
+    /// <summary>The read paths against the floor, embedded profile (#15).</summary>
+    public ReadSet? Reads { get; set; }
+
+    /// <summary>The same on the PostgreSQL profile, 2 silos, reads spread over both.</summary>
+    public ReadSet? PostgresReads { get; set; }
     public SortedDictionary<int, string> ScaleOutFailures { get; } = [];
 
     /// <summary>Whether every part that was asked for produced its figures (timings are never judged here).</summary>
@@ -79,6 +88,8 @@ public sealed class Report(BenchOptions options)
                                        Explain is { Operations: > 0 } && Leaderboard is { Operations: > 0 } && ImpactAtRate is { Operations: > 0 } &&
                                        MixedIngest is { Operations: > 0 } && Freshness is { ToScore.Count: > 0, ToLeaderboard.Count: > 0, ToStream.Count: > 0 } &&
                                        RecoverySeconds is not null)) &&
+        (!options.Runs("reads") || Reads is { Complete: true }) &&
+        (!options.Runs("reads-postgres") || PostgresReads is { Complete: true }) &&
         (!options.Runs("memory") || (MemoryActive is not null && MemoryCollected is not null)) &&
         (!options.Runs("history") || History is { RestartSeconds: not null, HistoryPoints.Operations: > 0 }) &&
         (!options.Runs("feed") || (FeedHttp is { Operations: > 0 } && Feed is { Operations: > 0 })) &&
@@ -114,8 +125,20 @@ public sealed class Report(BenchOptions options)
         AtMost(F($"server CPU per accepted event, PostgreSQL (µs; the database's own: {postgres?.DatabaseMicrosPerOperation:N1} µs)"), postgres?.ServerMicrosPerOperation, Targets.PostgresCpuMicrosPerEvent, "N1");
         AtLeast("hot entity (every event to one) ÷ uniform, embedded (×)", Ratio(EmbeddedHot, EmbeddedUniform), Targets.HotTimesUniform, "N2");
         AtLeast("hot entity ÷ uniform, PostgreSQL (×)", Ratio(PostgresHot, postgres), Targets.HotTimesUniform, "N2");
-        AtLeast("impact reads, closed loop (reads/s)", Impact?.PerSecond, Targets.ImpactReadsPerSecond, "N0");
-        AtMost(F($"impact read p99 at {ImpactRate:N0}/s, open loop (ms)"), ImpactAtRate?.Latency.Percentile(0.99), Targets.ImpactP99Milliseconds, "N1");
+        foreach (var (profile, reads) in new[] { ("embedded", Reads), ("PostgreSQL, 2 silos", PostgresReads) })
+        {
+            if (reads is null)
+            {
+                continue;
+            }
+
+            AtLeast(F($"/impact ÷ floor, {profile} (×)"), reads.TimesFloor(reads.Impact), Targets.ReadsTimesFloor, "N2");
+            AtLeast(F($"/explain?limit=10 ÷ floor, {profile} (×)"), reads.TimesFloor(reads.Explain), Targets.ReadsTimesFloor, "N2");
+            AtLeast(F($"/leaderboard?limit=10 ÷ floor, {profile} (×)"), reads.TimesFloor(reads.Leaderboard), Targets.ReadsTimesFloor, "N2");
+            AtMost(F($"/impact p99 at {reads.ImpactRate:N0}/s (half its maximum), open loop, ingestion at {reads.IngestMax / 4:N0} events/s (a quarter of its maximum), {profile} (ms)"),
+                reads.ImpactAtRate?.Latency.Percentile(0.99), Targets.ImpactP99Milliseconds, "N1");
+        }
+
         AtMost("freshness p99, acknowledged → /impact (ms)", Freshness?.ToScore.Percentile(0.99), Targets.ScoreFreshnessP99Milliseconds, "N1");
         AtMost("freshness p99, acknowledged → leaderboard (ms)", Freshness?.ToLeaderboard.Percentile(0.99), Targets.LiveFreshnessP99Milliseconds, "N0");
         AtMost("freshness p99, acknowledged → stream (ms)", Freshness?.ToStream.Percentile(0.99), Targets.LiveFreshnessP99Milliseconds, "N0");
@@ -185,6 +208,21 @@ public sealed class Report(BenchOptions options)
         Query("explain (limit 10), closed loop", Explain);
         Query("leaderboard (limit 10), closed loop", Leaderboard);
         Query("impact on PostgreSQL profile, 1 silo, closed loop", PostgresImpact);
+        foreach (var (profile, reads) in new[] { ("embedded", Reads), ("PostgreSQL, 2 silos", PostgresReads) })
+        {
+            if (reads is null)
+            {
+                continue;
+            }
+
+            Query(F($"reads, {profile}, keys and limits on: the floor, a bare minimal API (mean of before and after; {Micros(reads.Floor?.ServerMicrosPerOperation)} µs of its CPU per read)"), reads.Floor);
+            Query(F($"reads, {profile}: /impact ({reads.TimesFloor(reads.Impact):N2}× the floor; {Micros(reads.Impact?.ServerMicrosPerOperation)} µs of server CPU per read)"), reads.Impact);
+            Query(F($"reads, {profile}: /explain?limit=10 ({reads.TimesFloor(reads.Explain):N2}× the floor; {Micros(reads.Explain?.ServerMicrosPerOperation)} µs)"), reads.Explain);
+            Query(F($"reads, {profile}: /leaderboard?limit=10 ({reads.TimesFloor(reads.Leaderboard):N2}× the floor; {Micros(reads.Leaderboard?.ServerMicrosPerOperation)} µs)"), reads.Leaderboard);
+            Query(F($"reads, {profile}: /impact open loop at {reads.ImpactRate:N0}/s under ingestion"), reads.ImpactAtRate);
+            Query(F($"reads, {profile}: ingestion meanwhile, open loop at {reads.IngestMax / 4:N0} events/s"), reads.Ingest);
+        }
+
         Query(F($"mixed: ingestion ({options.MixedIngestWorkers} clients), events/s"), MixedIngest);
         Query(F($"mixed: impact reads ({options.QueryWorkers / 2} clients) at the same time"), MixedReads);
         if (Freshness is { } f)

@@ -91,7 +91,11 @@ public static class Workloads
     }
 
     /// <summary>Closed-loop GETs: <paramref name="workers"/> clients, each waiting for its answer before the next.</summary>
-    public static async Task<Throughput> QueryAsync(HttpClient http, Func<Random, string> path, int workers, double seconds, CancellationToken stop = default)
+    public static Task<Throughput> QueryAsync(HttpClient http, Func<Random, string> path, int workers, double seconds, CancellationToken stop = default) =>
+        QueryAsync([http], path, workers, seconds, stop);
+
+    /// <summary>Closed-loop GETs spread over several silos: worker w reads from silo w mod N.</summary>
+    public static async Task<Throughput> QueryAsync(HttpClient[] silos, Func<Random, string> path, int workers, double seconds, CancellationToken stop = default)
     {
         var latency = new Latencies();
         long done = 0;
@@ -100,6 +104,7 @@ public static class Workloads
         await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
         {
             var random = new Random(Interlocked.Increment(ref seeds));
+            var http = silos[w % silos.Length];
             var mine = new List<double>();
             while (Stopwatch.GetTimestamp() < until && !stop.IsCancellationRequested)
             {
@@ -119,7 +124,11 @@ public static class Workloads
     /// Open-loop GETs at a fixed <paramref name="rate"/>: each request is timed from when it was due, not from when it
     /// was sent, so a stalled server shows in the latency instead of slowing the load (no coordinated omission).
     /// </summary>
-    public static async Task<Throughput> QueryAtRateAsync(HttpClient http, Func<Random, string> path, double rate, double seconds)
+    public static Task<Throughput> QueryAtRateAsync(HttpClient http, Func<Random, string> path, double rate, double seconds) =>
+        QueryAtRateAsync([http], path, rate, seconds);
+
+    /// <summary>Open-loop GETs over several silos, in turn.</summary>
+    public static async Task<Throughput> QueryAtRateAsync(HttpClient[] silos, Func<Random, string> path, double rate, double seconds)
     {
         var latency = new Latencies();
         var random = new Random(Interlocked.Increment(ref seeds));
@@ -134,18 +143,53 @@ public static class Workloads
                 await Task.Delay(1);
             }
 
-            requests.Add(TimedAsync(path(random), due));
+            requests.Add(TimedAsync(silos[i % silos.Length], path(random), due));
         }
 
         await Task.WhenAll(requests);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
         return new Throughput(total / elapsed, latency, total, elapsed);
 
-        async Task TimedAsync(string target, long due)
+        async Task TimedAsync(HttpClient http, string target, long due)
         {
             await GetOkAsync(http, target);
             latency.AddSince(due);
         }
+    }
+
+    /// <summary>
+    /// Open-loop ingestion at <paramref name="eventsPerSecond"/>: batches sent when due, whether or not the earlier ones
+    /// were acknowledged, over the silos in turn; latency is timed from when each batch was due.
+    /// </summary>
+    public static async Task<Throughput> IngestAtRateAsync(HttpClient[] silos, string runId, int entities, double eventsPerSecond, int batchSize, double seconds)
+    {
+        var latency = new Latencies();
+        long accepted = 0;
+        var events = new BenchEvents(runId, entities, false, Interlocked.Increment(ref seeds));
+        var batchRate = Math.Max(0.5, eventsPerSecond / batchSize);
+        var posts = new List<Task>();
+        var started = Stopwatch.GetTimestamp();
+        var total = Math.Max(1, (long)(batchRate * seconds));
+        for (long i = 0; i < total; i++)
+        {
+            var due = started + (long)(i / batchRate * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                await Task.Delay(1);
+            }
+
+            var body = events.Batch(batchSize, DateTimeOffset.UtcNow);
+            var http = silos[i % silos.Length];
+            posts.Add(Task.Run(async () =>
+            {
+                Interlocked.Add(ref accepted, await PostEventsAsync(http, body));
+                latency.AddSince(due);
+            }));
+        }
+
+        await Task.WhenAll(posts);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return new Throughput(accepted / elapsed, latency, accepted, elapsed);
     }
 
     public static async Task<JsonElement> GetOkAsync(HttpClient http, string path)

@@ -49,6 +49,21 @@ public sealed record ImpactReport(
     [property: Id(9)] int EventCount,
     [property: Id(10)] string ModelVersion);
 
+/// <summary>
+/// An entity's impact with its version stamp, or only the stamp when the caller's copy (of that version) is current
+/// (HTTP's ETag and 304, issue #15).
+/// </summary>
+/// <param name="Version">
+/// Changes whenever anything an answer depends on changes: an own or inherited event applied, a rebuilt timeline (a
+/// link or the model changed). Unique across activations (it starts from the activation's clock).
+/// </param>
+[GenerateSerializer, Immutable]
+public sealed record VersionedImpact([property: Id(0)] long Version, [property: Id(1)] ImpactReport? Report);
+
+/// <summary>An entity's explanation with its version stamp, or only the stamp (<see cref="VersionedImpact"/>).</summary>
+[GenerateSerializer, Immutable]
+public sealed record VersionedExplain([property: Id(0)] long Version, [property: Id(1)] ExplainReport? Report);
+
 [GenerateSerializer, Immutable]
 public sealed record ContributionReport(
     [property: Id(0)] string EventId,

@@ -33,6 +33,15 @@ public interface IEntityGrain : IGrainWithStringKey
 
     Task<ExplainReport> ExplainAsync(DateTimeOffset at, int limit);
 
+    /// <summary>
+    /// <see cref="GetImpactAsync"/> with the entity's version stamp; without the report when the stamp is still
+    /// <paramref name="knownVersion"/> (the caller holds that answer already: an HTTP 304).
+    /// </summary>
+    Task<VersionedImpact> GetImpactIfChangedAsync(DateTimeOffset at, long? knownVersion);
+
+    /// <summary><see cref="ExplainAsync"/> with the version stamp, as <see cref="GetImpactIfChangedAsync"/>.</summary>
+    Task<VersionedExplain> ExplainIfChangedAsync(DateTimeOffset at, int limit, long? knownVersion);
+
     Task<HistoryReport> GetHistoryAsync(IReadOnlyList<DateTimeOffset> points);
 
     /// <summary>

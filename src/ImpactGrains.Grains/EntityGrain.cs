@@ -53,6 +53,10 @@ public sealed partial class EntityGrain(
     private EntityTimeline timeline = null!;
     private ImpactCalculator? olderModel;
     private long appliedSequence;
+
+    // The version stamp of what answers depend on (VersionedImpact): from the activation's clock, so that a later
+    // activation never repeats an earlier one's stamps, then one more for every change.
+    private long answerVersion = DateTime.UtcNow.Ticks;
     private Task<Rebuilt>? rebuilding;
 
     // Persistence: the timeline generation, the stored version of each chunk, and the chunks changed since.
@@ -208,6 +212,7 @@ public sealed partial class EntityGrain(
         }
 
         timeline.Add(Contribution.OwnEvent(e, Id));
+        answerVersion++;
         recent.Add(e);
         appliedSequence = e.Sequence;
     }
@@ -575,6 +580,7 @@ public sealed partial class EntityGrain(
 
         var previousApplied = appliedSequence;
         (timeline, olderModel, appliedSequence) = (rebuilt.Timeline, null, rebuilt.OwnThrough);
+        answerVersion++;
         recent.Clear();
         await CatchUpAsync(previousApplied); // own events applied while it was built
         pendingOutages.Clear(); // the detectors saw these already
@@ -634,6 +640,7 @@ public sealed partial class EntityGrain(
                     if (e.Sequence > source.AppliedSequence)
                     {
                         timeline.Add(Contribution.InheritedEvent(e, source.From, source.Weight));
+                        answerVersion++;
                         source.AppliedSequence = e.Sequence;
                     }
                 }
@@ -654,6 +661,23 @@ public sealed partial class EntityGrain(
     public async Task<ImpactReport> GetImpactAsync(DateTimeOffset at)
     {
         await SyncInheritedAsync();
+        return await ImpactAtAsync(at);
+    }
+
+    public async Task<VersionedImpact> GetImpactIfChangedAsync(DateTimeOffset at, long? knownVersion)
+    {
+        await SyncInheritedAsync();
+        return knownVersion == answerVersion ? new VersionedImpact(answerVersion, null) : new VersionedImpact(answerVersion, await ImpactAtAsync(at));
+    }
+
+    public async Task<VersionedExplain> ExplainIfChangedAsync(DateTimeOffset at, int limit, long? knownVersion)
+    {
+        await SyncInheritedAsync();
+        return knownVersion == answerVersion ? new VersionedExplain(answerVersion, null) : new VersionedExplain(answerVersion, await ExplainAtAsync(at, limit));
+    }
+
+    private async Task<ImpactReport> ImpactAtAsync(DateTimeOffset at)
+    {
         var b = await timeline.EvaluateAsync(at, History());
         return new ImpactReport(
             Id,
@@ -672,6 +696,11 @@ public sealed partial class EntityGrain(
     public async Task<ExplainReport> ExplainAsync(DateTimeOffset at, int limit)
     {
         await SyncInheritedAsync();
+        return await ExplainAtAsync(at, limit);
+    }
+
+    private async Task<ExplainReport> ExplainAtAsync(DateTimeOffset at, int limit)
+    {
         var contributions = (await timeline.ExplainAsync(at, limit, History()))
             .Select(c => new ContributionReport(c.EventId, c.Entity, c.Type.WireName(), c.OccurredAt, c.Category.WireName(), c.Contribution, c.Share))
             .ToList();

@@ -13,11 +13,28 @@ namespace ImpactGrains.Grains;
 public sealed class LeaderboardGrain(DecayTable table) : Grain, ILeaderboardGrain
 {
     private readonly Dictionary<int, IReadOnlyList<Standing>> candidates = [];
+    private readonly Dictionary<int, IReadOnlyList<StandingReport>> published = [];
+    private long version = DateTime.UtcNow.Ticks;
+    private CandidatesSnapshot? snapshot;
 
     public Task PublishAsync(int partition, IReadOnlyList<StandingReport> reports)
     {
         candidates[partition] = reports.Select(r => r.ToStanding()).ToList();
+        published[partition] = reports;
+        version++;
+        snapshot = null;
         return Task.CompletedTask;
+    }
+
+    public Task<CandidatesSnapshot> CandidatesAsync(long knownVersion)
+    {
+        if (knownVersion == version)
+        {
+            return Task.FromResult(new CandidatesSnapshot(version, null));
+        }
+
+        snapshot ??= new CandidatesSnapshot(version, published.OrderBy(p => p.Key).SelectMany(p => p.Value).ToList());
+        return Task.FromResult(snapshot);
     }
 
     public Task<IReadOnlyList<RankedEntry>> TopAsync(string? kind, string? category, string? region, int limit, DateTimeOffset at)

@@ -57,6 +57,39 @@ public sealed class LiveAggregationTests(ClusterFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Version_stamps_answer_with_the_stamp_alone_while_nothing_changed()
+    {
+        await fixture.Catalog.UpsertEntityAsync("stamped", "Stamped", EntityKind.Company, []);
+        await fixture.IngestAsync([Outage("stamped-1", "stamped", Recent, 2000)]);
+        var grain = fixture.Client.GetGrain<IEntityGrain>("stamped");
+        var at = DateTimeOffset.UtcNow;
+        var first = await grain.GetImpactIfChangedAsync(at, null);
+        Assert.NotNull(first.Report);
+        Assert.Equal((await grain.GetImpactAsync(at)).Score, first.Report.Score);
+
+        // The stamp the caller holds is current: no report, the same stamp.
+        var again = await grain.GetImpactIfChangedAsync(at, first.Version);
+        Assert.Null(again.Report);
+        Assert.Equal(first.Version, again.Version);
+        var explained = await grain.ExplainIfChangedAsync(at, 5, null);
+        Assert.Equal("stamped-1", explained.Report!.Contributions[0].EventId);
+        Assert.Null((await grain.ExplainIfChangedAsync(at, 5, explained.Version)).Report);
+
+        // A late event (before the instant) changes the stamp, and the answer comes again.
+        await fixture.IngestAsync([Outage("stamped-2", "stamped", Recent.AddMinutes(-5), 500)]);
+        var changed = await grain.GetImpactIfChangedAsync(at, first.Version);
+        Assert.NotEqual(first.Version, changed.Version);
+        Assert.Equal(2, changed.Report!.EventCount);
+
+        // The leaderboard grain's candidates: a version, and nothing but the version while it stands.
+        var board = fixture.Client.GetGrain<ILeaderboardGrain>(0);
+        var snapshot = await board.CandidatesAsync(0);
+        Assert.NotNull(snapshot.Candidates);
+        var unchanged = await board.CandidatesAsync(snapshot.Version);
+        Assert.True(unchanged.Candidates is null || unchanged.Version != snapshot.Version);
+    }
+
+    [Fact]
     public async Task A_batch_costs_one_report_per_entity_not_one_call_per_event()
     {
         var ids = Enumerable.Range(0, 5).Select(i => $"hot-{i}").ToArray();

@@ -3,6 +3,7 @@ using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Server.Hosting;
 using ImpactGrains.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using ImpactGrains.Server.Api.Responses;
 using Microsoft.Extensions.Options;
 
 namespace ImpactGrains.Server.Api;
@@ -34,8 +35,8 @@ public static class ImpactEndpoints
     private static async Task<ProblemHttpResult?> CheckEntityAsync(string id, IEntityCatalog catalog, CancellationToken cancellationToken) =>
         EntityIds.IsValid(id) && await catalog.ExistsAsync(id, cancellationToken) ? null : Problems.UnknownEntity(id);
 
-    private static async Task<Results<Ok<ImpactReport>, ProblemHttpResult>> GetImpact(
-        string id, string? at, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<Results<JsonAnswer<Responses.ImpactReport>, ProblemHttpResult>> GetImpact(
+        string id, string? at, HttpRequest request, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time, CancellationToken cancellationToken)
     {
         if (await CheckEntityAsync(id, catalog, cancellationToken) is { } missing)
         {
@@ -47,11 +48,16 @@ public static class ImpactEndpoints
             return Problems.BadRequest(error!);
         }
 
-        return TypedResults.Ok(await grains.GetGrain<IEntityGrain>(id).GetImpactAsync(instant));
+        var known = KnownVersion(request, instant, 0);
+        var answer = await grains.GetGrain<IEntityGrain>(id).GetImpactIfChangedAsync(instant, known);
+        var etag = ETag(answer.Version, instant, 0);
+        return answer.Report is { } report && !AnyTag(request)
+            ? JsonAnswer<Responses.ImpactReport>.Ok(Responses.ImpactReport.From(report), ReadJson.Default.ImpactReport, etag, Revalidate)
+            : JsonAnswer<Responses.ImpactReport>.NotModified(etag, Revalidate);
     }
 
-    private static async Task<Results<Ok<ExplainReport>, ProblemHttpResult>> Explain(
-        string id, string? at, string? limit, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time,
+    private static async Task<Results<JsonAnswer<Responses.ExplainReport>, ProblemHttpResult>> Explain(
+        string id, string? at, string? limit, HttpRequest request, IEntityCatalog catalog, IGrainFactory grains, TimeProvider time,
         IOptions<ImpactOptions> options, CancellationToken cancellationToken)
     {
         if (await CheckEntityAsync(id, catalog, cancellationToken) is { } missing)
@@ -65,7 +71,47 @@ public static class ImpactEndpoints
             return Problems.BadRequest(error!);
         }
 
-        return TypedResults.Ok(await grains.GetGrain<IEntityGrain>(id).ExplainAsync(instant, count));
+        var known = KnownVersion(request, instant, count);
+        var answer = await grains.GetGrain<IEntityGrain>(id).ExplainIfChangedAsync(instant, count, known);
+        var etag = ETag(answer.Version, instant, count);
+        return answer.Report is { } report && !AnyTag(request)
+            ? JsonAnswer<Responses.ExplainReport>.Ok(Responses.ExplainReport.From(report), ReadJson.Default.ExplainReport, etag, Revalidate)
+            : JsonAnswer<Responses.ExplainReport>.NotModified(etag, Revalidate);
+    }
+
+    // An answer may be kept, but must be revalidated (its ETag makes that a 304 while the entity is unchanged).
+    private const string Revalidate = "private, no-cache";
+
+    /// <summary>
+    /// The ETag of an entity's answer: its version stamp (VersionedImpact), the instant and the limit (0 for /impact).
+    /// An answer without <c>at</c> is for now, so its tag changes with every instant; with <c>at</c> it changes only
+    /// when the entity does.
+    /// </summary>
+    internal static string ETag(long version, DateTimeOffset instant, int limit) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"\"{version:x}-{instant.UtcTicks:x}-{limit:x}\"");
+
+    /// <summary><c>If-None-Match: *</c>: any current answer will do (the entity exists, so there is one).</summary>
+    private static bool AnyTag(HttpRequest request) =>
+        request.Headers.IfNoneMatch.Count > 0 && request.Headers.IfNoneMatch.ToString().Trim() == "*";
+
+    /// <summary>The version stamp of the request's If-None-Match when one of its tags is for this instant and limit.</summary>
+    private static long? KnownVersion(HttpRequest request, DateTimeOffset instant, int limit)
+    {
+        var suffix = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"-{instant.UtcTicks:x}-{limit:x}\"");
+        foreach (var header in request.Headers.IfNoneMatch)
+        {
+            foreach (var raw in (header ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var tag = raw.StartsWith("W/", StringComparison.Ordinal) ? raw[2..] : raw;
+                if (tag.Length > suffix.Length + 1 && tag[0] == '"' && tag.EndsWith(suffix, StringComparison.Ordinal) &&
+                    long.TryParse(tag.AsSpan(1, tag.Length - suffix.Length - 1), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var version))
+                {
+                    return version;
+                }
+            }
+        }
+
+        return null;
     }
 
     private static async Task<Results<Ok<HistoryReport>, ProblemHttpResult>> History(

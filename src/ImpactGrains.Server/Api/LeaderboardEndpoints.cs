@@ -5,6 +5,7 @@ using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Server.Hosting;
 using ImpactGrains.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using ImpactGrains.Server.Api.Responses;
 using Microsoft.Extensions.Options;
 
 namespace ImpactGrains.Server.Api;
@@ -26,9 +27,9 @@ public static class LeaderboardEndpoints
         return api;
     }
 
-    private static async Task<Results<Ok<LeaderboardResponse>, ProblemHttpResult>> GetLeaderboard(
-        string? kind, string? category, string? region, string? limit, string? at, IEntityCatalog catalog, IGrainFactory grains,
-        TimeProvider time, IOptions<ImpactOptions> options, IOptions<LeaderboardOptions> live, CancellationToken cancellationToken)
+    private static async Task<Results<JsonAnswer<LeaderboardResponse>, ProblemHttpResult>> GetLeaderboard(
+        string? kind, string? category, string? region, string? limit, string? at, HttpRequest request, IEntityCatalog catalog, IGrainFactory grains,
+        TimeProvider time, IOptions<ImpactOptions> options, IOptions<LeaderboardOptions> live, LiveLeaderboard copy, CancellationToken cancellationToken)
     {
         EntityKind? kindFilter = null;
         if (!string.IsNullOrEmpty(kind))
@@ -71,9 +72,18 @@ public static class LeaderboardEndpoints
         var categoryName = string.IsNullOrEmpty(category) ? null : category;
         if (string.IsNullOrEmpty(at) && count <= live.Value.Candidates)
         {
+            // From this silo's copy of the published standings, ranked at the start of the publish interval: no grain call.
+            if (copy.Find(kind, kindFilter, categoryName, regionCode, count) is { } answer)
+            {
+                return JsonAnswer<LeaderboardResponse>.Matches(request, answer.ETag)
+                    ? JsonAnswer<LeaderboardResponse>.NotModified(answer.ETag, copy.CacheControl)
+                    : JsonAnswer<LeaderboardResponse>.Ok(answer.Utf8, answer.ETag, copy.CacheControl);
+            }
+
+            // A silo that has no copy yet (just started) asks the leaderboard grain.
             var top = await grains.GetGrain<ILeaderboardGrain>(0).TopAsync(kindFilter?.WireName(), categoryName, regionCode, count, instant);
-            return TypedResults.Ok(new LeaderboardResponse(instant, kind, categoryName, regionCode,
-                top.Select(t => new LeaderboardEntry(t.Entity, t.Name, t.Kind, t.Score)).ToList()));
+            return JsonAnswer<LeaderboardResponse>.Ok(new LeaderboardResponse(instant, kind, categoryName, regionCode,
+                top.Select(t => new LeaderboardEntry(t.Entity, t.Name, t.Kind, t.Score)).ToList()), ReadJson.Default.LeaderboardResponse);
         }
 
         var entities = (await catalog.ListEntitiesAsync(cancellationToken)).Where(e => kindFilter is null || e.Kind == kindFilter).ToList();
@@ -87,6 +97,6 @@ public static class LeaderboardEndpoints
             .ThenBy(e => e.Entity, StringComparer.Ordinal)
             .Take(count)
             .ToList();
-        return TypedResults.Ok(new LeaderboardResponse(instant, kind, categoryName, regionCode, entries));
+        return JsonAnswer<LeaderboardResponse>.Ok(new LeaderboardResponse(instant, kind, categoryName, regionCode, entries), ReadJson.Default.LeaderboardResponse);
     }
 }

@@ -87,8 +87,11 @@ public static class DashboardSetup
         }
 
         var files = new PhysicalFileProvider(ViewerDirectory);
-        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
-        app.UseStaticFiles(new StaticFileOptions
+        // The viewer's files never live under /api: API requests skip both middlewares (a path check instead of a
+        // file-system lookup per request, #15).
+        app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase), viewer => viewer
+            .UseDefaultFiles(new DefaultFilesOptions { FileProvider = files })
+            .UseStaticFiles(new StaticFileOptions
         {
             FileProvider = files,
             OnPrepareResponse = context =>
@@ -108,7 +111,7 @@ public static class DashboardSetup
                     headers["Referrer-Policy"] = "no-referrer";
                 }
             },
-        });
+        }));
     }
 
     /// <summary>Whether every HTTP address is on loopback (the default is 127.0.0.1:5080).</summary>

@@ -77,6 +77,8 @@ public static class ImpactServices
         builder.Services.AddImpactAlerts(configuration);
         builder.Services.AddHostedService<DemoLoader>();
         builder.AddImpactFeeds();
+        builder.Services.AddSingleton<Api.Responses.LiveLeaderboard>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Api.Responses.LiveLeaderboard>());
         builder.Services.AddSingleton<Live.LiveFeedHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Live.LiveFeedHub>());
         builder.Services.AddProblemDetails();

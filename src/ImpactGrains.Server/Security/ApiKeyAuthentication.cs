@@ -57,9 +57,7 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("the API key is not valid"));
         }
 
-        var claims = new List<Claim> { new(ClaimTypes.Name, key.Name) };
-        claims.AddRange(ApiRoles.ByName.Where(r => key.Roles.HasFlag(r.Value)).Select(r => new Claim(RoleClaim, r.Key)));
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(ClaimsOf(key), SchemeName));
         return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
     }
 
@@ -104,6 +102,13 @@ public sealed class ApiKeyAuthenticationHandler(
         Logger.LogWarning("Refused {Method} {Path} from {Address}: {Who}, needs the role {Role} (further refusals from this address are not logged for a minute)",
             Request.Method, Request.Path.Value, address, who, ApiRoles.Describe(needed));
     }
+
+    // A key's claims are the same on every request: built once per key (the ring is immutable, a replaced ring's keys are
+    // new objects), not per request.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<ApiKey, Claim[]> Claims = new();
+
+    private static Claim[] ClaimsOf(ApiKey key) =>
+        Claims.GetValue(key, k => [new(ClaimTypes.Name, k.Name), .. ApiRoles.ByName.Where(r => k.Roles.HasFlag(r.Value)).Select(r => new Claim(RoleClaim, r.Key))]);
 
     internal static bool IsDashboard(PathString path) => path.StartsWithSegments("/dashboard", StringComparison.OrdinalIgnoreCase);
 }

@@ -17,7 +17,27 @@ public static class ClientIdentity
     /// The partition of the remote address: an IPv4 address as is, an IPv6 address by its /64 prefix (one host
     /// usually holds the whole /64), an IPv4-mapped IPv6 address as the IPv4 address.
     /// </summary>
-    public static string AddressPartition(HttpContext context) => "ip:" + AddressPartition(context.Connection.RemoteIpAddress);
+    public static string AddressPartition(HttpContext context)
+    {
+        // Formatted once per connection and address (the forwarded-headers middleware may give each request of a
+        // proxy's connection another address), not on every request and every limiter.
+        var address = context.Connection.RemoteIpAddress;
+        var items = context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items;
+        if (items is not null && items.TryGetValue(AddressPartitionItem, out var cached) && cached is (IPAddress known, string text) && Equals(known, address))
+        {
+            return text;
+        }
+
+        var partition = "ip:" + AddressPartition(address);
+        if (items is not null && address is not null)
+        {
+            items[AddressPartitionItem] = (address, partition);
+        }
+
+        return partition;
+    }
+
+    private static readonly object AddressPartitionItem = new();
 
     public static string AddressPartition(IPAddress? address)
     {

@@ -101,15 +101,16 @@ public static partial class SecuritySetup
 
     /// <summary>A token bucket per partition and per kind (writes, reads), refilled once a second.</summary>
     private static PartitionedRateLimiter<HttpContext> Limiter(LimitOptions limits, Func<HttpContext, string?> partitionOf) =>
-        PartitionedRateLimiter.Create<HttpContext, string>(context =>
+        PartitionedRateLimiter.Create<HttpContext, (bool Write, string Partition)>(context =>
         {
             if (IsExempt(context.Request.Path) || partitionOf(context) is not { } partition)
             {
-                return RateLimitPartition.GetNoLimiter("");
+                return RateLimitPartition.GetNoLimiter((false, ""));
             }
 
+            // A pair, not a concatenated string: no allocation per request and limiter.
             var write = ClientIdentity.IsWrite(context.Request.Method);
-            return RateLimitPartition.GetTokenBucketLimiter((write ? "write|" : "read|") + partition, _ => new TokenBucketRateLimiterOptions
+            return RateLimitPartition.GetTokenBucketLimiter((write, partition), _ => new TokenBucketRateLimiterOptions
             {
                 TokenLimit = write ? limits.WriteBurst : limits.ReadBurst,
                 TokensPerPeriod = write ? limits.WritesPerSecond : limits.ReadsPerSecond,

@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json;
+using ImpactGrains.Abstractions;
+using ImpactGrains.Grains;
+using ImpactGrains.Scoring.Events;
+using ImpactGrains.Scoring.Ledger;
+using ImpactGrains.Scoring.Ranking;
+using Microsoft.Extensions.Options;
+
+namespace ImpactGrains.Server.Api.Responses;
+
+/// <summary>
+/// This silo's copy of the published standings (#15): every partition's candidates, fetched from the leaderboard
+/// grain twice per publish interval when they changed, so that a live leaderboard read makes no grain call. Answers are
+/// ranked at the start of the current publish interval (the instant the answer's <c>at</c> names) and kept serialized
+/// per query until the next interval or the next publication; their ETag names both, so every silo gives the same
+/// answer and tag for the same candidates and interval.
+/// </summary>
+public sealed partial class LiveLeaderboard(
+    IGrainFactory grains, DecayTable table, TimeProvider time, IOptions<LeaderboardOptions> options, ILogger<LiveLeaderboard> logger)
+    : BackgroundService
+{
+    private const int MaxAnswers = 4096;
+    private readonly long intervalTicks = Math.Max(1, options.Value.PublishInterval.Ticks);
+    private readonly ConcurrentDictionary<Query, Answer> answers = new();
+    private volatile Copy? copy;
+
+    /// <summary><c>Cache-Control</c> of a live answer: private (keys), for one publish interval in whole seconds (at least 1).</summary>
+    public string CacheControl { get; } =
+        "private, max-age=" + Math.Max(1, (int)Math.Ceiling(options.Value.PublishInterval.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Whether this silo holds a copy yet (a fresh silo has none until its first fetch).</summary>
+    public bool Ready => copy is not null;
+
+    /// <summary>The answer to a live query (no <c>at</c>, a limit within the candidates), serialized, with its ETag; null before the first copy.</summary>
+    public (ReadOnlyMemory<byte> Utf8, string ETag)? Find(string? kind, EntityKind? kindFilter, string? category, string? region, int limit)
+    {
+        if (copy is not { } current)
+        {
+            return null;
+        }
+
+        var bucket = time.GetUtcNow().UtcTicks / intervalTicks * intervalTicks;
+        var query = new Query(kind, category, region, limit);
+        if (answers.TryGetValue(query, out var known) && known.Version == current.Version && known.Bucket == bucket)
+        {
+            return (known.Utf8, known.ETag);
+        }
+
+        EventCategory? categoryFilter = category is null ? null : EventTypes.TryParseCategory(category, out var c) ? c : null;
+        var at = new DateTimeOffset(bucket, TimeSpan.Zero);
+        var entries = Rankings.Top(current.Standings, new Board(kindFilter, categoryFilter, region), bucket, table, limit)
+            .Select(r => new LeaderboardEntry(r.Standing.Entity, r.Standing.Name, r.Standing.Kind.WireName(), r.Score))
+            .ToList();
+        var utf8 = JsonSerializer.SerializeToUtf8Bytes(new LeaderboardResponse(at, kind, category, region, entries), ReadJson.Default.LeaderboardResponse);
+        var answer = new Answer(current.Version, bucket, utf8, string.Create(CultureInfo.InvariantCulture, $"\"lb-{current.Version:x}-{bucket:x}\""));
+        if (answers.Count >= MaxAnswers)
+        {
+            answers.Clear();
+        }
+
+        answers[query] = answer;
+        return (answer.Utf8, answer.ETag);
+    }
+
+    /// <summary>Fetches the candidates now when they changed (also what the tests call to skip the wait).</summary>
+    public async Task RefreshAsync()
+    {
+        var snapshot = await grains.GetGrain<ILeaderboardGrain>(0).CandidatesAsync(copy?.Version ?? 0);
+        if (snapshot.Candidates is { } candidates)
+        {
+            copy = new Copy(snapshot.Version, candidates.Select(c => c.ToStanding()).ToList());
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Half the publish interval: a publication reaches this copy at most that long after the leaderboard grain has it.
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, intervalTicks / 2)), time);
+        do
+        {
+            try
+            {
+                await RefreshAsync();
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The silo is starting or the grain is moving: the copy stays as it was until the next tick.
+                LogRefreshFailed(ex);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The leaderboard copy could not be refreshed; it will be on the next tick")]
+    private partial void LogRefreshFailed(Exception exception);
+
+    private sealed record Copy(long Version, IReadOnlyList<Standing> Standings);
+
+    private readonly record struct Query(string? Kind, string? Category, string? Region, int Limit);
+
+    private sealed record Answer(long Version, long Bucket, byte[] Utf8, string ETag);
+}

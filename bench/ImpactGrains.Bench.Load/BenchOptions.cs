@@ -15,7 +15,7 @@ public sealed class BenchOptions
         Entities = Int("entities", Smoke ? 500 : 2_000); // as issue #13 measured: 2,000 registered entities
         BatchSize = Int("batch", 1000);
         IngestWorkers = Int("ingest-workers", 8); // as many as the naive peer's connections
-        ScaleOutWorkersPerSilo = Int("scale-out-workers", 2);
+        ScaleOutWorkersPerSilo = Int("scale-out-workers", 4);
         MixedIngestWorkers = Int("mixed-ingest-workers", 2);
         QueryWorkers = Int("query-workers", 32);
         NaiveConnections = Int("naive-connections", 8);
@@ -26,7 +26,11 @@ public sealed class BenchOptions
         Silos = Text("silos", Smoke ? "1,2" : "1,2,4,8").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         SiloCores = Double("silo-cores", Smoke ? 0.5 : 0.1);
         FailoverSilos = Int("failover-silos", Smoke ? 2 : 4);
-        IdleSeconds = Int("idle-seconds", 5);
+        // Past the 30 s snapshot timer (Impact:Snapshots:Interval) that every entity the set-up touched starts: the
+        // write burst that follows is the same whatever N, and would land inside some runs' measurement and not others'.
+        IdleSeconds = Int("idle-seconds", Smoke ? 1 : 35);
+        // One whole snapshot interval, so that every N pays its periodic costs in the same proportion.
+        ScaleOutSeconds = Double("scale-out-seconds", Smoke ? 1 : 30);
         Only = Text("only", "ceiling,embedded,reads,reads-postgres,memory,history,feed,postgres,scale-out").Split(',');
         MicroFile = Text("micro", "");
         OutFile = args.Any(a => a.StartsWith("--out=", StringComparison.Ordinal)) ? Text("out", "") : null;
@@ -70,6 +74,9 @@ public sealed class BenchOptions
 
     /// <summary>How long the scale-out runs measure an idle cluster's own CPU before the load.</summary>
     public int IdleSeconds { get; }
+
+    /// <summary>How long each scale-out run ingests (the failover run three times that).</summary>
+    public double ScaleOutSeconds { get; }
 
     /// <summary>Silos of the failover run (one of them is killed).</summary>
     public int FailoverSilos { get; }

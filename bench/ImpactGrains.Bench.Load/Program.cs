@@ -312,7 +312,7 @@ async Task ScaleOutAsync()
 
     if (options.FailoverSilos > 1)
     {
-        Log($"  failover: {options.FailoverSilos} silos under load, the last one killed (kill -9) after {options.Seconds} s");
+        Log($"  failover: {options.FailoverSilos} silos under load, the last one killed (kill -9) after {options.ScaleOutSeconds} s");
         var connectionString = await postgres.CreateDatabaseAsync();
         var cluster = await ScaleOut.StartClusterAsync(connectionString, options.FailoverSilos, cores);
         var quotas = new List<CpuQuota>();
@@ -322,6 +322,7 @@ async Task ScaleOutAsync()
             await ActivateTimedAsync(cluster[0].Http, options.Entities);
             await ScaleOut.SettleAsync(cluster, options.Entities);
             quotas = ScaleOut.Limit(cluster, cores);
+            await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds)); // past the set-up's snapshot burst, as in the runs above
             await Workloads.IngestAsync(cluster.Select(s => s.Http).ToArray(), runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.Smoke ? 1 : 3); // warm-up
             report.Failover = await ScaleOut.FailoverAsync(cluster, connectionString, runId, options);
             var f = report.Failover;

@@ -6,13 +6,13 @@ namespace ImpactGrains.Abstractions;
 /// Committed events for one entity, each carrying its entity sequence, and the outage report counts among them,
 /// which feed spike detection.
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record EntityEventBatch(
     [property: Id(0)] IReadOnlyList<ScoredEvent> Events,
     [property: Id(1)] IReadOnlyList<OutageObservation>? Outages = null);
 
 /// <summary>One outage event's report count, in its region.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record OutageObservation(
     [property: Id(0)] long Sequence,
     [property: Id(1)] string Region,

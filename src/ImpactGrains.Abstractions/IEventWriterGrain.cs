@@ -18,5 +18,5 @@ public interface IEventWriterGrain : IGrainWithStringKey
 }
 
 /// <summary>Validated events bound for their owning silo; never changed after it is made, so a call need not copy it.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record OwnedEvents([property: Id(0)] IReadOnlyList<ImpactEvent> Events);

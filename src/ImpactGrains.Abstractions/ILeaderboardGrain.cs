@@ -24,5 +24,5 @@ public interface ILeaderboardGrain : IGrainWithIntegerKey
 /// clock, so that a later activation never repeats an earlier one's versions. <see cref="Candidates"/> is null when
 /// the caller's version is current.
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record CandidatesSnapshot([property: Id(0)] long Version, [property: Id(1)] IReadOnlyList<StandingReport>? Candidates);

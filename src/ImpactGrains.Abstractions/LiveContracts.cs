@@ -5,7 +5,7 @@ using ImpactGrains.Scoring.Ranking;
 namespace ImpactGrains.Abstractions;
 
 /// <summary>An entity's impact vector at an instant, as it reports it to its leaderboard partition.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record StandingReport(
     [property: Id(0)] string Entity,
     [property: Id(1)] string Name,
@@ -32,7 +32,7 @@ public enum EntityKindCode : byte
     Product = EntityKind.Product,
 }
 
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record RankedEntry(
     [property: Id(0)] string Entity,
     [property: Id(1)] string Name,
@@ -44,7 +44,7 @@ public sealed record RankedEntry(
 /// <see cref="Epoch"/> (an activation of the feed grain), which is what lets a client resume with Last-Event-ID. JSON
 /// is written only at the edge, for the stream's clients (the server's LiveEventJson), and nothing parses it back.
 /// </summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record LiveMessage([property: Id(0)] string Epoch, [property: Id(1)] long Id, [property: Id(2)] LiveEvent Event)
 {
     public static LiveMessage Unnumbered(LiveEvent e) => new("", 0, e);
@@ -78,7 +78,7 @@ public abstract record LiveEvent
 }
 
 /// <summary>An entity's score changed (own or inherited events); from its leaderboard partition, at most once per publication.</summary>
-[GenerateSerializer, Immutable]
+[GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record ScoreChanged(
     [property: Id(0)] string EntityId,
     [property: Id(1)] string Name,

@@ -268,7 +268,7 @@ public sealed class Report(BenchOptions options)
                 ? F($"Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, each silo held to {SiloCores:0.##} of a core (cgroup CPU quota, DOTNET_PROCESSOR_COUNT=1), ingestion and /impact reads spread over every silo:")
                 : "Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, all sharing this machine's cores (no quotas here, so this shows overhead, not scaling):");
             s.AppendLine();
-            s.AppendLine("| silos | events/s | ÷ 1 silo | CPU µs per event: silos / database | remote messages per event | quota binding | idle CPU per silo (cores) | /impact reads/s | ÷ 1 silo |");
+            s.AppendLine("| silos | events/s | ÷ 1 silo | CPU µs per event: silos / database | remote messages per event | quota binding | CPU per silo after the set-up, idle (cores) | /impact reads/s | ÷ 1 silo |");
             s.AppendLine("|---|---|---|---|---|---|---|---|---|");
             foreach (var silos in ScaleOut.Keys.Union(ScaleOutFailures.Keys).Order())
             {

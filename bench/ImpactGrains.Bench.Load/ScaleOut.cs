@@ -13,15 +13,20 @@ public static class ScaleOut
 {
     /// <param name="RemoteMessagesPerEvent">Messages the silos sent each other (Orleans' own count) per accepted event.</param>
     /// <param name="ThrottledShare">The share of the quota periods in which the silos ran out of quota: near 1, the quota is what bounds them.</param>
-    /// <param name="IdleCoresPerSilo">CPU a silo used while nothing was sent, its entities active (timers, membership, publication).</param>
+    /// <param name="IdleCoresPerSilo">
+    /// CPU a silo used while nothing was sent, after the set-up: its entities' first snapshot writes, timers, membership.
+    /// </param>
     public sealed record Run(int Silos, Throughput Result, double RemoteMessagesPerEvent, double ThrottledShare, double IdleCoresPerSilo)
     {
-        /// <summary>Closed-loop /impact reads spread over every silo.</summary>
+        /// <summary>Closed-loop /impact reads spread over every silo, before the ingestion.</summary>
         public double ReadsPerSecond { get; init; }
     }
 
     /// <param name="RateBefore">Events/s before the kill.</param>
-    /// <param name="RecoverySeconds">From the kill to the end of the first 3-second window at ≥ 0.7 of <paramref name="RateBefore"/>; null if none.</param>
+    /// <param name="RecoverySeconds">
+    /// From the kill to the end of the first 3-second window from which every window to the end runs at ≥ 0.7 of
+    /// <paramref name="RateBefore"/>; null if the end of the run is not such a window.
+    /// </param>
     /// <param name="Acknowledged">Distinct event ids the load generator had acknowledged (every batch retried until it was).</param>
     /// <param name="Logged">Rows of those ids in the log; equal to <paramref name="Acknowledged"/> when nothing was lost or doubled.</param>
     public sealed record Failover(int Silos, double RateBefore, double RateAfter, double? RecoverySeconds, long Acknowledged, long Logged, long LoggedDistinct);
@@ -59,12 +64,12 @@ public static class ScaleOut
     }
 
     /// <summary>
-    /// Waits (at most two minutes) until every entity's grain is active somewhere and no delivery is pending: the
+    /// Waits (at most 90 s) until every entity's grain is active somewhere and no delivery is pending: the
     /// activation load is done at full speed, before the quotas, as a long-running cluster would have done it.
     /// </summary>
     public static async Task SettleAsync(List<BenchServer> cluster, int entities)
     {
-        var deadline = Stopwatch.GetTimestamp() + 120 * Stopwatch.Frequency;
+        var deadline = Stopwatch.GetTimestamp() + 90 * Stopwatch.Frequency;
         while (Stopwatch.GetTimestamp() < deadline)
         {
             double active = 0, pending = 0;
@@ -82,7 +87,7 @@ public static class ScaleOut
             await Task.Delay(200);
         }
 
-        throw new TimeoutException($"the cluster did not settle within two minutes ({entities:N0} entity grains to activate)");
+        throw new TimeoutException($"the cluster did not settle within 90 s ({entities:N0} entity grains to activate)");
     }
 
     /// <summary>Holds every silo to <paramref name="cores"/> of a core (none when 0).</summary>
@@ -92,12 +97,16 @@ public static class ScaleOut
     /// <summary>Uniform ingestion spread over every silo, with the remote messages it caused.</summary>
     public static async Task<Run> MeasureAsync(List<BenchServer> cluster, IReadOnlyList<CpuQuota> quotas, string runId, BenchOptions options, int databasePid)
     {
+        // Reads first, on the settled cluster: after the ingestion each silo is still applying what it acknowledged.
         var clients = cluster.Select(s => s.Http).ToArray();
         var pids = cluster.Select(s => s.FindProcessId()).ToArray();
         var idleSeconds = options.IdleSeconds;
         var idleBefore = pids.Sum(ProcessCpu.Seconds);
         await Task.Delay(TimeSpan.FromSeconds(idleSeconds));
         var idleCores = (pids.Sum(ProcessCpu.Seconds) - idleBefore) / idleSeconds / pids.Length;
+        var readers = Math.Max(4, options.QueryWorkers / cluster.Count);
+        var reads = await Task.WhenAll(cluster.Select(s => Workloads.QueryAsync(s.Http,
+            r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact", readers, options.Smoke ? 1 : 5)));
         var workers = Math.Max(options.IngestWorkers, options.ScaleOutWorkersPerSilo * cluster.Count);
         // Long enough for the tiered JIT to finish the hot paths within the quota.
         await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, options.Smoke ? 1 : 3);
@@ -109,7 +118,10 @@ public static class ScaleOut
         var messages = await SentMessagesAsync(cluster) - messagesBefore;
         var (throttled, periods) = Throttling(quotas);
         return new Run(cluster.Count, result, messages / Math.Max(1, result.Operations),
-            periods > periodsBefore ? (double)(throttled - throttledBefore) / (periods - periodsBefore) : 0, idleCores);
+            periods > periodsBefore ? (double)(throttled - throttledBefore) / (periods - periodsBefore) : 0, idleCores)
+        {
+            ReadsPerSecond = reads.Sum(r => r.PerSecond),
+        };
     }
 
     /// <summary>
@@ -173,14 +185,12 @@ public static class ScaleOut
 
         var (logged, distinct) = await CountLoggedAsync(connectionString, $"^{runId}-1000[0-9][0-9]-");
         var before = Rate(perSecond, 2, killAt);
+        // Recovered at the first second after the kill from which every 3-second window to the end runs at ≥ 0.7 of the
+        // rate before: a burst right after the kill that falls back does not count.
         double? recovery = null;
-        for (var t = (int)killAt; t + 3 <= seconds; t++)
+        for (var t = (int)seconds - 3; t >= (int)killAt && Rate(perSecond, t, t + 3) >= 0.7 * before; t--)
         {
-            if (Rate(perSecond, t, t + 3) >= 0.7 * before)
-            {
-                recovery = t + 3 - killAt;
-                break;
-            }
+            recovery = t + 3 - killAt;
         }
 
         return new Failover(cluster.Count, before, Rate(perSecond, seconds - options.ScaleOutSeconds, seconds), recovery, acknowledged, logged, distinct);

@@ -43,7 +43,10 @@ public sealed partial class EventRouter(
         return active = new ActiveSilos(snapshot.Version, silos, silos.Select(EntityOwnership.Hash).ToArray());
     }
 
-    /// <summary>Each event's entity sequence, or 0 for a duplicate; returns once every share is committed.</summary>
+    /// <summary>
+    /// Each event's entity sequence, 0 for a duplicate, or <see cref="CommittedElsewhere"/>; returns once every share is
+    /// committed.
+    /// </summary>
     public async Task<long[]> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
     {
         var silos = Active();
@@ -92,15 +95,46 @@ public sealed partial class EventRouter(
         }
         catch (Exception ex) when (Unreachable(ex))
         {
-            // Whatever the owner may have committed before it went, its ids now answer as duplicates here.
             LogOwnerUnreachable(owner, events.Count, ex.GetType().Name);
-            return await appender.AppendAsync(events, cancellationToken);
+            var written = await appender.AppendAsync(events, cancellationToken);
+            if (!NeverSent(ex))
+            {
+                // The owner may have committed some of these before it went: this silo then finds them logged. Either
+                // way each is in the log exactly once, and this request is what put it there, so they answer as
+                // accepted (sequence unknown here) rather than as duplicates of an earlier request.
+                for (var i = 0; i < written.Length; i++)
+                {
+                    written[i] = written[i] == 0 ? CommittedElsewhere : written[i];
+                }
+            }
+
+            return written;
         }
         catch (Exception ex) when (ex is not (OperationCanceledException or EventLogUnavailableException))
         {
             // Nothing the owner did not commit was acknowledged; a retry is safe (ids are idempotent).
             throw new EventLogUnavailableException($"the silo that owns {events.Count} of these events could not commit them", ex);
         }
+    }
+
+    /// <summary>
+    /// In <see cref="AppendAsync"/>'s answer: committed by this request, but its sequence is not known here (the owner
+    /// died answering; the id was logged either by it or by this silo's own write after it).
+    /// </summary>
+    public const long CommittedElsewhere = -1;
+
+    /// <summary>The call never left this silo (no connection to the owner), so the owner cannot have committed any of it.</summary>
+    private static bool NeverSent(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Orleans.Runtime.Messaging.ConnectionFailedException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The owner's silo is gone or not answering (not a failure of its log, which it would report itself).</summary>

@@ -59,7 +59,9 @@ export async function get(path, params = {}, signal = undefined) {
     if (value !== null && value !== undefined && value !== '') query.set(key, String(value));
   }
   const url = query.size ? `${path}?${query}` : path;
-  const response = await fetch(url, { headers: { Accept: 'application/json', ...authHeaders() }, signal });
+  // no-cache: revalidate every time (the server answers 304 to its own ETag): the viewer reloads on live events and must
+  // not be answered from the browser's cache of a second ago.
+  const response = await fetch(url, { headers: { Accept: 'application/json', ...authHeaders() }, cache: 'no-cache', signal });
   if (response.status === 401 || response.status === 403) reportUnauthorized(response.status);
   if (!response.ok) {
     let problem = {};

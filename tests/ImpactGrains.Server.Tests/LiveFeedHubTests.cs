@@ -9,7 +9,7 @@ namespace ImpactGrains.Server.Tests;
 public sealed class LiveFeedHubTests
 {
     private static LiveFeedHub Hub(int clientBuffer = 4, int replay = 8) =>
-        new(null!, null!, Options.Create(new LiveFeedOptions { ClientBuffer = clientBuffer, ReplayBuffer = replay }), NullLogger<LiveFeedHub>.Instance);
+        new(null!, Options.Create(new LiveFeedOptions { ClientBuffer = clientBuffer, ReplayBuffer = replay }), NullLogger<LiveFeedHub>.Instance);
 
     private static LiveMessage Message(long id, string epoch = "e1", string entity = "x") =>
         new(epoch, id, new ScoreChanged(entity, entity, "company", DateTimeOffset.UnixEpoch, 1, 1, 0, new Dictionary<string, double>(), new Dictionary<string, double>()));
@@ -19,7 +19,7 @@ public sealed class LiveFeedHubTests
     {
         var hub = Hub(clientBuffer: 4);
         var client = hub.Connect(_ => true, null, out _)!;
-        hub.Dispatch(Enumerable.Range(1, 10).Select(i => Message(i)).ToList());
+        hub.OnMessages(Enumerable.Range(1, 10).Select(i => Message(i)).ToList());
 
         var received = new List<LiveMessage>();
         while (client.Messages.TryRead(out var m))
@@ -37,7 +37,7 @@ public sealed class LiveFeedHubTests
     public void Resumption_replays_only_what_followed_and_only_within_the_buffer_and_epoch()
     {
         var hub = Hub(clientBuffer: 100, replay: 8);
-        hub.Dispatch(Enumerable.Range(1, 12).Select(i => Message(i)).ToList()); // the buffer keeps 5–12
+        hub.OnMessages(Enumerable.Range(1, 12).Select(i => Message(i)).ToList()); // the buffer keeps 5–12
 
         var resumed = hub.Connect(_ => true, "e1-9", out var ok)!;
         Assert.True(ok);
@@ -53,9 +53,9 @@ public sealed class LiveFeedHubTests
     public void Filters_apply_to_live_and_replayed_messages()
     {
         var hub = Hub(clientBuffer: 100);
-        hub.Dispatch([Message(1, entity: "a"), Message(2, entity: "b")]);
+        hub.OnMessages([Message(1, entity: "a"), Message(2, entity: "b")]);
         var client = hub.Connect(m => m.Entity == "b", "e1-0", out _)!;
-        hub.Dispatch([Message(3, entity: "a"), Message(4, entity: "b")]);
+        hub.OnMessages([Message(3, entity: "a"), Message(4, entity: "b")]);
         Assert.Equal([2L, 4], Drain(client));
     }
 

@@ -19,23 +19,10 @@ public sealed class LiveFeedOptions
 /// <summary>
 /// This silo's end of the live feed: it observes <see cref="ILiveFeedGrain"/> (renewing its subscription), keeps a
 /// short replay buffer for Last-Event-ID, and hands each message to every connected stream client's bounded queue.
-/// Before it hands on score changes it brings this silo's leaderboard copy up to date (the partition gave the
-/// leaderboard grain its candidates before it published the changes), so that a client that reloads the leaderboard on
-/// a score event sees the ranking that event came from.
 /// </summary>
-public sealed partial class LiveFeedHub(
-    IGrainFactory grains,
-    Api.Responses.LiveLeaderboard leaderboard,
-    Microsoft.Extensions.Options.IOptions<LiveFeedOptions> options,
-    ILogger<LiveFeedHub> logger)
+public sealed partial class LiveFeedHub(IGrainFactory grains, Microsoft.Extensions.Options.IOptions<LiveFeedOptions> options, ILogger<LiveFeedHub> logger)
     : BackgroundService, ILiveFeedObserver
 {
-    private static readonly TimeSpan LeaderboardRefreshWait = TimeSpan.FromSeconds(1);
-
-    // Published batches in arrival order; one loop refreshes the copy when needed and dispatches them.
-    private readonly System.Threading.Channels.Channel<IReadOnlyList<LiveMessage>> arrivals =
-        System.Threading.Channels.Channel.CreateUnbounded<IReadOnlyList<LiveMessage>>(new() { SingleReader = true });
-
     private static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(15);
 
     private readonly ConcurrentDictionary<Guid, LiveClient> clients = new();
@@ -45,47 +32,6 @@ public sealed partial class LiveFeedHub(
     public int ClientCount => clients.Count;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var dispatching = DispatchLoopAsync(stoppingToken);
-        try
-        {
-            await SubscribeLoopAsync(stoppingToken);
-        }
-        finally
-        {
-            arrivals.Writer.TryComplete();
-            await dispatching;
-        }
-    }
-
-    public void OnMessages(IReadOnlyList<LiveMessage> messages) => arrivals.Writer.TryWrite(messages);
-
-    private async Task DispatchLoopAsync(CancellationToken stoppingToken)
-    {
-        await foreach (var messages in arrivals.Reader.ReadAllAsync(CancellationToken.None))
-        {
-            if (!stoppingToken.IsCancellationRequested && messages.Any(m => m.Event is ScoreChanged))
-            {
-                try
-                {
-                    await leaderboard.RefreshAsync().WaitAsync(LeaderboardRefreshWait, stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-                {
-                    // The copy catches up on its own timer; the stream must not wait for it.
-                    LogLeaderboardRefreshFailed(ex);
-                }
-                catch (OperationCanceledException)
-                {
-                    // shutting down
-                }
-            }
-
-            Dispatch(messages);
-        }
-    }
-
-    private async Task SubscribeLoopAsync(CancellationToken stoppingToken)
     {
         var self = grains.CreateObjectReference<ILiveFeedObserver>(this);
         var feed = grains.GetGrain<ILiveFeedGrain>(0);
@@ -129,8 +75,7 @@ public sealed partial class LiveFeedHub(
         }
     }
 
-    /// <summary>Hands messages to the replay buffer and every client (internal: the tests call it without a cluster).</summary>
-    internal void Dispatch(IReadOnlyList<LiveMessage> messages)
+    public void OnMessages(IReadOnlyList<LiveMessage> messages)
     {
         // Under the lock, so that a client connecting meanwhile sees each message once: replayed or live.
         lock (bufferLock)
@@ -194,9 +139,6 @@ public sealed partial class LiveFeedHub(
         var dash = text.LastIndexOf('-');
         return dash > 0 && long.TryParse(text.AsSpan(dash + 1), out var id) ? (text[..dash], id) : null;
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "The leaderboard copy could not be refreshed before a score change was streamed")]
-    private partial void LogLeaderboardRefreshFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to the live feed; retrying")]
     private partial void LogSubscribeFailed(Exception exception);

@@ -194,10 +194,17 @@ export function leaderboardView(main, route, ctx) {
 
   if (!ctx.at) {
     const refresh = live.throttle(() => load(), 400);
+    // Each silo answers the leaderboard from its copy of the published standings, refreshed once per publish interval
+    // (250 ms): a reload right at a score event may read the ranking before it, so the board reloads once more after
+    // the events stop, when every copy has the publication they came from.
+    let settle = null;
     ctx.onCleanup(live.on('score', (message) => {
       dirty.add(message.entity);
       refresh();
+      clearTimeout(settle);
+      settle = setTimeout(refresh, 600);
     }));
+    ctx.onCleanup(() => clearTimeout(settle));
     ctx.onCleanup(live.on('alert', () => loadAlerts().then(refresh)));
     ctx.onCleanup(live.on('reset', () => load({ all: true })));
     ctx.onCleanup(() => refresh.cancel());

@@ -285,10 +285,7 @@ async Task ScaleOutAsync()
         var quotas = new List<CpuQuota>();
         try
         {
-            await RegisterTimedAsync(cluster[0].Http, options.Entities);
-            await ActivateTimedAsync(cluster[0].Http, options.Entities);
-            await ScaleOut.SettleAsync(cluster, options.Entities);
-            quotas = ScaleOut.Limit(cluster, cores);
+            quotas = await PrepareClusterAsync(cluster, cores);
             var run = await ScaleOut.MeasureAsync(cluster, quotas, runId, options, postgres.PostmasterPid);
             report.ScaleOut[silos] = run;
             Log(F($"  {silos} silo(s): {run.Result.Summary("events")}; {run.RemoteMessagesPerEvent:0.###} remote messages per event, quota binding in {run.ThrottledShare:P0} of periods; after the set-up {run.IdleCoresPerSilo:0.000} cores per silo; impact reads {run.ReadsPerSecond:N0}/s"));
@@ -315,10 +312,7 @@ async Task ScaleOutAsync()
         var quotas = new List<CpuQuota>();
         try
         {
-            await RegisterTimedAsync(cluster[0].Http, options.Entities);
-            await ActivateTimedAsync(cluster[0].Http, options.Entities);
-            await ScaleOut.SettleAsync(cluster, options.Entities);
-            quotas = ScaleOut.Limit(cluster, cores);
+            quotas = await PrepareClusterAsync(cluster, cores);
             await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds)); // past the set-up's snapshot burst, as in the runs above
             await Workloads.IngestAsync(cluster.Select(s => s.Http).ToArray(), runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.Smoke ? 1 : 3); // warm-up
             report.Failover = await ScaleOut.FailoverAsync(cluster, connectionString, runId, options);
@@ -335,6 +329,15 @@ async Task ScaleOutAsync()
             await DisposeClusterAsync(cluster, quotas);
         }
     }
+}
+
+// The entities registered and activated at full speed, the cluster settled, then every silo held to its quota.
+async Task<List<CpuQuota>> PrepareClusterAsync(List<BenchServer> cluster, double cores)
+{
+    await RegisterTimedAsync(cluster[0].Http, options.Entities);
+    await ActivateTimedAsync(cluster[0].Http, options.Entities);
+    await ScaleOut.SettleAsync(cluster, options.Entities);
+    return ScaleOut.Limit(cluster, cores);
 }
 
 async Task KeepLogsAsync(IEnumerable<BenchServer> cluster)

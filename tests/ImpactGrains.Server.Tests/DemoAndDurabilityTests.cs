@@ -142,4 +142,11 @@ public sealed class DemoAndDurabilityTests
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(demo: false, extraArgs: ["--Impact:LogCacheMiB=1"]));
         Assert.Contains("Impact:LogCacheMiB: 1 is not a size from 2 to 65,536 MiB", error.Message);
     }
+
+    [Fact]
+    public async Task A_delivery_backlog_bound_below_one_stops_the_server_with_a_clear_message()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerProcess.StartAsync(demo: false, extraArgs: ["--Impact:Ingestion:MaxUndeliveredEvents=0"]));
+        Assert.Contains("MaxUndeliveredEvents (0) must be at least 1", error.Message);
+    }
 }

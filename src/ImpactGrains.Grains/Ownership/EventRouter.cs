@@ -21,7 +21,8 @@ public sealed partial class EventRouter(
     OwnedEventAppender appender,
     ILogger<EventRouter> logger)
 {
-    private sealed record ActiveSilos(MembershipVersion Version, SiloAddress[] Silos, ulong[] Hashes);
+    /// <param name="Writers">Each silo's <see cref="IEventWriterGrain"/>, in the order of <paramref name="Silos"/>.</param>
+    private sealed record ActiveSilos(MembershipVersion Version, SiloAddress[] Silos, ulong[] Hashes, IEventWriterGrain[] Writers);
 
     private ActiveSilos? active;
 
@@ -40,7 +41,8 @@ public sealed partial class EventRouter(
             silos = [localSilo.SiloAddress]; // still joining: it owns what it is asked to write
         }
 
-        return active = new ActiveSilos(snapshot.Version, silos, silos.Select(EntityOwnership.Hash).ToArray());
+        return active = new ActiveSilos(snapshot.Version, silos, silos.Select(EntityOwnership.Hash).ToArray(),
+            silos.Select(s => grains.GetGrain<IEventWriterGrain>(s.ToParsableString())).ToArray());
     }
 
     /// <summary>
@@ -55,10 +57,10 @@ public sealed partial class EventRouter(
             return await appender.AppendAsync(events, cancellationToken);
         }
 
-        var shares = new Dictionary<SiloAddress, (List<ImpactEvent> Events, List<int> Positions)>();
+        var shares = new Dictionary<int, (List<ImpactEvent> Events, List<int> Positions)>();
         for (var i = 0; i < events.Count; i++)
         {
-            var owner = silos.Silos[EntityOwnership.Owner(EntityOwnership.Hash(events[i].Entity), silos.Hashes)];
+            var owner = EntityOwnership.Owner(EntityOwnership.Hash(events[i].Entity), silos.Hashes);
             ref var share = ref CollectionsMarshal.GetValueRefOrAddDefault(shares, owner, out var exists);
             if (!exists)
             {
@@ -72,7 +74,7 @@ public sealed partial class EventRouter(
         var sequences = new long[events.Count];
         await Task.WhenAll(shares.Select(async share =>
         {
-            var written = await AppendShareAsync(share.Key, share.Value.Events, cancellationToken);
+            var written = await AppendShareAsync(silos, share.Key, share.Value.Events, cancellationToken);
             for (var j = 0; j < written.Length; j++)
             {
                 sequences[share.Value.Positions[j]] = written[j];
@@ -81,8 +83,9 @@ public sealed partial class EventRouter(
         return sequences;
     }
 
-    private async Task<long[]> AppendShareAsync(SiloAddress owner, List<ImpactEvent> events, CancellationToken cancellationToken)
+    private async Task<long[]> AppendShareAsync(ActiveSilos silos, int ownerIndex, List<ImpactEvent> events, CancellationToken cancellationToken)
     {
+        var owner = silos.Silos[ownerIndex];
         if (owner.Equals(localSilo.SiloAddress))
         {
             return await appender.AppendAsync(events, cancellationToken);
@@ -90,8 +93,7 @@ public sealed partial class EventRouter(
 
         try
         {
-            return await grains.GetGrain<IEventWriterGrain>(owner.ToParsableString()).AppendAsync(new OwnedEvents(events))
-                .WaitAsync(cancellationToken);
+            return await silos.Writers[ownerIndex].AppendAsync(new OwnedEvents(events)).WaitAsync(cancellationToken);
         }
         catch (Exception ex) when (Unreachable(ex))
         {

@@ -12,9 +12,17 @@ namespace ImpactGrains.Grains.Ownership;
 [SiloPinnedPlacement]
 public sealed class EventWriterGrain(OwnedEventAppender appender, ILocalSiloDetails localSilo) : Grain, IEventWriterGrain
 {
+    private bool misplaced;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        misplaced = this.GetPrimaryKeyString() != localSilo.SiloAddress.ToParsableString();
+        return Task.CompletedTask;
+    }
+
     public Task<long[]> AppendAsync(OwnedEvents events)
     {
-        if (this.GetPrimaryKeyString() != localSilo.SiloAddress.ToParsableString())
+        if (misplaced)
         {
             // Placed away from the silo it names (that silo was unknown here when this one was placed): append anyway,
             // the log keeps it correct, and step aside so that the next call is placed anew.

@@ -28,6 +28,12 @@ public static class ImpactServices
         // Every explanation up to the largest limit the API allows comes from memory.
         builder.Services.PostConfigure<Scoring.Timeline.TimelineOptions>(o => o.ExplainCapacity = Math.Max(o.ExplainCapacity, impact.Query.MaxLimit));
         builder.Services.Configure<Grains.LeaderboardOptions>(configuration.GetSection("Impact:Leaderboard"));
+        var deliveryWait = configuration.GetSection("Impact:Ingestion").Get<Grains.Ownership.DeliveryWaitOptions>() ?? new();
+        if (deliveryWait.ApplyWait < TimeSpan.Zero || deliveryWait.MaxUndeliveredEvents < 1)
+        {
+            StartupRefusal.Exit($"Impact:Ingestion: ApplyWait ({deliveryWait.ApplyWait}) must not be negative and MaxUndeliveredEvents ({deliveryWait.MaxUndeliveredEvents}) must be at least 1");
+        }
+
         builder.Services.Configure<Grains.Ownership.DeliveryWaitOptions>(configuration.GetSection("Impact:Ingestion"));
         builder.Services.Configure<DeliveryRecoveryOptions>(configuration.GetSection("Impact:DeliveryRecovery"));
         builder.Services.Configure<Scoring.Incidents.SpikeDetectorOptions>(configuration.GetSection("Impact:Spikes"));

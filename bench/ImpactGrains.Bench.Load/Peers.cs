@@ -21,10 +21,10 @@ public static class Peers
         {
             await setup.OpenAsync();
             await using var create = new NpgsqlCommand("""
-                CREATE TABLE events (id text PRIMARY KEY, entity text NOT NULL, type text NOT NULL,
+                CREATE TABLE IF NOT EXISTS events (id text PRIMARY KEY, entity text NOT NULL, type text NOT NULL,
                   occurred_at timestamptz NOT NULL, region text NOT NULL, data jsonb NOT NULL);
-                CREATE INDEX events_entity ON events (entity, occurred_at);
-                CREATE TABLE entity_scores (entity text PRIMARY KEY, event_count bigint NOT NULL,
+                CREATE INDEX IF NOT EXISTS events_entity ON events (entity, occurred_at);
+                CREATE TABLE IF NOT EXISTS entity_scores (entity text PRIMARY KEY, event_count bigint NOT NULL,
                   impact double precision NOT NULL, updated_at timestamptz NOT NULL);
                 """, setup);
             await create.ExecuteNonQueryAsync();

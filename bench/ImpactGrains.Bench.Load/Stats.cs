@@ -62,26 +62,43 @@ public sealed record Throughput(double PerSecond, Latencies Latency, long Operat
     /// <summary>CPU seconds the database server (all its processes) used during the measurement, where measured.</summary>
     public double? DatabaseCpuSeconds { get; init; }
 
+    /// <summary>Of <see cref="ServerCpuSeconds"/>, what the runtime's JIT worker used: near 0 once the server is warm.</summary>
+    public double? JitCpuSeconds { get; init; }
+
+    /// <summary>Bytes the servers' managed code allocated during the measurement (the runtime's own counter), where measured.</summary>
+    public double? AllocatedBytes { get; init; }
+
     public double? ServerMicrosPerOperation => ServerCpuSeconds / Operations * 1e6;
+
+    public double? AllocatedBytesPerOperation => AllocatedBytes / Operations;
 
     public double? DatabaseMicrosPerOperation => DatabaseCpuSeconds / Operations * 1e6;
 
     public string Summary(string unit) =>
         $"{PerSecond:N0} {unit}/s ({Operations:N0} in {Seconds:0.0} s); {Latency.Summary()}" +
-        (ServerCpuSeconds is null ? "" : $"; server CPU {ServerMicrosPerOperation:N1} µs each") +
+        (ServerCpuSeconds is null ? "" : $"; server CPU {ServerMicrosPerOperation:N1} µs each (JIT {JitCpuSeconds / ServerCpuSeconds:P0})") +
+        (AllocatedBytes is null ? "" : $", {AllocatedBytesPerOperation / 1024:N2} KiB allocated each") +
         (DatabaseCpuSeconds is null ? "" : $", database CPU {DatabaseMicrosPerOperation:N1} µs each");
 
     /// <summary>Runs a measurement and charges it the CPU that the given server and database processes used meanwhile.</summary>
-    public static async Task<Throughput> WithCpuAsync(Func<Task<Throughput>> run, IReadOnlyList<int> serverPids, int? databasePid = null)
+    public static async Task<Throughput> WithCpuAsync(Func<Task<Throughput>> run, IReadOnlyList<int> serverPids, int? databasePid = null, IReadOnlyList<HttpClient>? metrics = null)
     {
+        // The metrics endpoint answers from a cache refreshed about every second: the window it sees is shifted, not shortened.
+        async Task<double?> Allocated() => metrics is null ? null : (await Task.WhenAll(metrics.Select(http => Testing.ServerMetrics.SumAsync(http, "dotnet_gc_heap_total_allocated_bytes_total")))).Sum();
+        var allocated = await Allocated();
         double Servers() => serverPids.Sum(Testing.ProcessCpu.Seconds);
         double Database() => databasePid is { } pid ? Testing.ProcessCpu.TreeSeconds(pid) : 0;
-        var (server, database) = (Servers(), Database());
+        var (server, database, jit) = (Servers(), Database(), JitSeconds(serverPids));
         var result = await run();
         return result with
         {
             ServerCpuSeconds = serverPids.Count > 0 ? Servers() - server : null,
+            JitCpuSeconds = serverPids.Count > 0 ? JitSeconds(serverPids) - jit : null,
+            AllocatedBytes = await Allocated() - allocated,
             DatabaseCpuSeconds = databasePid is null ? null : Database() - database,
         };
     }
+
+    /// <summary>CPU seconds the servers' JIT workers (tiered compilation) have used so far.</summary>
+    public static double JitSeconds(IReadOnlyList<int> serverPids) => serverPids.Sum(pid => Testing.ProcessCpu.ThreadSeconds(pid, ".NET Tiered Com"));
 }

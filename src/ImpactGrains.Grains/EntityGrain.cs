@@ -463,7 +463,7 @@ public sealed partial class EntityGrain(
         ReportStanding();
         foreach (var target in outbound)
         {
-            GrainFactory.GetGrain<IEntityGrain>(target).InheritedChangedAsync().Ignore();
+            GrainFactory.GetEntityGrain(target).InheritedChangedAsync().Ignore();
         }
     }
 
@@ -614,7 +614,7 @@ public sealed partial class EntityGrain(
             return;
         }
 
-        var pulls = sources.Values.Select(s => (Source: s, Pull: GrainFactory.GetGrain<IEntityGrain>(s.From).GetDirectEventsAsync(s.AppliedSequence))).ToList();
+        var pulls = sources.Values.Select(s => (Source: s, Pull: GrainFactory.GetEntityGrain(s.From).GetDirectEventsAsync(s.AppliedSequence))).ToList();
         foreach (var (source, pull) in pulls)
         {
             try

@@ -29,7 +29,7 @@ public sealed class GroupGrain(IEntityCatalog catalog, DecayTable table) : Grain
     private async Task<(GroupScore Score, IReadOnlyList<ImpactReport> Members)> CombineAsync(DateTimeOffset at)
     {
         var group = Definition;
-        var reports = await Task.WhenAll(group.Members.Select(m => GrainFactory.GetGrain<IEntityGrain>(m.Entity).GetImpactAsync(at)));
+        var reports = await Task.WhenAll(group.Members.Select(m => GrainFactory.GetEntityGrain(m.Entity).GetImpactAsync(at)));
         var score = GroupAggregation.Combine(group.Method,
             group.Members.Select((m, i) => new MemberScore(m.Entity, m.Weight, reports[i].Score)).ToList(), table);
         return (score, reports);
@@ -68,7 +68,7 @@ public sealed class GroupGrain(IEntityCatalog catalog, DecayTable table) : Grain
     {
         var group = Definition;
         var (score, _) = await CombineAsync(at);
-        var explained = await Task.WhenAll(group.Members.Select(m => GrainFactory.GetGrain<IEntityGrain>(m.Entity).ExplainAsync(at, limit)));
+        var explained = await Task.WhenAll(group.Members.Select(m => GrainFactory.GetEntityGrain(m.Entity).ExplainAsync(at, limit)));
         var contributions = group.Members
             .SelectMany((m, i) => explained[i].Contributions.Select(c =>
             {
@@ -87,7 +87,7 @@ public sealed class GroupGrain(IEntityCatalog catalog, DecayTable table) : Grain
     public async Task<HistoryReport> GetHistoryAsync(IReadOnlyList<DateTimeOffset> points)
     {
         var group = Definition;
-        var histories = await Task.WhenAll(group.Members.Select(m => GrainFactory.GetGrain<IEntityGrain>(m.Entity).GetHistoryAsync(points)));
+        var histories = await Task.WhenAll(group.Members.Select(m => GrainFactory.GetEntityGrain(m.Entity).GetHistoryAsync(points)));
         var combined = points.Select((at, p) => new HistoryPoint(at, GroupAggregation.Combine(group.Method,
             group.Members.Select((m, i) => new MemberScore(m.Entity, m.Weight, histories[i].Points[p].Score)).ToList(), table).Score)).ToList();
         return new HistoryReport(Id, combined);

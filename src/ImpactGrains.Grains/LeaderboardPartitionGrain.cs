@@ -169,17 +169,9 @@ public sealed partial class LeaderboardPartitionGrain(
 
     private LiveMessage ScoreMessage(Standing standing, DateTimeOffset now)
     {
-        var vector = standing.Vector.DecayTo(now.UtcTicks, table);
+        var scores = standing.Vector.ScoresAt(now.UtcTicks, table);
         return LiveMessage.Unnumbered(new ScoreChanged(
-            standing.Entity,
-            standing.Name,
-            standing.Kind.WireName(),
-            now,
-            table.ToScore(vector.Total),
-            table.ToScore(vector.DirectTotal),
-            table.ToScore(vector.InheritedTotal),
-            EventTypes.Categories.ToDictionary(c => c.WireName(), c => table.ToScore(vector.Category(c))),
-            vector.Regions.ToDictionary(r => r.Key, r => table.ToScore(r.Value.Sum()))));
+            standing.Entity, standing.Name, standing.Kind.WireName(), now, scores.Score, scores.Direct, scores.Inherited, scores.Categories, scores.Regions));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Leaderboard partition {Partition} could not publish; it will on its next tick")]

@@ -13,6 +13,18 @@ public sealed class OwnershipTests(ClusterFixture fixture) : IClassFixture<Clust
     private SiloAddress[] Silos() => fixture.Cluster.GetActiveSilos().Select(s => s.SiloAddress).ToArray();
 
     [Fact]
+    public async Task An_entity_reference_resolved_once_names_the_same_grain_as_Orleans_own_and_reaches_it()
+    {
+        var ours = fixture.Client.GetEntityGrain("reference-check");
+        var orleans = fixture.Client.GetGrain<IEntityGrain>("reference-check");
+        Assert.Equal(((GrainReference)orleans).GrainId, ((GrainReference)ours).GrainId);
+        Assert.Equal(((GrainReference)orleans).InterfaceType, ((GrainReference)ours).InterfaceType);
+        Assert.Equal(orleans, ours);
+        Assert.NotEqual(((GrainReference)ours).GrainId, ((GrainReference)fixture.Client.GetEntityGrain("reference-other")).GrainId);
+        Assert.Equal(0, (await ours.GetImpactAsync(DateTimeOffset.UtcNow)).Score);
+    }
+
+    [Fact]
     public async Task Entity_grains_activate_on_the_silo_that_owns_their_entity()
     {
         var ids = Enumerable.Range(0, 40).Select(i => $"owned-{i}").ToArray();

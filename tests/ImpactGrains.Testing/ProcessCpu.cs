@@ -34,6 +34,42 @@ public static class ProcessCpu
         return total;
     }
 
+    /// <summary>
+    /// Seconds of CPU used so far by the process's threads whose name starts with <paramref name="threadName"/> (Linux
+    /// truncates names to 15 characters: the runtime's JIT worker is ".NET Tiered Com").
+    /// </summary>
+    public static double ThreadSeconds(int pid, string threadName)
+    {
+        var total = 0.0;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                try
+                {
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    var open = stat.IndexOf('(');
+                    var close = stat.LastIndexOf(')');
+                    if (stat[(open + 1)..close].StartsWith(threadName, StringComparison.Ordinal))
+                    {
+                        var fields = stat[(close + 2)..].Split(' ');
+                        total += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond.Value;
+                    }
+                }
+                catch (IOException)
+                {
+                    // the thread ended while we read
+                }
+            }
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // the process is gone
+        }
+
+        return total;
+    }
+
     /// <summary>The fields after the command name (which may hold spaces): [0] is the state, [1] the parent's pid.</summary>
     private static string[]? StatFields(int pid)
     {

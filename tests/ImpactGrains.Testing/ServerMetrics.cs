@@ -10,7 +10,8 @@ public static class ServerMetrics
     {
         var text = await http.GetStringAsync("/metrics");
         return text.Split('\n')
-            .Where(l => l.StartsWith(metric + "{", StringComparison.Ordinal) && l.Contains(labelFilter, StringComparison.Ordinal))
+            .Where(l => (l.StartsWith(metric + "{", StringComparison.Ordinal) || l.StartsWith(metric + " ", StringComparison.Ordinal)) &&
+                        l.Contains(labelFilter, StringComparison.Ordinal))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
     }
 

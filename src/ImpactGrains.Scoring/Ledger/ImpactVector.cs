@@ -56,6 +56,60 @@ public sealed class ImpactVector
         return sum;
     }
 
+    /// <summary>
+    /// The scores of the impact decayed to a later instant: exactly what <see cref="DecayTo"/> followed by
+    /// <see cref="DirectTotal"/>, <see cref="InheritedTotal"/>, <see cref="Category"/> and each region's sum give (the
+    /// same products added in the same order), without building the decayed vector. Leaderboard partitions do this
+    /// for every entity that changed, several times a second: the decayed copy was a third of their garbage.
+    /// </summary>
+    public ScoreBreakdown ScoresAt(long ticks, DecayTable table)
+    {
+        var elapsed = Math.Max(0, ticks - AtTicks);
+        Span<double> factors = stackalloc double[EventTypes.Count];
+        Span<double> decayed = stackalloc double[EventTypes.Count]; // direct + inherited, per type
+        double direct = 0, inherited = 0;
+        for (var i = 0; i < EventTypes.Count; i++)
+        {
+            factors[i] = table.DecayFactor((EventType)i, elapsed);
+            var d = Direct[i] * factors[i];
+            var h = Inherited[i] * factors[i];
+            direct += d;
+            inherited += h;
+            decayed[i] = d + h;
+        }
+
+        var categories = new Dictionary<string, double>(EventTypes.Categories.Count, StringComparer.Ordinal);
+        for (var k = 0; k < EventTypes.Categories.Count; k++)
+        {
+            var category = EventTypes.Categories[k];
+            var sum = 0.0;
+            for (var i = 0; i < EventTypes.All.Count; i++) // indexed: a foreach over the list allocates an enumerator
+            {
+                var type = EventTypes.All[i];
+                if (EventTypes.CategoryOf(type) == category)
+                {
+                    sum += decayed[(int)type];
+                }
+            }
+
+            categories[category.WireName()] = table.ToScore(sum);
+        }
+
+        var regions = new Dictionary<string, double>(Regions.Count, StringComparer.Ordinal);
+        foreach (var (region, values) in Regions)
+        {
+            var sum = 0.0;
+            for (var i = 0; i < values.Length; i++)
+            {
+                sum += values[i] * factors[i];
+            }
+
+            regions[region] = table.ToScore(sum);
+        }
+
+        return new ScoreBreakdown(table.ToScore(direct + inherited), table.ToScore(direct), table.ToScore(inherited), categories, regions);
+    }
+
     /// <summary>The same impact, decayed to a later instant.</summary>
     public ImpactVector DecayTo(long ticks, DecayTable table)
     {
@@ -75,3 +129,7 @@ public sealed class ImpactVector
             Regions.ToDictionary(r => r.Key, r => Decay(r.Value), StringComparer.Ordinal));
     }
 }
+
+/// <summary>Scores (0–100) of one standing at one instant: the total, direct and inherited, and by category and region (wire names).</summary>
+public sealed record ScoreBreakdown(
+    double Score, double Direct, double Inherited, Dictionary<string, double> Categories, Dictionary<string, double> Regions);

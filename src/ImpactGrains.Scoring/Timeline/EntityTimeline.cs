@@ -159,12 +159,7 @@ public sealed class EntityTimeline
         }
     }
 
-    private void AddDecayed(ImpactState state, in Contribution c, int region)
-    {
-        var values = new double[ImpactValues.Length(region + 1)];
-        ImpactValues.Add(ref values, c, region);
-        state.AddDecayed(values, c.Ticks, c.Own ? 1 : 0, table);
-    }
+    private void AddDecayed(ImpactState state, in Contribution c, int region) => state.AddDecayed(c, region, table);
 
     private void InsertIntoTail(in Contribution c)
     {
@@ -547,9 +542,16 @@ public sealed class EntityTimeline
     /// <summary>The raw impact vector now, for the entity's leaderboard standing.</summary>
     public ImpactVector VectorAt(long atTicks)
     {
-        var now = head.Clone();
-        now.AdvanceTo(Math.Max(atTicks, head.At), table);
-        return ImpactValues.ToVector(now.Values, now.At, regions);
+        // What advancing a copy of the head would give (ImpactState.AdvanceTo), without the copy.
+        var at = Math.Max(atTicks, head.At);
+        if (head.At == long.MinValue || at == head.At)
+        {
+            return ImpactValues.ToVector(head.Values, at, regions);
+        }
+
+        Span<double> factors = stackalloc double[ImpactValues.Types];
+        ImpactValues.Factors(table, at - head.At, factors);
+        return ImpactValues.ToVector(head.Values, factors, at, regions);
     }
 
     /// <summary>The contributions behind the score at <paramref name="at"/>, largest first, as <see cref="ImpactView.Explain"/> lists them.</summary>

@@ -106,19 +106,23 @@ public static class ImpactValues
     }
 
     /// <summary>The values as an <see cref="ImpactVector"/>, regions that have decayed to nothing left out.</summary>
-    public static ImpactVector ToVector(double[] values, long atTicks, RegionTable regions)
+    public static ImpactVector ToVector(double[] values, long atTicks, RegionTable regions) =>
+        ToVector(values, ReadOnlySpan<double>.Empty, atTicks, regions);
+
+    /// <summary>
+    /// The values decayed by <paramref name="factors"/> (one per type; empty: not decayed) as an <see cref="ImpactVector"/>:
+    /// the products <see cref="Decay"/> would leave, written straight into the vector rather than into a copy of the
+    /// values first (an entity reports its standing on every delivery, so the copy was garbage per event).
+    /// </summary>
+    public static ImpactVector ToVector(double[] values, ReadOnlySpan<double> factors, long atTicks, RegionTable regions)
     {
         var vector = new ImpactVector(atTicks);
-        Array.Copy(values, Direct, vector.Direct, 0, Math.Min(Types, values.Length));
-        if (values.Length > Inherited)
-        {
-            Array.Copy(values, Inherited, vector.Inherited, 0, Types);
-        }
-
+        Copy(values, Direct, vector.Direct, factors);
+        Copy(values, Inherited, vector.Inherited, factors);
         for (var r = 0; r < regions.Count && RegionOffset(r) < values.Length; r++)
         {
             var regional = new double[Types];
-            Array.Copy(values, RegionOffset(r), regional, 0, Types);
+            Copy(values, RegionOffset(r), regional, factors);
             if (regional.Sum() > 0)
             {
                 vector.Regions[regions.Names[r]] = regional;
@@ -126,6 +130,15 @@ public static class ImpactValues
         }
 
         return vector;
+    }
+
+    private static void Copy(double[] values, int offset, double[] target, ReadOnlySpan<double> factors)
+    {
+        var count = Math.Min(Types, values.Length - offset);
+        for (var t = 0; t < count; t++)
+        {
+            target[t] = factors.IsEmpty ? values[offset + t] : values[offset + t] * factors[t];
+        }
     }
 }
 
@@ -219,6 +232,29 @@ public sealed class ImpactState
 
     /// <summary>Continues a peak computed elsewhere (recomputation after late events).</summary>
     public void SetPeak(double score, long ticks) => (PeakScore, PeakTicks) = (score, ticks);
+
+    /// <summary>
+    /// Adds one contribution from before <see cref="At"/>, decayed to it: what adding a state that holds only that
+    /// contribution would do (the same two products), without building that state's array for every late event (a
+    /// live feed's concurrent requests make most of them slightly late).
+    /// </summary>
+    public void AddDecayed(in Contribution c, int region, DecayTable table)
+    {
+        if (values.Length < ImpactValues.Length(region + 1))
+        {
+            Array.Resize(ref values, ImpactValues.Length(region + 1));
+        }
+
+        var t = (int)c.Type;
+        var elapsed = At - c.Ticks;
+        var factor = elapsed == 0 ? 1 : table.DecayFactor(c.Type, elapsed);
+        values[(c.Own ? ImpactValues.Direct : ImpactValues.Inherited) + t] += c.Value * factor;
+        values[ImpactValues.RegionOffset(region) + t] += c.Value * factor;
+        if (c.Own)
+        {
+            OwnCount++;
+        }
+    }
 
     /// <summary>Adds another state's values, decayed to this state's instant (which must not precede it), and its own count.</summary>
     public void AddDecayed(double[] other, long otherAt, int ownCount, DecayTable table)

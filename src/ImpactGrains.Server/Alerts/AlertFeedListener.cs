@@ -68,7 +68,7 @@ public sealed partial class AlertFeedListener : BackgroundService, ILiveFeedList
             switch (message.Event)
             {
                 case ScoreChanged score:
-                    var trend = needsTrend ? (await grains.GetGrain<IEntityGrain>(score.EntityId).GetImpactAsync(score.When)).Trend24h : 0;
+                    var trend = needsTrend ? (await grains.GetEntityGrain(score.EntityId).GetImpactAsync(score.When)).Trend24h : 0;
                     signals.Add(new AlertSignal(score.EntityId, score.Kind, score.When, score.Score, score.Categories, trend, [], null));
                     touched.Add(score.EntityId);
                     latestAt = score.When > latestAt ? score.When : latestAt;

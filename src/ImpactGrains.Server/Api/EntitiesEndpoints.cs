@@ -109,7 +109,7 @@ public static class EntitiesEndpoints
         if (!created)
         {
             // A new entity's grain reads its profile when it first activates; an existing one is told to reread.
-            await grains.GetGrain<IEntityGrain>(id).ReloadAsync();
+            await grains.GetEntityGrain(id).ReloadAsync();
         }
 
         var entity = await catalog.FindEntityAsync(id, cancellationToken);

@@ -31,7 +31,7 @@ internal static class EntityScores
     public static async Task<IReadOnlyList<(EntityRecord Entity, ImpactReport Impact)>> ReadAsync(
         IGrainFactory grains, IReadOnlyList<EntityRecord> entities, DateTimeOffset at)
     {
-        var reports = await Task.WhenAll(entities.Select(e => grains.GetGrain<IEntityGrain>(e.Id).GetImpactAsync(at)));
+        var reports = await Task.WhenAll(entities.Select(e => grains.GetEntityGrain(e.Id).GetImpactAsync(at)));
         return entities.Select((e, i) => (e, reports[i])).ToList();
     }
 }

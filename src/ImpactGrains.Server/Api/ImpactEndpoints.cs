@@ -49,7 +49,7 @@ public static class ImpactEndpoints
         }
 
         var known = KnownVersion(request, instant, 0);
-        var answer = await grains.GetGrain<IEntityGrain>(id).GetImpactIfChangedAsync(instant, known);
+        var answer = await grains.GetEntityGrain(id).GetImpactIfChangedAsync(instant, known);
         var etag = ETag(answer.Version, instant, 0);
         return answer.Report is { } report && !AnyTag(request)
             ? JsonAnswer<Responses.ImpactReport>.Ok(Responses.ImpactReport.From(report), ReadJson.Default.ImpactReport, etag, Revalidate)
@@ -72,7 +72,7 @@ public static class ImpactEndpoints
         }
 
         var known = KnownVersion(request, instant, count);
-        var answer = await grains.GetGrain<IEntityGrain>(id).ExplainIfChangedAsync(instant, count, known);
+        var answer = await grains.GetEntityGrain(id).ExplainIfChangedAsync(instant, count, known);
         var etag = ETag(answer.Version, instant, count);
         return answer.Report is { } report && !AnyTag(request)
             ? JsonAnswer<Responses.ExplainReport>.Ok(Responses.ExplainReport.From(report), ReadJson.Default.ExplainReport, etag, Revalidate)
@@ -128,7 +128,7 @@ public static class ImpactEndpoints
             return Problems.BadRequest(error);
         }
 
-        return TypedResults.Ok(await grains.GetGrain<IEntityGrain>(id).GetHistoryAsync(points));
+        return TypedResults.Ok(await grains.GetEntityGrain(id).GetHistoryAsync(points));
     }
 
     private static async Task<Results<Ok<EventsPage>, ProblemHttpResult>> Events(

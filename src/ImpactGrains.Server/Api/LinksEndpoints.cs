@@ -97,7 +97,7 @@ public static class LinksEndpoints
         }
 
         var created = await catalog.UpsertLinkAsync(link, cancellationToken);
-        await Task.WhenAll(grains.GetGrain<IEntityGrain>(link.From).ReloadAsync(), grains.GetGrain<IEntityGrain>(link.To).ReloadAsync());
+        await Task.WhenAll(grains.GetEntityGrain(link.From).ReloadAsync(), grains.GetEntityGrain(link.To).ReloadAsync());
         var response = LinkResponse.Of(link);
         return created ? TypedResults.Created($"/api/entities/{link.To}", response) : TypedResults.Ok(response);
     }
@@ -187,7 +187,7 @@ public static class LinksEndpoints
             return Problems.NotFound($"there is no link from '{from}' to '{to}'");
         }
 
-        await Task.WhenAll(grains.GetGrain<IEntityGrain>(from!).ReloadAsync(), grains.GetGrain<IEntityGrain>(to!).ReloadAsync());
+        await Task.WhenAll(grains.GetEntityGrain(from!).ReloadAsync(), grains.GetEntityGrain(to!).ReloadAsync());
         return TypedResults.NoContent();
     }
 }

@@ -38,7 +38,7 @@ public sealed partial class DemoLoader(
             await catalog.UpsertLinkAsync(link, cancellationToken);
         }
 
-        await Task.WhenAll(DemoScenario.Entities.Select(e => grains.GetGrain<IEntityGrain>(e.Id).ReloadAsync()));
+        await Task.WhenAll(DemoScenario.Entities.Select(e => grains.GetEntityGrain(e.Id).ReloadAsync()));
         var (groupId, groupName, method, members) = DemoScenario.Group;
         await catalog.UpsertGroupAsync(groupId, groupName, method, members.Select(m => new GroupMember(m, 1.0)).ToList(), cancellationToken);
 

@@ -95,7 +95,7 @@ public sealed partial class CommitDelivery(
         {
             try
             {
-                await grains.GetGrain<IEntityGrain>(entity).ApplyAsync(batch);
+                await grains.GetEntityGrain(entity).ApplyAsync(batch);
                 metrics.Freshness.Record(System.Diagnostics.Stopwatch.GetElapsedTime(committedAt).TotalSeconds);
                 return true;
             }

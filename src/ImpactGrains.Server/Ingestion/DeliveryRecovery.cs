@@ -44,7 +44,7 @@ public sealed partial class DeliveryRecovery(
         var claimed = await log.ClaimStaleDeliveriesAsync(options.Value.StaleAfter, TimeSpan.FromSeconds(30), 100, cancellationToken);
         foreach (var delivery in claimed)
         {
-            await Task.WhenAll(delivery.Through.Select(t => grains.GetGrain<IEntityGrain>(t.Key).EnsureAppliedAsync(t.Value)));
+            await Task.WhenAll(delivery.Through.Select(t => grains.GetEntityGrain(t.Key).EnsureAppliedAsync(t.Value)));
             await log.CompleteDeliveryAsync(delivery.Id, cancellationToken);
             settled++;
         }

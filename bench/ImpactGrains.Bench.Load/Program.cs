@@ -207,19 +207,20 @@ async Task MemoryAsync(BenchServer server)
 }
 
 // Resident memory from /proc, and the live managed heap after a full collection induced through the diagnostics port.
-// Uniform ingestion until the servers' JIT worker has gone quiet (under 2% of a core over 2 s), at least
-// --warmup-seconds and at most a minute: tiered compilation still took 18% of the server's CPU 20 s after its start in
-// a profile (perf, 2 cores), which is start-up, not what an event costs a running server.
+// Uniform ingestion until the servers' JIT worker has gone quiet (under 2% of a core over 5 s: tiering comes in bursts,
+// and 2 s windows were fooled by a lull), at least --warmup-seconds and at most two minutes. Tiered compilation (with
+// dynamic PGO, hot framework methods are compiled twice more) still took 18% of the server's CPU 20 s after its start
+// in a profile on 2 cores: start-up, not what an event costs a running server.
 async Task WarmUpAsync(HttpClient[] silos, int[] pids)
 {
     var watch = Stopwatch.StartNew();
     await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.WarmupSeconds);
     var share = double.NaN;
-    while (!options.Smoke && watch.Elapsed < TimeSpan.FromMinutes(1))
+    while (!options.Smoke && watch.Elapsed < TimeSpan.FromMinutes(2))
     {
         var jit = Throughput.JitSeconds(pids);
         var step = Stopwatch.StartNew();
-        await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, 2);
+        await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, 5);
         share = (Throughput.JitSeconds(pids) - jit) / step.Elapsed.TotalSeconds / pids.Length;
         if (share < 0.02)
         {

@@ -54,7 +54,8 @@ public static class EventBatchReader
 
                 case JsonTokenType.StartArray:
                 {
-                    var results = new List<EventParseResult>();
+                    // Sized from the body (an event takes well over 100 bytes of JSON) rather than grown by doubling.
+                    var results = new List<EventParseResult>(Math.Min(maxEvents, body.Length / 100 + 1));
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                     {
                         if (results.Count == maxEvents)

@@ -165,7 +165,8 @@ public sealed partial class EntityGrain(
             source.AppliedSequence = savedSources.TryGetValue(source.From, out var s) && s.Weight == source.Weight ? s.AppliedSequence : 0;
         }
 
-        timeline = TimelineCodec.Read(new DecayTable(model.Model), timelineOptions.Value, saved.Timeline!, chunks);
+        // Only the index of the sealed past stays in memory; its pages are read back from the timeline store on demand.
+        timeline = TimelineCodec.Read(new DecayTable(model.Model), timelineOptions.Value, saved.Timeline!, chunks, new StoredChunks(this, saved.Generation));
         await timeline.RestoreTailAsync(History(), cancellationToken);
         foreach (var (region, state) in saved.Spikes)
         {
@@ -190,7 +191,33 @@ public sealed partial class EntityGrain(
         return await models.FindAsync(name, cancellationToken) is { } record && record.Identity == identity ? new ImpactCalculator(record.Model) : null;
     }
 
-    private EntityTimeline NewTimeline() => new(Id, table, timelineOptions.Value);
+    private EntityTimeline NewTimeline()
+    {
+        var fresh = new EntityTimeline(Id, table, timelineOptions.Value);
+        fresh.PageTo(new StoredChunks(this, generation));
+        return fresh;
+    }
+
+    /// <summary>
+    /// The stored chunks of one timeline generation, at the versions this grain's snapshot names: where its timeline
+    /// reads back the pages of sealed intervals it let go of (each was persisted, and named, before it could go).
+    /// </summary>
+    private sealed class StoredChunks(EntityGrain grain, string generation) : ISealedChunkReader
+    {
+        public async ValueTask<byte[]?> ReadChunkAsync(int chunk, CancellationToken cancellationToken = default) =>
+            await grain.ReadStoredChunkAsync(generation, chunk, cancellationToken);
+    }
+
+    private Task<byte[]?> ReadStoredChunkAsync(string ofGeneration, int chunk, CancellationToken cancellationToken)
+    {
+        if (ofGeneration != generation || chunk >= chunkVersions.Count)
+        {
+            // A timeline replaced by a rebuild while a query on it was under way: its chunks are no longer named.
+            return Task.FromResult<byte[]?>(null);
+        }
+
+        return timelines.LoadChunkAsync(Id, generation, chunk, chunkVersions[chunk], cancellationToken);
+    }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -395,6 +422,25 @@ public sealed partial class EntityGrain(
         }
 
         snapshotInFlight = true;
+        try
+        {
+            // A chunk changed while its page was out of memory (a late event, a recomputed peak) is read back first:
+            // writing it needs the page. Then everything up to the writes runs in this one turn.
+            while (!timeline.UnpersistedInMemory)
+            {
+                await timeline.LoadUnpersistedAsync();
+            }
+        }
+        catch (Exception ex)
+        {
+            LogSnapshotFailed(ex, Id);
+            snapshotInFlight = false;
+            ScheduleSnapshot();
+            return;
+        }
+
+        var written = timeline;
+        var writtenGeneration = generation;
         var sequence = appliedSequence;
         foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
         {
@@ -404,7 +450,7 @@ public sealed partial class EntityGrain(
         var version = saveNumber + 1;
         var chunks = unsavedChunks.Select(c => new TimelineChunk(c, version, TimelineCodec.WriteChunk(timeline, c))).ToList();
         var versions = new List<int>(chunkVersions);
-        while (versions.Count < TimelineCodec.ChunkCount(timeline.Intervals.Count))
+        while (versions.Count < TimelineCodec.ChunkCount(timeline.IntervalCount))
         {
             versions.Add(0);
         }
@@ -427,21 +473,28 @@ public sealed partial class EntityGrain(
         await storageGates.Writes.WaitAsync();
         try
         {
-            await timelines.SaveAsync(Id, generation, chunks);
+            await timelines.SaveAsync(Id, writtenGeneration, chunks);
             await snapshot.WriteStateAsync();
 
             // The standing too, for the partition to load should it move: it holds this entity after its grain is gone.
             var standing = StandingReport.From(Id, name, kind, timeline.VectorAt(time.GetUtcNow().UtcTicks));
             await standings.SaveAsync([new StoredStanding(Id, leaderboardOptions.Value.PartitionOf(Id), serializer.SerializeToArray(standing))]);
             savedSequence = sequence;
-            saveNumber = version;
-            chunkVersions = versions;
-            foreach (var chunk in chunks)
+            if (generation == writtenGeneration && ReferenceEquals(written, timeline))
             {
-                unsavedChunks.Remove(chunk.Index);
+                // Not after a rebuild took over meanwhile: these versions are the old generation's.
+                saveNumber = version;
+                chunkVersions = versions;
+                foreach (var chunk in chunks)
+                {
+                    unsavedChunks.Remove(chunk.Index);
+                }
+
+                // The store has these chunks now, and the snapshot names them: their pages may leave memory.
+                written.MarkPersisted(chunks.Select(c => c.Index));
             }
 
-            await timelines.PruneAsync(Id, generation, chunks);
+            await timelines.PruneAsync(Id, writtenGeneration, chunks);
         }
         catch (Exception ex)
         {
@@ -590,13 +643,14 @@ public sealed partial class EntityGrain(
         }
 
         (generation, chunkVersions, saveNumber) = (rebuilt.Generation, [], 0);
+        timeline.PageTo(new StoredChunks(this, generation)); // built in memory; its pages go once its first snapshot is written
         unsavedChunks.Clear();
         foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
         {
             unsavedChunks.Add(chunk);
         }
 
-        for (var c = 0; c < TimelineCodec.ChunkCount(timeline.Intervals.Count); c++)
+        for (var c = 0; c < TimelineCodec.ChunkCount(timeline.IntervalCount); c++)
         {
             unsavedChunks.Add(c);
         }

@@ -65,6 +65,10 @@ public sealed partial class EntityGrain(
     private int saveNumber;
     private readonly SortedSet<int> unsavedChunks = [];
     private long savedSequence;
+
+    // The timeline's contributions (own and inherited) when the last snapshot was taken: an entity that only inherits
+    // never moves appliedSequence, yet its sealed intervals must be written for their pages to leave memory.
+    private int savedContributions;
     private IGrainTimer? snapshotTimer;
     private bool snapshotInFlight;
 
@@ -111,6 +115,7 @@ public sealed partial class EntityGrain(
             }
 
             savedSequence = restored ? appliedSequence : 0;
+            savedContributions = restored ? timeline.Count : 0;
             var replayed = await CatchUpAsync(long.MaxValue, cancellationToken);
             if (replayed > 0)
             {
@@ -221,7 +226,7 @@ public sealed partial class EntityGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (appliedSequence > savedSequence || unsavedChunks.Count > 0)
+        if (HasUnsavedChanges)
         {
             await SaveSnapshotAsync();
         }
@@ -393,9 +398,11 @@ public sealed partial class EntityGrain(
             new IncidentData(status, signal.Reports, signal.BaselineMean, signal.BaselineStdDev, signal.ZScore, signal.StartedAt, signal.PeakReports));
     }
 
+    private bool HasUnsavedChanges => appliedSequence > savedSequence || unsavedChunks.Count > 0 || timeline.Count != savedContributions;
+
     private void ScheduleSnapshot()
     {
-        if ((appliedSequence > savedSequence || unsavedChunks.Count > 0) && snapshotTimer is null)
+        if (HasUnsavedChanges && snapshotTimer is null)
         {
             // Up to half an interval of jitter, so that grains activated together do not all write together.
             var interval = snapshotOptions.Value.Interval * (1 + Random.Shared.NextDouble() / 2);
@@ -442,6 +449,7 @@ public sealed partial class EntityGrain(
         var written = timeline;
         var writtenGeneration = generation;
         var sequence = appliedSequence;
+        var contributions = timeline.Count;
         foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
         {
             unsavedChunks.Add(chunk);
@@ -480,6 +488,7 @@ public sealed partial class EntityGrain(
             var standing = StandingReport.From(Id, name, kind, timeline.VectorAt(time.GetUtcNow().UtcTicks));
             await standings.SaveAsync([new StoredStanding(Id, leaderboardOptions.Value.PartitionOf(Id), serializer.SerializeToArray(standing))]);
             savedSequence = sequence;
+            savedContributions = contributions;
             if (generation == writtenGeneration && ReferenceEquals(written, timeline))
             {
                 // Not after a rebuild took over meanwhile: these versions are the old generation's.
@@ -668,6 +677,7 @@ public sealed partial class EntityGrain(
             return;
         }
 
+        var inherited = 0;
         var pulls = sources.Values.Select(s => (Source: s, Pull: GrainFactory.GetGrain<IEntityGrain>(s.From).GetDirectEventsAsync(s.AppliedSequence))).ToList();
         foreach (var (source, pull) in pulls)
         {
@@ -696,6 +706,7 @@ public sealed partial class EntityGrain(
                         timeline.Add(Contribution.InheritedEvent(e, source.From, source.Weight));
                         answerVersion++;
                         source.AppliedSequence = e.Sequence;
+                        inherited++;
                     }
                 }
             }
@@ -703,6 +714,19 @@ public sealed partial class EntityGrain(
             {
                 // Answer with what is known rather than fail the query; the next query pulls again.
                 LogInheritedUnavailable(ex, Id, source.From);
+            }
+        }
+
+        if (inherited > 0)
+        {
+            // Inherited contributions seal intervals too: written as own events are, by count or after the interval.
+            if (timeline.Count - savedContributions >= snapshotOptions.Value.EveryEvents && ServesCurrentModel)
+            {
+                await SaveSnapshotAsync();
+            }
+            else
+            {
+                ScheduleSnapshot();
             }
         }
     }

@@ -774,6 +774,13 @@ public sealed class EntityTimeline
     private void SetIntervalPeak(int j, ImpactState running)
     {
         ref var entry = ref CollectionsMarshal.AsSpan(intervals)[j];
+        if (entry.PeakTicks == running.PeakTicks && Math.Abs(entry.PeakScore - running.PeakScore) <= 1e-12 * Math.Max(1, entry.PeakScore))
+        {
+            // Unchanged but for rounding: a late event rarely moves the peaks long after it, and marking the interval
+            // would make the next snapshot read back and rewrite every page after it.
+            return;
+        }
+
         entry.PeakScore = running.PeakScore;
         entry.PeakTicks = running.PeakTicks;
         dirtyIntervals.Add(j);

@@ -204,6 +204,9 @@ public sealed class EntityTimeline
         }
     }
 
+    /// <summary>Before the chunks of a restored timeline: room for exactly its intervals.</summary>
+    internal void ReserveIntervals(int count) => intervals.Capacity = Math.Max(intervals.Capacity, count);
+
     /// <summary>After the chunks of a restored timeline: how many leading intervals hold a valid peak.</summary>
     internal void RestorePeakValid(int valid) => peakValid = Math.Min(valid, intervals.Count);
 
@@ -512,6 +515,12 @@ public sealed class EntityTimeline
     {
         var k = intervals.Count;
         var chunk = k / PageSize;
+        if (k == intervals.Capacity)
+        {
+            // The index is most of what grows with the history: grow it by an eighth, not double it (half empty at worst).
+            intervals.Capacity = k + k / 8 + PageSize;
+        }
+
         intervals.Add(entry);
         if (k % PageSize == 0)
         {

@@ -125,6 +125,7 @@ public static class TimelineCodec
         var sealedTop = ReadContributions(ref r, entity);
 
         var timeline = EntityTimeline.Restore(entity, table, options, regionNames, minTicks, count, head, headPeakValid, allTop, sealedTop);
+        timeline.ReserveIntervals(intervalCount);
         var entries = new List<TimelineInterval>(ChunkSize);
         var deltas = new List<double[]>(ChunkSize);
         foreach (var chunk in chunks)

@@ -30,6 +30,12 @@ public sealed class History
 
     public Throughput? PersonHistoryPoints { get; private set; }
 
+    /// <summary>
+    /// The same 200 points, moved by a random fraction of a step on every request: they fall in other intervals each
+    /// time, so what the timeline keeps for a repeated /history (interval slices, per-chunk totals) rarely serves.
+    /// </summary>
+    public Throughput? ShiftedHistoryPoints { get; private set; }
+
     /// <summary>The largest grain snapshot in the store (the entity's), in bytes.</summary>
     public long SnapshotBytes { get; private set; }
 
@@ -76,6 +82,14 @@ public sealed class History
         log($"  history (200 points over the events' range): {result.HistoryPoints.Summary("reads")}");
         result.PersonHistoryPoints = await Workloads.QueryAsync(server.Http, _ => $"/api/entities/{person}/history?{range}", clients, querySeconds);
         log($"  history of the person: {result.PersonHistoryPoints.Summary("reads")}");
+        string Shifted(Random random)
+        {
+            var from = origin + TimeSpan.FromSeconds(Math.Floor(random.NextDouble() * step));
+            return System.FormattableString.Invariant($"from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString((from + TimeSpan.FromSeconds(step * 199)).ToString("O"))}&step=PT{step}S");
+        }
+
+        result.ShiftedHistoryPoints = await Workloads.QueryAsync(server.Http, random => $"/api/entities/{company}/history?{Shifted(random)}", clients, querySeconds);
+        log($"  history, 200 points moved by a random part of a step each time: {result.ShiftedHistoryPoints.Summary("reads")}");
 
         // Snapshots are written every 10,000 events; the last one holds the state after (nearly) all of them.
         await using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder

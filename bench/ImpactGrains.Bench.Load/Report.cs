@@ -250,6 +250,7 @@ public sealed class Report(BenchOptions options)
             QueryRow("| /explain?limit=10", history.Explain);
             QueryRow("| /history, 200 points over the range, the entity", history.HistoryPoints);
             QueryRow("| /history, 200 points, the person", history.PersonHistoryPoints);
+            QueryRow("| /history, 200 points moved by a random part of a step per request (other intervals each time), the entity", history.ShiftedHistoryPoints);
             s.AppendLine(F($"| largest snapshot / all timeline chunks | {history.SnapshotBytes:N0} bytes / {history.ChunkBytes / 1048576.0:N1} MiB |"));
             s.AppendLine(F($"| restart after kill -9 → the entity's first answer | {history.RestartSeconds:N2} s |"));
         }

@@ -65,6 +65,10 @@ public sealed partial class EntityGrain(
     private int saveNumber;
     private readonly SortedSet<int> unsavedChunks = [];
     private long savedSequence;
+
+    // The timeline's contributions (own and inherited) when the last snapshot was taken: an entity that only inherits
+    // never moves appliedSequence, yet its sealed intervals must be written for their pages to leave memory.
+    private int savedContributions;
     private IGrainTimer? snapshotTimer;
     private bool snapshotInFlight;
 
@@ -111,6 +115,7 @@ public sealed partial class EntityGrain(
             }
 
             savedSequence = restored ? appliedSequence : 0;
+            savedContributions = restored ? timeline.Count : 0;
             var replayed = await CatchUpAsync(long.MaxValue, cancellationToken);
             if (replayed > 0)
             {
@@ -165,7 +170,8 @@ public sealed partial class EntityGrain(
             source.AppliedSequence = savedSources.TryGetValue(source.From, out var s) && s.Weight == source.Weight ? s.AppliedSequence : 0;
         }
 
-        timeline = TimelineCodec.Read(new DecayTable(model.Model), timelineOptions.Value, saved.Timeline!, chunks);
+        // Only the index of the sealed past stays in memory; its pages are read back from the timeline store on demand.
+        timeline = TimelineCodec.Read(new DecayTable(model.Model), timelineOptions.Value, saved.Timeline!, chunks, new StoredChunks(this, saved.Generation));
         await timeline.RestoreTailAsync(History(), cancellationToken);
         foreach (var (region, state) in saved.Spikes)
         {
@@ -190,11 +196,37 @@ public sealed partial class EntityGrain(
         return await models.FindAsync(name, cancellationToken) is { } record && record.Identity == identity ? new ImpactCalculator(record.Model) : null;
     }
 
-    private EntityTimeline NewTimeline() => new(Id, table, timelineOptions.Value);
+    private EntityTimeline NewTimeline()
+    {
+        var fresh = new EntityTimeline(Id, table, timelineOptions.Value);
+        fresh.PageTo(new StoredChunks(this, generation));
+        return fresh;
+    }
+
+    /// <summary>
+    /// The stored chunks of one timeline generation, at the versions this grain's snapshot names: where its timeline
+    /// reads back the pages of sealed intervals it let go of (each was persisted, and named, before it could go).
+    /// </summary>
+    private sealed class StoredChunks(EntityGrain grain, string generation) : ISealedChunkReader
+    {
+        public async ValueTask<byte[]?> ReadChunkAsync(int chunk, CancellationToken cancellationToken = default) =>
+            await grain.ReadStoredChunkAsync(generation, chunk, cancellationToken);
+    }
+
+    private Task<byte[]?> ReadStoredChunkAsync(string ofGeneration, int chunk, CancellationToken cancellationToken)
+    {
+        if (ofGeneration != generation || chunk >= chunkVersions.Count)
+        {
+            // A timeline replaced by a rebuild while a query on it was under way: its chunks are no longer named.
+            return Task.FromResult<byte[]?>(null);
+        }
+
+        return timelines.LoadChunkAsync(Id, generation, chunk, chunkVersions[chunk], cancellationToken);
+    }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (appliedSequence > savedSequence || unsavedChunks.Count > 0)
+        if (HasUnsavedChanges)
         {
             await SaveSnapshotAsync();
         }
@@ -366,9 +398,11 @@ public sealed partial class EntityGrain(
             new IncidentData(status, signal.Reports, signal.BaselineMean, signal.BaselineStdDev, signal.ZScore, signal.StartedAt, signal.PeakReports));
     }
 
+    private bool HasUnsavedChanges => appliedSequence > savedSequence || unsavedChunks.Count > 0 || timeline.Count != savedContributions;
+
     private void ScheduleSnapshot()
     {
-        if ((appliedSequence > savedSequence || unsavedChunks.Count > 0) && snapshotTimer is null)
+        if (HasUnsavedChanges && snapshotTimer is null)
         {
             // Up to half an interval of jitter, so that grains activated together do not all write together.
             var interval = snapshotOptions.Value.Interval * (1 + Random.Shared.NextDouble() / 2);
@@ -395,7 +429,27 @@ public sealed partial class EntityGrain(
         }
 
         snapshotInFlight = true;
+        try
+        {
+            // A chunk changed while its page was out of memory (a late event, a recomputed peak) is read back first:
+            // writing it needs the page. Then everything up to the writes runs in this one turn.
+            while (!timeline.UnpersistedInMemory)
+            {
+                await timeline.LoadUnpersistedAsync();
+            }
+        }
+        catch (Exception ex)
+        {
+            LogSnapshotFailed(ex, Id);
+            snapshotInFlight = false;
+            ScheduleSnapshot();
+            return;
+        }
+
+        var written = timeline;
+        var writtenGeneration = generation;
         var sequence = appliedSequence;
+        var contributions = timeline.Count;
         foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
         {
             unsavedChunks.Add(chunk);
@@ -404,7 +458,7 @@ public sealed partial class EntityGrain(
         var version = saveNumber + 1;
         var chunks = unsavedChunks.Select(c => new TimelineChunk(c, version, TimelineCodec.WriteChunk(timeline, c))).ToList();
         var versions = new List<int>(chunkVersions);
-        while (versions.Count < TimelineCodec.ChunkCount(timeline.Intervals.Count))
+        while (versions.Count < TimelineCodec.ChunkCount(timeline.IntervalCount))
         {
             versions.Add(0);
         }
@@ -427,21 +481,29 @@ public sealed partial class EntityGrain(
         await storageGates.Writes.WaitAsync();
         try
         {
-            await timelines.SaveAsync(Id, generation, chunks);
+            await timelines.SaveAsync(Id, writtenGeneration, chunks);
             await snapshot.WriteStateAsync();
 
             // The standing too, for the partition to load should it move: it holds this entity after its grain is gone.
             var standing = StandingReport.From(Id, name, kind, timeline.VectorAt(time.GetUtcNow().UtcTicks));
             await standings.SaveAsync([new StoredStanding(Id, leaderboardOptions.Value.PartitionOf(Id), serializer.SerializeToArray(standing))]);
             savedSequence = sequence;
-            saveNumber = version;
-            chunkVersions = versions;
-            foreach (var chunk in chunks)
+            savedContributions = contributions;
+            if (generation == writtenGeneration && ReferenceEquals(written, timeline))
             {
-                unsavedChunks.Remove(chunk.Index);
+                // Not after a rebuild took over meanwhile: these versions are the old generation's.
+                saveNumber = version;
+                chunkVersions = versions;
+                foreach (var chunk in chunks)
+                {
+                    unsavedChunks.Remove(chunk.Index);
+                }
+
+                // The store has these chunks now, and the snapshot names them: their pages may leave memory.
+                written.MarkPersisted(chunks.Select(c => c.Index));
             }
 
-            await timelines.PruneAsync(Id, generation, chunks);
+            await timelines.PruneAsync(Id, writtenGeneration, chunks);
         }
         catch (Exception ex)
         {
@@ -590,13 +652,14 @@ public sealed partial class EntityGrain(
         }
 
         (generation, chunkVersions, saveNumber) = (rebuilt.Generation, [], 0);
+        timeline.PageTo(new StoredChunks(this, generation)); // built in memory; its pages go once its first snapshot is written
         unsavedChunks.Clear();
         foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
         {
             unsavedChunks.Add(chunk);
         }
 
-        for (var c = 0; c < TimelineCodec.ChunkCount(timeline.Intervals.Count); c++)
+        for (var c = 0; c < TimelineCodec.ChunkCount(timeline.IntervalCount); c++)
         {
             unsavedChunks.Add(c);
         }
@@ -614,6 +677,7 @@ public sealed partial class EntityGrain(
             return;
         }
 
+        var inherited = 0;
         var pulls = sources.Values.Select(s => (Source: s, Pull: GrainFactory.GetEntityGrain(s.From).GetDirectEventsAsync(s.AppliedSequence))).ToList();
         foreach (var (source, pull) in pulls)
         {
@@ -642,6 +706,7 @@ public sealed partial class EntityGrain(
                         timeline.Add(Contribution.InheritedEvent(e, source.From, source.Weight));
                         answerVersion++;
                         source.AppliedSequence = e.Sequence;
+                        inherited++;
                     }
                 }
             }
@@ -649,6 +714,19 @@ public sealed partial class EntityGrain(
             {
                 // Answer with what is known rather than fail the query; the next query pulls again.
                 LogInheritedUnavailable(ex, Id, source.From);
+            }
+        }
+
+        if (inherited > 0)
+        {
+            // Inherited contributions seal intervals too: written as own events are, by count or after the interval.
+            if (timeline.Count - savedContributions >= snapshotOptions.Value.EveryEvents && ServesCurrentModel)
+            {
+                await SaveSnapshotAsync();
+            }
+            else
+            {
+                ScheduleSnapshot();
             }
         }
     }

@@ -16,6 +16,9 @@ public interface ITimelineStore
     /// <summary>Every stored chunk version of the entity's timeline generation.</summary>
     Task<IReadOnlyList<TimelineChunk>> LoadAsync(string entity, string generation, CancellationToken cancellationToken = default);
 
+    /// <summary>One version of one chunk, or null when it is not stored: how a timeline reads back a page it let go of.</summary>
+    Task<byte[]?> LoadChunkAsync(string entity, string generation, int chunk, int version, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Removes what the snapshot just written no longer names: older versions of <paramref name="current"/>'s chunks,
     /// and every other generation of the entity's timeline.

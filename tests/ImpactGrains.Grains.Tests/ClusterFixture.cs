@@ -98,13 +98,17 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<ImpactMetrics>();
             silo.AddIncomingGrainCallFilter<CallCounter>();
-            // Small, so that every test seals intervals, reads them back from the log and persists them in chunks.
+            // Small, so that every test seals intervals, reads them back from the log, persists them in chunks and pages them out.
             silo.Services.Configure<Scoring.Timeline.TimelineOptions>(o =>
             {
                 o.TailCapacity = 16;
                 o.LateAllowance = TimeSpan.Zero;
                 o.IntervalSize = 4;
                 o.ExplainCapacity = 50;
+                // One page in memory once persisted: older instants read their pages back from the timeline store.
+                o.PagesInMemory = 1;
+                o.HistoryChunksInMemory = 1;
+                o.HistoryIntervalsInMemory = 2;
             });
             // Small, so that snapshots are written and read back during the tests.
             silo.Services.Configure<SnapshotOptions>(o =>

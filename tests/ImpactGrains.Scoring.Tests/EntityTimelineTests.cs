@@ -26,7 +26,50 @@ public sealed class EntityTimelineTests
         LateAllowance = TimeSpan.FromMinutes(random.Next(0, 600)),
         IntervalSize = random.Next(1, 20),
         ExplainCapacity = 40,
+        PagesInMemory = random.Next(0, 3),
+        HistoryChunksInMemory = random.Next(1, 4),
+        HistoryIntervalsInMemory = random.Next(1, 8),
     };
+
+    /// <summary>
+    /// The timeline store as the grain uses it: changed chunks written after <see cref="EntityTimeline.TakeDirtyIntervals"/>
+    /// and marked persisted, so that their pages may leave memory and be read back from here.
+    /// </summary>
+    private sealed class ChunkStore : ISealedChunkReader
+    {
+        private readonly Dictionary<int, byte[]> chunks = [];
+
+        public int Reads { get; private set; }
+
+        public async ValueTask<byte[]?> ReadChunkAsync(int chunk, CancellationToken cancellationToken = default)
+        {
+            Reads++;
+            await Task.Yield();
+            return chunks[chunk];
+        }
+
+        public async Task PersistAsync(EntityTimeline timeline)
+        {
+            while (!timeline.UnpersistedInMemory)
+            {
+                await timeline.LoadUnpersistedAsync();
+            }
+
+            var written = TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals())
+                .Concat(Enumerable.Range(0, TimelineCodec.ChunkCount(timeline.IntervalCount)).Where(c => !chunks.ContainsKey(c)))
+                .Distinct()
+                .ToList();
+            foreach (var c in written)
+            {
+                chunks[c] = TimelineCodec.WriteChunk(timeline, c);
+            }
+
+            timeline.MarkPersisted(written);
+        }
+
+        public IReadOnlyList<byte[]> All(EntityTimeline timeline) =>
+            Enumerable.Range(0, TimelineCodec.ChunkCount(timeline.IntervalCount)).Select(c => chunks[c]).ToList();
+    }
 
     /// <summary>The history every contribution added so far, as a log would give it back.</summary>
     private sealed class RecordedHistory : IContributionHistory
@@ -181,20 +224,34 @@ public sealed class EntityTimelineTests
         var scenario = RandomScenario(random, count);
         var timeline = new EntityTimeline("tesla", Table, SmallOptions(random));
         var history = new RecordedHistory();
+        var store = new ChunkStore();
+        var paged = seed % 2 == 0; // half the runs page their sealed intervals out to the store from the start
+        if (paged)
+        {
+            timeline.PageTo(store);
+        }
+
         var applied = new List<Contribution>();
         var checks = new SortedSet<int> { scenario.Arrivals.Count / 3, 2 * scenario.Arrivals.Count / 3, scenario.Arrivals.Count };
+        var persistEvery = random.Next(20, 200);
         for (var i = 0; i < scenario.Arrivals.Count; i++)
         {
             var c = scenario.Arrivals[i];
             timeline.Add(c);
             history.Add(c);
             applied.Add(c);
+            if (paged && (i + 1) % persistEvery == 0)
+            {
+                await store.PersistAsync(timeline);
+            }
+
             if (checks.Contains(i + 1))
             {
                 await CheckAsync(scenario, timeline, history, applied, random, $"seed {seed}, after {i + 1} of {scenario.Arrivals.Count}");
 
                 // Persisted and restored (as a snapshot and its chunks would be), it answers alike and goes on alike.
-                timeline = await RoundTripAsync(timeline, history, random);
+                timeline = await RoundTripAsync(timeline, history, store, random);
+                paged = true;
                 await CheckAsync(scenario, timeline, history, applied, random, $"seed {seed}, restored after {i + 1}");
             }
         }
@@ -202,9 +259,68 @@ public sealed class EntityTimelineTests
         // The comparison means something only if the paths were taken: sealed intervals, and the history read back.
         if (count >= 300)
         {
-            Assert.NotEmpty(timeline.Intervals);
+            Assert.True(timeline.IntervalCount > 0);
             Assert.True(history.Reads > 0, "no query read the history");
         }
+    }
+
+    [Theory]
+    [InlineData(21)]
+    [InlineData(22)]
+    [InlineData(23)]
+    public async Task Paged_out_intervals_answer_exactly_and_take_late_events(int seed)
+    {
+        // Tens of chunks of sealed intervals, all but one page out of memory; then late events into paged-out
+        // intervals (pending until their page is read back), queries, persistence and a restore.
+        var random = new Random(seed);
+        var options = new TimelineOptions { TailCapacity = 64, LateAllowance = TimeSpan.Zero, IntervalSize = 4, ExplainCapacity = 20, PagesInMemory = 1, HistoryChunksInMemory = 2, HistoryIntervalsInMemory = 4 };
+        var timeline = new EntityTimeline("tesla", Table, options);
+        var store = new ChunkStore();
+        timeline.PageTo(store);
+        var history = new RecordedHistory();
+        var span = TimeSpan.FromDays(60);
+        var own = Enumerable.Range(1, 12_000).Select(n => RandomEvent(random, "tesla", n, span)).ToList();
+        var scenario = new Scenario(own, [], 1, [], span);
+        var applied = new List<Contribution>();
+        var inOrder = own.Where((_, i) => i % 6 != 0).OrderBy(e => e.OccurredAtTicks).Select(e => Contribution.OwnEvent(e, "tesla")).ToList();
+        var late = own.Where((_, i) => i % 6 == 0).Select(e => Contribution.OwnEvent(e, "tesla")).ToList();
+        foreach (var c in inOrder)
+        {
+            timeline.Add(c);
+            history.Add(c);
+            applied.Add(c);
+            if (applied.Count % 500 == 0)
+            {
+                await store.PersistAsync(timeline);
+                Assert.InRange(timeline.PagesInMemory, 0, 1 + 3); // one kept, and the unpersisted last chunk(s)
+            }
+        }
+
+        await store.PersistAsync(timeline);
+        Assert.True(timeline.IntervalCount > 30 * TimelineCodec.ChunkSize, $"{timeline.IntervalCount} intervals");
+        await CheckAsync(scenario, timeline, history, applied, random, "paged, in order");
+        Assert.True(store.Reads > 0, "no page was read back");
+
+        // Late events: the rest, at random instants across the whole range, most into pages not in memory.
+        foreach (var c in late)
+        {
+            timeline.Add(c);
+            history.Add(c);
+            applied.Add(c);
+            if (applied.Count % 700 == 0)
+            {
+                await CheckAsync(scenario, timeline, history, applied, random, $"paged, {applied.Count} with late ones");
+                await store.PersistAsync(timeline);
+            }
+        }
+
+        await CheckAsync(scenario, timeline, history, applied, random, "paged, every late one in");
+        await store.PersistAsync(timeline);
+        var restored = TimelineCodec.Read(Table, options, TimelineCodec.WriteLive(timeline), store.All(timeline), store);
+        await restored.RestoreTailAsync(history);
+        Assert.Equal(0, restored.PagesInMemory);
+        await CheckAsync(scenario, restored, history, applied, random, "paged, restored");
+        Assert.InRange(restored.PagesInMemory, 0, 1);
     }
 
     [Fact]
@@ -236,12 +352,14 @@ public sealed class EntityTimelineTests
         AssertSame(reference.Evaluate(now), await timeline.EvaluateAsync(now, history), "present");
     }
 
-    private static async Task<EntityTimeline> RoundTripAsync(EntityTimeline timeline, RecordedHistory history, Random random)
+    private static async Task<EntityTimeline> RoundTripAsync(EntityTimeline timeline, RecordedHistory history, ChunkStore store, Random random)
     {
-        timeline.TakeDirtyIntervals();
+        await store.PersistAsync(timeline);
         var live = TimelineCodec.WriteLive(timeline);
-        var chunks = Enumerable.Range(0, TimelineCodec.ChunkCount(timeline.Intervals.Count)).Select(c => TimelineCodec.WriteChunk(timeline, c)).ToList();
-        var restored = TimelineCodec.Read(Table, SmallOptions(random), live, chunks);
+        var restored = random.Next(2) == 0
+            ? TimelineCodec.Read(Table, SmallOptions(random), live, store.All(timeline), store)
+            : TimelineCodec.Read(Table, SmallOptions(random), live, store.All(timeline));
+        restored.PageTo(store);
         await restored.RestoreTailAsync(history);
         Assert.Equal(timeline.Tail, restored.Tail);
         return restored;

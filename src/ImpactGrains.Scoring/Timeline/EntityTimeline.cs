@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Ledger;
 
@@ -19,6 +20,19 @@ public sealed class TimelineOptions
 
     /// <summary>Contributions kept per event type for explanations: the largest explain limit.</summary>
     public int ExplainCapacity { get; set; } = 1000;
+
+    /// <summary>
+    /// Pages of sealed intervals (the deltas of <see cref="TimelineCodec.ChunkSize"/> intervals each, about 40 KB with six
+    /// regions) kept in memory once persisted, the most recently used; the others are read back from the timeline
+    /// store. Pages not yet persisted stay whatever this says.
+    /// </summary>
+    public int PagesInMemory { get; set; } = 16;
+
+    /// <summary>Chunks whose running totals at each interval's end are kept for /history (4.6 KB each).</summary>
+    public int HistoryChunksInMemory { get; set; } = 256;
+
+    /// <summary>Sealed intervals whose contributions (instant, type, value: 20 bytes each) are kept for /history.</summary>
+    public int HistoryIntervalsInMemory { get; set; } = 256;
 }
 
 /// <summary>
@@ -28,27 +42,94 @@ public sealed class TimelineOptions
 /// <item>the head: the exact state at the latest contribution (raw impact by type, direct and inherited, and by region;
 /// own events; the all-time peak), which answers every query at or after it;</item>
 /// <item>the tail: the recent contributions one by one, which answer instants among them;</item>
-/// <item>sealed intervals of about <see cref="TimelineOptions.IntervalSize"/> contributions each (the checkpoints),
-/// which answer older instants with at most one interval read back from the <see cref="IContributionHistory"/>;</item>
+/// <item>sealed intervals of about <see cref="TimelineOptions.IntervalSize"/> contributions each: in memory only their
+/// index (<see cref="TimelineInterval"/>, 40 bytes) and, per chunk of <see cref="TimelineCodec.ChunkSize"/> of them, the
+/// chunk's summed delta and the running state at its end; the intervals' own deltas are in pages, a few in memory and
+/// the rest read back from the timeline store (<see cref="ISealedChunkReader"/>). An older instant reads at most one
+/// page and one interval of contributions from the <see cref="IContributionHistory"/>;</item>
 /// <item>the largest contributions per event type (<see cref="ContributionRanking"/>), which explain the score.</item>
 /// </list>
-/// A late contribution (older than the tail) updates the one interval it falls in; the peaks after it are then
-/// recomputed from the history the first time a query needs them.
+/// A late contribution (older than the tail) updates the one interval it falls in (its page, or a pending change
+/// applied when the page is next read); the peaks after it are then recomputed from the history the first time a
+/// query needs them.
 /// </summary>
 public sealed class EntityTimeline
 {
+    private const int PageSize = TimelineCodec.ChunkSize;
+    private const int Types = ImpactValues.Types;
+    private static readonly double[] NoDecay = Enumerable.Repeat(1.0, Types).ToArray();
+
     private readonly DecayTable table;
     private readonly TimelineOptions options;
     private readonly RegionTable regions = new();
     private readonly List<Contribution> tail = [];
-    private readonly List<TimelineInterval> intervals = [];
     private readonly SortedSet<int> dirtyIntervals = [];
     private ImpactState head = new();
     private bool headPeakValid = true;
 
-    // Intervals before these indexes have a valid running state (Cumulative) and a valid peak.
-    private int cumulativeValid;
+    // The sealed past. Always in memory: the index of every interval, and a summary per chunk (page) of them.
+    private readonly List<TimelineInterval> intervals = [];
+    private readonly List<ChunkSummary> chunks = [];
+
+    // Chunks before this index hold a valid running state (ChunkSummary.State); intervals before peakValid a valid peak.
+    private int chunkStatesValid;
     private int peakValid;
+
+    // The pages in memory; changes to pages that are not (late contributions, new intervals) until they are read back;
+    // and the chunks whose latest changes are not in the timeline store yet, whose pages must therefore stay.
+    private readonly Dictionary<int, Page> pages = [];
+    private readonly Dictionary<int, List<(int Interval, double[] Delta)>> pendingDeltas = [];
+    private readonly HashSet<int> unpersisted = [];
+    private ISealedChunkReader? reader;
+    private long useClock;
+    private long lateCount;
+
+    // For /history: running totals by type at each interval's end, per chunk; and intervals' contributions, compactly.
+    private readonly Dictionary<int, HistoryTotals> historyTotals = [];
+    private readonly Dictionary<int, HistorySlice> historySlices = [];
+
+    /// <summary>One chunk's intervals together: their deltas summed and decayed to the chunk's end, and the running state there.</summary>
+    private sealed class ChunkSummary(double[] delta, int ownCount)
+    {
+        public double[] Delta { get; set; } = delta;
+
+        public int OwnCount { get; set; } = ownCount;
+
+        /// <summary>The running state at the end of the chunk's last interval; valid before <see cref="chunkStatesValid"/>.</summary>
+        public ImpactState? State { get; set; }
+    }
+
+    /// <summary>The deltas of one chunk's intervals, and the running state at every <see cref="CheckpointEvery"/>th of them once computed.</summary>
+    private sealed class Page(List<double[]> deltas)
+    {
+        public List<double[]> Deltas { get; } = deltas;
+
+        public ImpactState?[]? Checkpoints { get; set; }
+
+        public long Used { get; set; }
+    }
+
+    /// <summary>The running total by type (direct and inherited together) at each interval's end in one chunk.</summary>
+    private sealed class HistoryTotals(double[] totals)
+    {
+        public double[] Totals { get; } = totals;
+
+        public long Used { get; set; }
+    }
+
+    /// <summary>An interval's contributions up to <see cref="Through"/>, as much of them as a score needs.</summary>
+    private sealed class HistorySlice(long through, long[] ticks, int[] types, double[] values)
+    {
+        public long Through { get; } = through;
+
+        public long[] Ticks { get; } = ticks;
+
+        public int[] Types { get; } = types;
+
+        public double[] Values { get; } = values;
+
+        public long Used { get; set; }
+    }
 
     public EntityTimeline(string entity, DecayTable table, TimelineOptions options)
     {
@@ -61,17 +142,15 @@ public sealed class EntityTimeline
 
     public string Entity { get; }
 
-    /// <summary>A timeline as <see cref="TimelineCodec"/> stored it.</summary>
+    /// <summary>A timeline as <see cref="TimelineCodec"/> stored it, without its sealed intervals (<see cref="RestoreChunk"/> adds them).</summary>
     internal static EntityTimeline Restore(
         string entity, DecayTable table, TimelineOptions options, IReadOnlyList<string> regionNames, long minTicks, int count,
-        ImpactState head, bool headPeakValid, List<TimelineInterval> intervals, int peakValid,
-        IReadOnlyList<Contribution> allTop, IReadOnlyList<Contribution> sealedTop)
+        ImpactState head, bool headPeakValid, IReadOnlyList<Contribution> allTop, IReadOnlyList<Contribution> sealedTop)
     {
         var timeline = new EntityTimeline(entity, table, options)
         {
             head = head,
             headPeakValid = headPeakValid,
-            peakValid = Math.Min(peakValid, intervals.Count),
             MinTicks = minTicks,
             Count = count,
         };
@@ -80,7 +159,6 @@ public sealed class EntityTimeline
             timeline.regions.IndexOf(region);
         }
 
-        timeline.intervals.AddRange(intervals);
         foreach (var c in allTop)
         {
             timeline.AllTop.Add(c);
@@ -93,6 +171,44 @@ public sealed class EntityTimeline
 
         return timeline;
     }
+
+    /// <summary>Adds one stored chunk of a restored timeline (in chunk order), keeping its page in memory or not.</summary>
+    internal void RestoreChunk(IReadOnlyList<TimelineInterval> entries, IReadOnlyList<double[]> deltas, bool keepPage)
+    {
+        var c = chunks.Count;
+        if (intervals.Count != c * PageSize)
+        {
+            throw new InvalidDataException($"the timeline of {Entity}: chunk {c} follows a chunk that is not full");
+        }
+
+        var sum = (double[])deltas[0].Clone();
+        var own = 0;
+        Span<double> factors = stackalloc double[Types];
+        for (var j = 0; j < entries.Count; j++)
+        {
+            if (j > 0)
+            {
+                ImpactValues.Factors(table, entries[j].EndTicks - entries[j - 1].EndTicks, factors);
+                ImpactValues.Decay(sum, factors);
+                ImpactValues.AddDecayed(ref sum, deltas[j], NoDecay);
+            }
+
+            own += entries[j].OwnCount;
+            intervals.Add(entries[j]);
+        }
+
+        chunks.Add(new ChunkSummary(sum, own));
+        if (keepPage)
+        {
+            pages[c] = new Page(deltas.ToList()) { Used = ++useClock };
+        }
+    }
+
+    /// <summary>Before the chunks of a restored timeline: room for exactly its intervals.</summary>
+    internal void ReserveIntervals(int count) => intervals.Capacity = Math.Max(intervals.Capacity, count);
+
+    /// <summary>After the chunks of a restored timeline: how many leading intervals hold a valid peak.</summary>
+    internal void RestorePeakValid(int valid) => peakValid = Math.Min(valid, intervals.Count);
 
     public DecayTable Table => table;
 
@@ -113,7 +229,14 @@ public sealed class EntityTimeline
 
     public IReadOnlyList<Contribution> Tail => tail;
 
-    public IReadOnlyList<TimelineInterval> Intervals => intervals;
+    /// <summary>How many sealed intervals there are.</summary>
+    public int IntervalCount => intervals.Count;
+
+    /// <summary>The index entry of sealed interval <paramref name="k"/>.</summary>
+    public TimelineInterval Interval(int k) => intervals[k];
+
+    /// <summary>How many pages of sealed intervals are in memory now (those not yet persisted included).</summary>
+    public int PagesInMemory => pages.Count;
 
     /// <summary>The largest contributions of each type, of every contribution.</summary>
     public ContributionRanking AllTop { get; private set; }
@@ -128,6 +251,52 @@ public sealed class EntityTimeline
 
     /// <summary>How many leading intervals hold a valid peak.</summary>
     public int PeakValidIntervals => peakValid;
+
+    /// <summary>
+    /// From now on, pages of persisted chunks beyond <see cref="TimelineOptions.PagesInMemory"/> leave memory and are
+    /// read back from <paramref name="chunkReader"/>. Without a reader every page stays.
+    /// </summary>
+    public void PageTo(ISealedChunkReader chunkReader)
+    {
+        reader = chunkReader;
+        TrimPages();
+    }
+
+    /// <summary>
+    /// The timeline store now holds <paramref name="persisted"/> as they were when last written
+    /// (<see cref="TimelineCodec.WriteChunk"/> after <see cref="TakeDirtyIntervals"/>): their pages may leave memory,
+    /// unless they changed again since.
+    /// </summary>
+    public void MarkPersisted(IEnumerable<int> persisted)
+    {
+        foreach (var c in persisted)
+        {
+            if (dirtyIntervals.GetViewBetween(c * PageSize, (c + 1) * PageSize - 1).Count == 0)
+            {
+                unpersisted.Remove(c);
+            }
+        }
+
+        TrimPages();
+    }
+
+    /// <summary>Whether every chunk that changed since it was last persisted has its page in memory, as writing it needs.</summary>
+    public bool UnpersistedInMemory => unpersisted.All(pages.ContainsKey);
+
+    /// <summary>Reads back the pages of changed chunks that are not in memory (changes made while they were out), so that they can be written.</summary>
+    public async ValueTask LoadUnpersistedAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var c in unpersisted.Where(c => !pages.ContainsKey(c)).Order().ToList())
+        {
+            await PageAsync(c, cancellationToken);
+        }
+    }
+
+    /// <summary>The delta of sealed interval <paramref name="k"/>, whose page must be in memory (as it is for every chunk not yet persisted).</summary>
+    internal double[] ResidentDelta(int k) =>
+        pages.TryGetValue(k / PageSize, out var page)
+            ? page.Deltas[k % PageSize]
+            : throw new InvalidOperationException($"the timeline of {Entity}: the page of interval {k} is not in memory");
 
     public void Add(in Contribution c)
     {
@@ -173,38 +342,91 @@ public sealed class EntityTimeline
         tail.Insert(index < 0 ? ~index : index, c);
     }
 
+    private int LastIntervalOf(int chunk) => Math.Min((chunk + 1) * PageSize, intervals.Count) - 1;
+
     /// <summary>A contribution at or before <see cref="SealedThrough"/>: it joins the interval it falls in.</summary>
     private void AddLate(in Contribution c, int region)
     {
         var k = IntervalAt(c.Ticks);
-        var interval = intervals[k];
-        var delta = interval.Delta;
+        var chunk = k / PageSize;
         var one = new double[ImpactValues.Length(region + 1)];
         ImpactValues.Add(ref one, c, region);
-        Span<double> factors = stackalloc double[ImpactValues.Types];
-        ImpactValues.Factors(table, interval.EndTicks - c.Ticks, factors);
-        ImpactValues.AddDecayed(ref delta, one, factors);
-        interval.Delta = delta;
-        interval.MinTicks = Math.Min(interval.MinTicks, c.Ticks);
-        interval.Count++;
-        interval.OwnCount += c.Own ? 1 : 0;
+        Span<double> factors = stackalloc double[Types];
+        ImpactValues.Factors(table, intervals[k].EndTicks - c.Ticks, factors);
+        var atEnd = new double[one.Length];
+        ImpactValues.AddDecayed(ref atEnd, one, factors);
+
+        ref var entry = ref CollectionsMarshal.AsSpan(intervals)[k];
+        entry.MinTicks = Math.Min(entry.MinTicks, c.Ticks);
+        entry.Count++;
+        entry.OwnCount += c.Own ? 1 : 0;
+
+        var summary = chunks[chunk];
+        ImpactValues.Factors(table, intervals[LastIntervalOf(chunk)].EndTicks - intervals[k].EndTicks, factors);
+        var sum = summary.Delta;
+        ImpactValues.AddDecayed(ref sum, atEnd, factors);
+        summary.Delta = sum;
+        summary.OwnCount += c.Own ? 1 : 0;
+        AddToPage(chunk, k, atEnd);
         SealedTop.Add(c);
+
+        // Everything derived from this interval on is stale: the running states after it, and what /history keeps.
         if (intervalCache?.Index == k)
         {
             intervalCache = null;
         }
 
-        cumulativeValid = Math.Min(cumulativeValid, k);
-        peakValid = Math.Min(peakValid, k);
-        for (var j = k; j < intervals.Count; j++)
+        historySlices.Remove(k);
+        foreach (var (pageChunk, page) in pages)
         {
-            intervals[j].Cumulative = null;
+            if (pageChunk >= chunk)
+            {
+                page.Checkpoints = null;
+            }
         }
 
+        foreach (var stale in historyTotals.Keys.Where(h => h >= chunk).ToList())
+        {
+            historyTotals.Remove(stale);
+        }
+
+        chunkStatesValid = Math.Min(chunkStatesValid, chunk);
+        peakValid = Math.Min(peakValid, k);
+        lateCount++;
         dirtyIntervals.Add(k);
+        unpersisted.Add(chunk);
     }
 
-    /// <summary>The first interval whose end is at or after <paramref name="ticks"/>; <see cref="Intervals"/>.Count when none is.</summary>
+    /// <summary>Adds <paramref name="delta"/> (at interval k's end) to k's delta: in its page, or pending until the page is read back.</summary>
+    private void AddToPage(int chunk, int k, double[] delta)
+    {
+        if (pages.TryGetValue(chunk, out var page))
+        {
+            var local = k - chunk * PageSize;
+            if (local == page.Deltas.Count)
+            {
+                page.Deltas.Add(delta);
+            }
+            else
+            {
+                var values = page.Deltas[local];
+                ImpactValues.AddDecayed(ref values, delta, NoDecay);
+                page.Deltas[local] = values;
+            }
+
+            page.Checkpoints = null;
+            return;
+        }
+
+        if (!pendingDeltas.TryGetValue(chunk, out var pending))
+        {
+            pendingDeltas[chunk] = pending = [];
+        }
+
+        pending.Add((k, delta));
+    }
+
+    /// <summary>The first interval whose end is at or after <paramref name="ticks"/>; <see cref="IntervalCount"/> when none is.</summary>
     private int IntervalAt(long ticks)
     {
         int lo = 0, hi = intervals.Count;
@@ -245,9 +467,13 @@ public sealed class EntityTimeline
             return;
         }
 
-        var running = intervals.Count == 0 ? new ImpactState() : CumulativeAt(intervals.Count - 1).Clone();
+        var running = intervals.Count == 0 ? new ImpactState() : ChunkState(chunks.Count - 1).Clone();
         var trackPeak = peakValid == intervals.Count;
-        var allCumulative = cumulativeValid == intervals.Count;
+        if (trackPeak && intervals.Count > 0)
+        {
+            running.SetPeak(intervals[^1].PeakScore, intervals[^1].PeakTicks);
+        }
+
         var delta = new ImpactState();
         var minTicks = long.MaxValue;
         var inInterval = 0;
@@ -264,25 +490,11 @@ public sealed class EntityTimeline
             SealedTop.Add(c);
             if (i == n - 1 || (inInterval >= options.IntervalSize && tail[i + 1].Ticks != c.Ticks))
             {
-                if (intervals.Count > 0 && !IsCheckpoint(intervals.Count - 1))
-                {
-                    intervals[^1].Cumulative = null; // no longer the last: its state is recomputed from a checkpoint
-                }
-
-                intervals.Add(new TimelineInterval(c.Ticks, minTicks, inInterval, delta.OwnCount, delta.Values, running.PeakScore, running.PeakTicks)
-                {
-                    Cumulative = running.Clone(),
-                });
-                dirtyIntervals.Add(intervals.Count - 1);
+                AppendInterval(new TimelineInterval(c.Ticks, minTicks, inInterval, delta.OwnCount, running.PeakScore, running.PeakTicks), delta.Values, running);
                 delta = new ImpactState();
                 minTicks = long.MaxValue;
                 inInterval = 0;
             }
-        }
-
-        if (allCumulative)
-        {
-            cumulativeValid = intervals.Count;
         }
 
         if (trackPeak)
@@ -293,49 +505,215 @@ public sealed class EntityTimeline
         tail.RemoveRange(0, n);
     }
 
-    /// <summary>The running state at interval <paramref name="k"/>'s end (its peak valid only when k &lt; <see cref="PeakValidIntervals"/>).</summary>
-    private ImpactState CumulativeAt(int k)
+    /// <summary>A new last interval, with its delta and the running state at its end (exact when every chunk state before it is).</summary>
+    private void AppendInterval(TimelineInterval entry, double[] delta, ImpactState running)
     {
-        if (intervals[k].Cumulative is { } known)
+        var k = intervals.Count;
+        var chunk = k / PageSize;
+        if (k == intervals.Capacity)
         {
-            return known;
+            // The index is most of what grows with the history: grow it by an eighth, not double it (half empty at worst).
+            intervals.Capacity = k + k / 8 + PageSize;
         }
 
-        var start = Math.Min(cumulativeValid, k);
-        while (start > 0 && intervals[start - 1].Cumulative is null)
+        intervals.Add(entry);
+        if (k % PageSize == 0)
         {
-            start--;
+            chunks.Add(new ChunkSummary((double[])delta.Clone(), entry.OwnCount));
+            pages[chunk] = new Page([delta]) { Used = ++useClock };
+        }
+        else
+        {
+            var summary = chunks[chunk];
+            Span<double> factors = stackalloc double[Types];
+            ImpactValues.Factors(table, entry.EndTicks - intervals[k - 1].EndTicks, factors);
+            var sum = summary.Delta;
+            ImpactValues.Decay(sum, factors);
+            ImpactValues.AddDecayed(ref sum, delta, NoDecay);
+            summary.Delta = sum;
+            summary.OwnCount += entry.OwnCount;
+            AddToPage(chunk, k, delta);
         }
 
-        var running = start == 0 ? new ImpactState() : intervals[start - 1].Cumulative!.Clone();
-        for (var j = start; j <= k; j++)
+        if (chunkStatesValid >= chunk)
         {
-            var interval = intervals[j];
-            running.AdvanceTo(interval.EndTicks, table);
-            running.AddDecayed(interval.Delta, interval.EndTicks, interval.OwnCount, table);
-            if (j < peakValid)
-            {
-                running.SetPeak(interval.PeakScore, interval.PeakTicks);
-            }
-
-            if (IsCheckpoint(j) || j == intervals.Count - 1)
-            {
-                interval.Cumulative = running.Clone();
-            }
+            chunks[chunk].State = running.Clone();
+            chunkStatesValid = chunk + 1;
         }
 
-        cumulativeValid = Math.Max(cumulativeValid, k + 1);
-        return intervals[k].Cumulative ?? running;
+        historyTotals.Remove(chunk);
+        dirtyIntervals.Add(k);
+        unpersisted.Add(chunk);
+    }
+
+    /// <summary>The running state at the end of chunk <paramref name="c"/>'s last interval (not to be changed; clone it). Its peak is not maintained.</summary>
+    private ImpactState ChunkState(int c)
+    {
+        for (var j = chunkStatesValid; j <= c; j++)
+        {
+            var summary = chunks[j];
+            var end = intervals[LastIntervalOf(j)].EndTicks;
+            var state = j == 0 ? new ImpactState() : chunks[j - 1].State!.Clone();
+            state.AdvanceTo(end, table);
+            state.AddDecayed(summary.Delta, end, summary.OwnCount, table);
+            summary.State = state;
+        }
+
+        chunkStatesValid = Math.Max(chunkStatesValid, c + 1);
+        return chunks[c].State!;
     }
 
     /// <summary>
-    /// The running state is kept only at every <see cref="CheckpointEvery"/>th interval (and the last): the others are
-    /// recomputed from the one before them, at most that many small additions, so that the sealed past costs its
-    /// deltas rather than a full state per interval (docs/scoring.md#state-model).
+    /// The running state is kept in a page only at every <see cref="CheckpointEvery"/>th interval: the others are
+    /// recomputed from the one before them, at most that many small additions.
     /// </summary>
     private const int CheckpointEvery = 4;
 
-    private static bool IsCheckpoint(int k) => k % CheckpointEvery == CheckpointEvery - 1;
+    /// <summary>The running state at interval <paramref name="k"/>'s end (not to be changed; clone it). Its peak is not maintained.</summary>
+    private async ValueTask<ImpactState> CumulativeAtAsync(int k, CancellationToken cancellationToken)
+    {
+        var chunk = k / PageSize;
+        if (k == LastIntervalOf(chunk))
+        {
+            return ChunkState(chunk);
+        }
+
+        var page = await PageAsync(chunk, cancellationToken);
+        var first = chunk * PageSize;
+        if (page.Checkpoints is null)
+        {
+            var checkpoints = new ImpactState?[page.Deltas.Count];
+            var running = chunk == 0 ? new ImpactState() : ChunkState(chunk - 1).Clone();
+            for (var j = 0; j < page.Deltas.Count; j++)
+            {
+                Step(running, first + j, page.Deltas[j]);
+                if (j % CheckpointEvery == CheckpointEvery - 1)
+                {
+                    checkpoints[j] = running.Clone();
+                }
+            }
+
+            page.Checkpoints = checkpoints;
+        }
+
+        var local = k - first;
+        var from = local < CheckpointEvery - 1 ? -1 : local - (local + 1) % CheckpointEvery;
+        var state = from >= 0 ? page.Checkpoints[from]!.Clone() : chunk == 0 ? new ImpactState() : ChunkState(chunk - 1).Clone();
+        for (var j = from + 1; j <= local; j++)
+        {
+            Step(state, first + j, page.Deltas[j]);
+        }
+
+        return state;
+    }
+
+    private void Step(ImpactState running, int k, double[] delta)
+    {
+        var end = intervals[k].EndTicks;
+        running.AdvanceTo(end, table);
+        running.AddDecayed(delta, end, intervals[k].OwnCount, table);
+    }
+
+    /// <summary>The running state at interval <paramref name="k"/>'s end, a copy of its own, with the peak through it when asked.</summary>
+    private async ValueTask<ImpactState> SealedStateAsync(int k, bool withPeak, IContributionHistory history, CancellationToken cancellationToken)
+    {
+        if (withPeak)
+        {
+            await EnsurePeaksAsync(k, history, cancellationToken);
+        }
+
+        var state = (await CumulativeAtAsync(k, cancellationToken)).Clone();
+        if (withPeak)
+        {
+            state.SetPeak(intervals[k].PeakScore, intervals[k].PeakTicks);
+        }
+
+        return state;
+    }
+
+    /// <summary>Chunk <paramref name="chunk"/>'s page: from memory, or read back from the timeline store with the changes made meanwhile.</summary>
+    private async ValueTask<Page> PageAsync(int chunk, CancellationToken cancellationToken)
+    {
+        if (pages.TryGetValue(chunk, out var page))
+        {
+            page.Used = ++useClock;
+            return page;
+        }
+
+        if (reader is null)
+        {
+            throw new InvalidOperationException($"the timeline of {Entity}: the page of chunk {chunk} is not in memory and there is no store to read it from");
+        }
+
+        var bytes = await reader.ReadChunkAsync(chunk, cancellationToken);
+        if (pages.TryGetValue(chunk, out page))
+        {
+            page.Used = ++useClock; // read back by another query meanwhile
+            return page;
+        }
+
+        if (bytes is null)
+        {
+            throw new InvalidDataException($"the timeline of {Entity}: the store has no chunk {chunk} to read back");
+        }
+
+        var stored = TimelineCodec.ReadChunkDeltas(bytes);
+        var first = chunk * PageSize;
+        var last = LastIntervalOf(chunk);
+        var deltas = new List<double[]>(last - first + 1);
+        for (var k = first; k <= last; k++)
+        {
+            if (k - first < stored.Count)
+            {
+                if (stored[k - first].EndTicks != intervals[k].EndTicks)
+                {
+                    throw new InvalidDataException($"the timeline of {Entity}: stored chunk {chunk} does not match interval {k}");
+                }
+
+                deltas.Add(stored[k - first].Delta);
+            }
+            else
+            {
+                deltas.Add(new double[ImpactValues.Length(0)]); // sealed since the chunk was stored: its delta is pending
+            }
+        }
+
+        if (pendingDeltas.Remove(chunk, out var pending))
+        {
+            foreach (var (k, delta) in pending)
+            {
+                var values = deltas[k - first];
+                ImpactValues.AddDecayed(ref values, delta, NoDecay);
+                deltas[k - first] = values;
+            }
+        }
+
+        page = new Page(deltas) { Used = ++useClock };
+        pages[chunk] = page;
+        TrimPages();
+        return page;
+    }
+
+    /// <summary>Lets go of the least recently used persisted pages beyond <see cref="TimelineOptions.PagesInMemory"/>.</summary>
+    private void TrimPages()
+    {
+        if (reader is null)
+        {
+            return;
+        }
+
+        var persisted = pages.Where(p => !unpersisted.Contains(p.Key)).ToList();
+        var excess = persisted.Count - Math.Max(0, options.PagesInMemory);
+        if (excess <= 0)
+        {
+            return;
+        }
+
+        foreach (var (chunk, _) in persisted.OrderBy(p => p.Value.Used).Take(excess))
+        {
+            pages.Remove(chunk);
+        }
+    }
 
     /// <summary>
     /// Reads the tail of a restored timeline back from the history: every contribution after the sealed intervals. The
@@ -355,19 +733,26 @@ public sealed class EntityTimeline
     }
 
     /// <summary>Makes sure intervals 0…<paramref name="k"/> hold valid peaks, recomputing them from the history if a late event made them stale.</summary>
-    private async ValueTask<ImpactState> CumulativeWithPeakAsync(int k, IContributionHistory history, CancellationToken cancellationToken)
+    private async ValueTask EnsurePeaksAsync(int k, IContributionHistory history, CancellationToken cancellationToken)
     {
         if (k < peakValid)
         {
-            return CumulativeAt(k);
+            return;
         }
 
         // Recompute every stale peak at once, through the last interval: late events are rare, their cost is one pass.
+        // Only the index changes (and the chunks are marked for writing): no page needs to be in memory for it.
         var last = intervals.Count - 1;
-        var running = peakValid == 0 ? new ImpactState() : CumulativeAt(peakValid - 1).Clone();
-        var j = peakValid;
-        var from = running.At;
-        await foreach (var c in history.ReadAsync(from, intervals[last].EndTicks, cancellationToken))
+        var valid = peakValid;
+        var running = valid == 0 ? new ImpactState() : await SealedStateAsync(valid - 1, withPeak: false, history, cancellationToken);
+        if (valid > 0)
+        {
+            running.SetPeak(intervals[valid - 1].PeakScore, intervals[valid - 1].PeakTicks);
+        }
+
+        var lateBefore = lateCount;
+        var j = valid;
+        await foreach (var c in history.ReadAsync(running.At, intervals[last].EndTicks, cancellationToken))
         {
             while (c.Ticks > intervals[j].EndTicks)
             {
@@ -383,17 +768,27 @@ public sealed class EntityTimeline
             SetIntervalPeak(j++, running);
         }
 
-        peakValid = intervals.Count;
-        return CumulativeAt(k);
+        if (lateCount == lateBefore)
+        {
+            // Otherwise a late contribution arrived meanwhile and set peakValid back to where it fell: leave it there.
+            peakValid = Math.Max(peakValid, last + 1);
+        }
     }
 
     private void SetIntervalPeak(int j, ImpactState running)
     {
-        var interval = intervals[j];
-        interval.PeakScore = running.PeakScore;
-        interval.PeakTicks = running.PeakTicks;
-        interval.Cumulative?.SetPeak(running.PeakScore, running.PeakTicks);
+        ref var entry = ref CollectionsMarshal.AsSpan(intervals)[j];
+        if (entry.PeakTicks == running.PeakTicks && Math.Abs(entry.PeakScore - running.PeakScore) <= 1e-12 * Math.Max(1, entry.PeakScore))
+        {
+            // Unchanged but for rounding: a late event rarely moves the peaks long after it, and marking the interval
+            // would make the next snapshot read back and rewrite every page after it.
+            return;
+        }
+
+        entry.PeakScore = running.PeakScore;
+        entry.PeakTicks = running.PeakTicks;
         dirtyIntervals.Add(j);
+        unpersisted.Add(j / PageSize);
     }
 
     /// <summary>The all-time peak, found again if a late event made it stale.</summary>
@@ -404,7 +799,7 @@ public sealed class EntityTimeline
             return;
         }
 
-        var running = intervals.Count == 0 ? new ImpactState() : (await CumulativeWithPeakAsync(intervals.Count - 1, history, cancellationToken)).Clone();
+        var running = intervals.Count == 0 ? new ImpactState() : await SealedStateAsync(intervals.Count - 1, withPeak: true, history, cancellationToken);
         foreach (var c in tail)
         {
             running.AdvanceTo(c.Ticks, table);
@@ -418,7 +813,8 @@ public sealed class EntityTimeline
     /// <summary>
     /// The exact state at <paramref name="atTicks"/>: raw impact of every contribution at or before it decayed to it, the
     /// own events counted, and (when <paramref name="withPeak"/>) the peak at or before it. From memory at or after
-    /// the oldest contribution of the tail; older instants read one interval back from the history.
+    /// the oldest contribution of the tail; older instants read at most one page from the timeline store and one
+    /// interval back from the history.
     /// </summary>
     public async ValueTask<ImpactState> StateAtAsync(long atTicks, bool withPeak, IContributionHistory history, CancellationToken cancellationToken = default)
     {
@@ -443,8 +839,7 @@ public sealed class EntityTimeline
 
         if (atTicks >= SealedThrough)
         {
-            var running = intervals.Count == 0 ? new ImpactState()
-                : (withPeak ? await CumulativeWithPeakAsync(intervals.Count - 1, history, cancellationToken) : CumulativeAt(intervals.Count - 1)).Clone();
+            var running = intervals.Count == 0 ? new ImpactState() : await SealedStateAsync(intervals.Count - 1, withPeak, history, cancellationToken);
             foreach (var c in tail)
             {
                 if (c.Ticks > atTicks)
@@ -461,8 +856,7 @@ public sealed class EntityTimeline
         }
 
         var k = IntervalAt(atTicks);
-        var state = k == 0 ? new ImpactState()
-            : (withPeak ? await CumulativeWithPeakAsync(k - 1, history, cancellationToken) : CumulativeAt(k - 1)).Clone();
+        var state = k == 0 ? new ImpactState() : await SealedStateAsync(k - 1, withPeak, history, cancellationToken);
         if (intervals[k].MinTicks <= atTicks)
         {
             foreach (var c in await IntervalContributionsAsync(k, history, cancellationToken))
@@ -485,28 +879,20 @@ public sealed class EntityTimeline
     // through the past, so consecutive queries mostly fall in the same interval: one read serves them all.
     private (int Index, List<Contribution> Items)? intervalCache;
 
-    private async ValueTask<List<Contribution>> IntervalContributionsAsync(int k, IContributionHistory history, CancellationToken cancellationToken,
-        long throughTicks = long.MaxValue)
+    private async ValueTask<List<Contribution>> IntervalContributionsAsync(int k, IContributionHistory history, CancellationToken cancellationToken)
     {
         if (intervalCache is { } cached && cached.Index == k)
         {
             return cached.Items;
         }
 
-        // Only what the caller needs (a history's points in this interval may stop short of its end); only a whole
-        // interval is worth keeping for the next query.
-        var whole = throughTicks >= intervals[k].EndTicks;
         var items = new List<Contribution>(intervals[k].Count);
-        await foreach (var c in history.ReadAsync(k == 0 ? long.MinValue : intervals[k - 1].EndTicks, whole ? intervals[k].EndTicks : throughTicks, cancellationToken))
+        await foreach (var c in history.ReadAsync(k == 0 ? long.MinValue : intervals[k - 1].EndTicks, intervals[k].EndTicks, cancellationToken))
         {
             items.Add(c);
         }
 
-        if (whole)
-        {
-            intervalCache = (k, items);
-        }
-
+        intervalCache = (k, items);
         return items;
     }
 
@@ -651,13 +1037,19 @@ public sealed class EntityTimeline
         return c != 0 ? c : string.CompareOrdinal(b.Id, a.Id);
     });
 
-    /// <summary>Scores at <paramref name="points"/> (ascending), reading each sealed interval that a point falls in at most once.</summary>
+
+    /// <summary>
+    /// Scores at <paramref name="points"/> (ascending), in one ordered pass: each sealed interval that points fall in is
+    /// visited once, starting from the running totals by type at the end of the interval before it (kept per chunk),
+    /// and its contributions up to its last point are read once (and kept for the next /history).
+    /// </summary>
     public async ValueTask<IReadOnlyList<double>> HistoryAsync(IReadOnlyList<DateTimeOffset> points, IContributionHistory history, CancellationToken cancellationToken = default)
     {
         var scores = new double[points.Count];
         ImpactState? tailRunning = null;
         var tailNext = 0;
         var p = 0;
+        var running = new double[Types];
         while (p < points.Count)
         {
             var ticks = points[p].UtcTicks;
@@ -676,18 +1068,18 @@ public sealed class EntityTimeline
             if (ticks >= SealedThrough)
             {
                 // The tail: one sweep serves every point in it.
-                tailRunning ??= intervals.Count == 0 ? new ImpactState() : CumulativeAt(intervals.Count - 1).Clone();
+                tailRunning ??= intervals.Count == 0 ? new ImpactState() : ChunkState(chunks.Count - 1).Clone();
                 for (; tailNext < tail.Count && tail[tailNext].Ticks <= ticks; tailNext++)
                 {
                     tailRunning.AdvanceTo(tail[tailNext].Ticks, table);
                     tailRunning.Add(tail[tailNext], regions.IndexOf(tail[tailNext].Region), table, trackPeak: false);
                 }
 
-                scores[p++] = ScoreAt(tailRunning, ticks);
+                scores[p++] = table.ToScore(tailRunning.TotalAt(ticks, table));
                 continue;
             }
 
-            // Every point in one sealed interval: its running start, and its contributions read once up to its last point.
+            // Every point in one sealed interval: the totals at the end of the one before, then its contributions.
             var k = IntervalAt(ticks);
             var end = p;
             while (end + 1 < points.Count && points[end + 1].UtcTicks <= intervals[k].EndTicks)
@@ -695,27 +1087,181 @@ public sealed class EntityTimeline
                 end++;
             }
 
-            var state = k == 0 ? new ImpactState() : CumulativeAt(k - 1).Clone();
-            var pending = intervals[k].MinTicks <= points[end].UtcTicks ? await IntervalContributionsAsync(k, history, cancellationToken, points[end].UtcTicks) : [];
+            var at = long.MinValue;
+            Array.Clear(running);
+            if (k > 0)
+            {
+                at = await TotalsAtAsync(k - 1, running, cancellationToken);
+            }
 
+            var slice = intervals[k].MinTicks <= points[end].UtcTicks ? await HistorySliceAsync(k, points[end].UtcTicks, history, cancellationToken) : null;
             var next = 0;
             for (; p <= end; p++)
             {
                 var pointTicks = points[p].UtcTicks;
-                for (; next < pending.Count && pending[next].Ticks <= pointTicks; next++)
+                for (; slice is not null && next < slice.Ticks.Length && slice.Ticks[next] <= pointTicks; next++)
                 {
-                    state.AdvanceTo(pending[next].Ticks, table);
-                    state.Add(pending[next], regions.IndexOf(pending[next].Region), table, trackPeak: false);
+                    at = Advance(running, at, slice.Ticks[next]);
+                    running[slice.Types[next]] += slice.Values[next];
                 }
 
-                scores[p] = pointTicks < MinTicks ? 0 : ScoreAt(state, pointTicks);
+                scores[p] = pointTicks < MinTicks ? 0 : table.ToScore(TotalAt(running, at, pointTicks));
             }
         }
 
         return scores;
     }
 
-    private double ScoreAt(ImpactState state, long ticks) => table.ToScore(state.TotalAt(ticks, table));
+    /// <summary>Decays totals by type from <paramref name="at"/> to <paramref name="ticks"/> (when later); the instant they are at now.</summary>
+    private long Advance(double[] totals, long at, long ticks)
+    {
+        if (at == long.MinValue || ticks <= at)
+        {
+            return Math.Max(at, ticks);
+        }
+
+        Span<double> factors = stackalloc double[Types];
+        ImpactValues.Factors(table, ticks - at, factors);
+        for (var t = 0; t < Types; t++)
+        {
+            totals[t] *= factors[t];
+        }
+
+        return ticks;
+    }
+
+    /// <summary>The sum of totals by type at <paramref name="at"/>, decayed to <paramref name="ticks"/>, without changing them.</summary>
+    private double TotalAt(double[] totals, long at, long ticks)
+    {
+        Span<double> factors = stackalloc double[Types];
+        if (at == long.MinValue || ticks <= at)
+        {
+            factors.Fill(1);
+        }
+        else
+        {
+            ImpactValues.Factors(table, ticks - at, factors);
+        }
+
+        var sum = 0.0;
+        for (var t = 0; t < Types; t++)
+        {
+            sum += totals[t] * factors[t];
+        }
+
+        return sum;
+    }
+
+    /// <summary>Direct and inherited impact of each type together, from full <see cref="ImpactValues"/>.</summary>
+    private static void AddTotals(double[] totals, double[] values)
+    {
+        for (var t = 0; t < Types; t++)
+        {
+            totals[t] += (t < values.Length ? values[t] : 0) + (ImpactValues.Inherited + t < values.Length ? values[ImpactValues.Inherited + t] : 0);
+        }
+    }
+
+    /// <summary>Writes the running totals by type at interval <paramref name="k"/>'s end into <paramref name="totals"/>; returns that end.</summary>
+    private async ValueTask<long> TotalsAtAsync(int k, double[] totals, CancellationToken cancellationToken)
+    {
+        var chunk = k / PageSize;
+        if (k == LastIntervalOf(chunk))
+        {
+            var state = ChunkState(chunk);
+            AddTotals(totals, state.Values);
+            return state.At;
+        }
+
+        if (!historyTotals.TryGetValue(chunk, out var cached))
+        {
+            var page = await PageAsync(chunk, cancellationToken);
+            var all = new double[page.Deltas.Count * Types];
+            var run = new double[Types];
+            var at = long.MinValue;
+            if (chunk > 0)
+            {
+                var start = ChunkState(chunk - 1);
+                AddTotals(run, start.Values);
+                at = start.At;
+            }
+
+            var first = chunk * PageSize;
+            for (var j = 0; j < page.Deltas.Count; j++)
+            {
+                at = Advance(run, at, intervals[first + j].EndTicks);
+                AddTotals(run, page.Deltas[j]);
+                Array.Copy(run, 0, all, j * Types, Types);
+            }
+
+            historyTotals[chunk] = cached = new HistoryTotals(all);
+            Trim(historyTotals, options.HistoryChunksInMemory, h => h.Used);
+        }
+
+        cached.Used = ++useClock;
+        Array.Copy(cached.Totals, (k - chunk * PageSize) * Types, totals, 0, Types);
+        return intervals[k].EndTicks;
+    }
+
+    /// <summary>Interval <paramref name="k"/>'s contributions through <paramref name="throughTicks"/>, kept for the next /history.</summary>
+    private async ValueTask<HistorySlice> HistorySliceAsync(int k, long throughTicks, IContributionHistory history, CancellationToken cancellationToken)
+    {
+        if (historySlices.TryGetValue(k, out var slice) && slice.Through >= throughTicks)
+        {
+            slice.Used = ++useClock;
+            return slice;
+        }
+
+        var through = Math.Min(throughTicks, intervals[k].EndTicks);
+        IReadOnlyList<Contribution> items;
+        if (intervalCache is { } cached && cached.Index == k)
+        {
+            items = cached.Items;
+        }
+        else
+        {
+            var read = new List<Contribution>();
+            await foreach (var c in history.ReadAsync(k == 0 ? long.MinValue : intervals[k - 1].EndTicks, through, cancellationToken))
+            {
+                read.Add(c);
+            }
+
+            items = read;
+        }
+
+        var n = 0;
+        while (n < items.Count && items[n].Ticks <= through)
+        {
+            n++;
+        }
+
+        var ticks = new long[n];
+        var types = new int[n];
+        var values = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            (ticks[i], types[i], values[i]) = (items[i].Ticks, (int)items[i].Type, items[i].Value);
+        }
+
+        slice = new HistorySlice(through, ticks, types, values) { Used = ++useClock };
+        historySlices[k] = slice;
+        Trim(historySlices, options.HistoryIntervalsInMemory, s => s.Used);
+        return slice;
+    }
+
+    /// <summary>Drops the least recently used entries beyond <paramref name="capacity"/>.</summary>
+    private static void Trim<T>(Dictionary<int, T> cache, int capacity, Func<T, long> used)
+    {
+        var excess = cache.Count - Math.Max(1, capacity);
+        if (excess <= 0)
+        {
+            return;
+        }
+
+        foreach (var key in cache.OrderBy(e => used(e.Value)).Take(excess).Select(e => e.Key).ToList())
+        {
+            cache.Remove(key);
+        }
+    }
 
     /// <summary>Intervals written or changed since the last call (sealed, late events, recomputed peaks), for persistence.</summary>
     public IReadOnlyList<int> TakeDirtyIntervals()

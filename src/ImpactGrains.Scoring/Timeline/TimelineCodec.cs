@@ -30,7 +30,7 @@ public static class TimelineCodec
 
         WriteState(w, timeline.Head);
         w.Bool(timeline.HeadPeakValid);
-        w.Int(timeline.Intervals.Count);
+        w.Int(timeline.IntervalCount);
         w.Int(timeline.PeakValidIntervals);
         // The tail is not written: it is the most recent part of the history, read back when the timeline is restored
         // (EntityTimeline.RestoreTailAsync), so a snapshot stays small however fast events arrive.
@@ -39,27 +39,55 @@ public static class TimelineCodec
         return w.ToArray();
     }
 
-    /// <summary>The intervals of chunk <paramref name="chunk"/> (interval indexes chunk × <see cref="ChunkSize"/> onward).</summary>
+    /// <summary>
+    /// The intervals of chunk <paramref name="chunk"/> (interval indexes chunk × <see cref="ChunkSize"/> onward). Its page
+    /// must be in memory, as it is for every chunk changed since it was last persisted.
+    /// </summary>
     public static byte[] WriteChunk(EntityTimeline timeline, int chunk)
     {
         var w = new Writer();
         w.Byte(Version1);
         var first = chunk * ChunkSize;
-        var last = Math.Min(timeline.Intervals.Count, first + ChunkSize);
+        var last = Math.Min(timeline.IntervalCount, first + ChunkSize);
         w.Int(last - first);
         for (var i = first; i < last; i++)
         {
-            var interval = timeline.Intervals[i];
+            var interval = timeline.Interval(i);
             w.Long(interval.EndTicks);
             w.Long(interval.MinTicks);
             w.Int(interval.Count);
             w.Int(interval.OwnCount);
             w.Double(interval.PeakScore);
             w.Long(interval.PeakTicks);
-            w.Doubles(interval.Delta);
+            w.Doubles(timeline.ResidentDelta(i));
         }
 
         return w.ToArray();
+    }
+
+    /// <summary>The end and delta of each interval in a stored chunk: what a timeline reads back of a page it let go of.</summary>
+    internal static List<(long EndTicks, double[] Delta)> ReadChunkDeltas(byte[] chunk)
+    {
+        var c = new Reader(chunk);
+        if (c.Byte() != Version1)
+        {
+            throw new InvalidDataException("unknown timeline chunk format");
+        }
+
+        var n = c.Int();
+        var items = new List<(long, double[])>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var end = c.Long();
+            c.Long(); // the rest of the index entry: the timeline holds it in memory
+            c.Int();
+            c.Int();
+            c.Double();
+            c.Long();
+            items.Add((end, c.Doubles()));
+        }
+
+        return items;
     }
 
     public static IEnumerable<int> ChunksOf(IEnumerable<int> intervals) => intervals.Select(i => i / ChunkSize).Distinct();
@@ -68,9 +96,11 @@ public static class TimelineCodec
 
     /// <summary>
     /// Restores a timeline from its live part and its chunks (in chunk order, exactly those that cover its intervals).
-    /// Its tail must then be read back with <see cref="EntityTimeline.RestoreTailAsync"/>.
+    /// Its tail must then be read back with <see cref="EntityTimeline.RestoreTailAsync"/>. With a
+    /// <paramref name="reader"/> over the same stored chunks, only the index of the sealed intervals stays in memory and
+    /// their pages are read back when a query needs them; without one, every page stays.
     /// </summary>
-    public static EntityTimeline Read(DecayTable table, TimelineOptions options, byte[] live, IReadOnlyList<byte[]> chunks)
+    public static EntityTimeline Read(DecayTable table, TimelineOptions options, byte[] live, IReadOnlyList<byte[]> chunks, ISealedChunkReader? reader = null)
     {
         var r = new Reader(live);
         if (r.Byte() != Version1)
@@ -94,7 +124,10 @@ public static class TimelineCodec
         var allTop = ReadContributions(ref r, entity);
         var sealedTop = ReadContributions(ref r, entity);
 
-        var intervals = new List<TimelineInterval>(intervalCount);
+        var timeline = EntityTimeline.Restore(entity, table, options, regionNames, minTicks, count, head, headPeakValid, allTop, sealedTop);
+        timeline.ReserveIntervals(intervalCount);
+        var entries = new List<TimelineInterval>(ChunkSize);
+        var deltas = new List<double[]>(ChunkSize);
         foreach (var chunk in chunks)
         {
             var c = new Reader(chunk);
@@ -103,8 +136,10 @@ public static class TimelineCodec
                 throw new InvalidDataException("unknown timeline chunk format");
             }
 
+            entries.Clear();
+            deltas.Clear();
             var n = c.Int();
-            for (var i = 0; i < n && intervals.Count < intervalCount; i++)
+            for (var i = 0; i < n && timeline.IntervalCount + entries.Count < intervalCount; i++)
             {
                 var end = c.Long();
                 var min = c.Long();
@@ -112,16 +147,29 @@ public static class TimelineCodec
                 var own = c.Int();
                 var peakScore = c.Double();
                 var peakTicks = c.Long();
-                intervals.Add(new TimelineInterval(end, min, contributions, own, c.Doubles(), peakScore, peakTicks));
+                entries.Add(new TimelineInterval(end, min, contributions, own, peakScore, peakTicks));
+                deltas.Add(c.Doubles());
+            }
+
+            if (entries.Count > 0)
+            {
+                // One chunk at a time: with a reader, its deltas are summed into the chunk's summary and let go.
+                timeline.RestoreChunk(entries, reader is null ? deltas.ToList() : deltas, keepPage: reader is null);
             }
         }
 
-        if (intervals.Count != intervalCount)
+        if (timeline.IntervalCount != intervalCount)
         {
-            throw new InvalidDataException($"the timeline of {entity} has {intervalCount} sealed intervals, its chunks {intervals.Count}");
+            throw new InvalidDataException($"the timeline of {entity} has {intervalCount} sealed intervals, its chunks {timeline.IntervalCount}");
         }
 
-        return EntityTimeline.Restore(entity, table, options, regionNames, minTicks, count, head, headPeakValid, intervals, peakValid, allTop, sealedTop);
+        timeline.RestorePeakValid(peakValid);
+        if (reader is not null)
+        {
+            timeline.PageTo(reader);
+        }
+
+        return timeline;
     }
 
     private static void WriteState(Writer w, ImpactState state)

@@ -40,6 +40,17 @@ public sealed class PostgresTimelineStore(PostgresDatabase database) : ITimeline
         return chunks;
     }
 
+    public async Task<byte[]?> LoadChunkAsync(string entity, string generation, int chunk, int version, CancellationToken cancellationToken = default)
+    {
+        await using var command = database.DataSource.CreateCommand(
+            "SELECT data FROM timeline_chunks WHERE entity = $1 AND generation = $2 AND chunk = $3 AND version = $4");
+        command.Parameters.AddWithValue(entity);
+        command.Parameters.AddWithValue(generation);
+        command.Parameters.AddWithValue(chunk);
+        command.Parameters.AddWithValue(version);
+        return await command.ExecuteScalarAsync(cancellationToken) as byte[];
+    }
+
     public async Task PruneAsync(string entity, string generation, IReadOnlyList<TimelineChunk> current, CancellationToken cancellationToken = default)
     {
         await using var batch = database.DataSource.CreateBatch();

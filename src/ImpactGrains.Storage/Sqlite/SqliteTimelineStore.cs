@@ -49,6 +49,18 @@ public sealed class SqliteTimelineStore(SqliteDatabase database) : ITimelineStor
         return chunks;
     }
 
+    public async Task<byte[]?> LoadChunkAsync(string entity, string generation, int chunk, int version, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await SqliteDatabase.OpenAsync(database.SnapshotConnectionString, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT data FROM timeline_chunks WHERE entity = $entity AND generation = $generation AND chunk = $chunk AND version = $version";
+        command.Parameters.AddWithValue("$entity", entity);
+        command.Parameters.AddWithValue("$generation", generation);
+        command.Parameters.AddWithValue("$chunk", chunk);
+        command.Parameters.AddWithValue("$version", version);
+        return await command.ExecuteScalarAsync(cancellationToken) as byte[];
+    }
+
     public async Task PruneAsync(string entity, string generation, IReadOnlyList<TimelineChunk> current, CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.SnapshotConnectionString, cancellationToken);

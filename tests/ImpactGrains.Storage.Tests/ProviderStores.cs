@@ -70,6 +70,69 @@ public sealed class SqliteEventLogTests : EventLogContract
     }
 }
 
+/// <summary>The embedded log's WAL under a steady load: it must start over rather than grow without end.</summary>
+public sealed class SqliteWalTests
+{
+    [Fact]
+    public async Task Under_continuous_appends_the_WAL_is_restarted_and_truncated_past_its_limit()
+    {
+        var directory = Directory.CreateTempSubdirectory("impactgrains-wal-").FullName;
+        try
+        {
+            var database = new SqliteDatabase(directory);
+            database.Migrate();
+            await new SqliteEntityCatalog(database).UpsertEntityAsync("x", "x", EntityKind.Company, []);
+            const long limit = 256 << 10;
+            var wal = new FileInfo(Path.Combine(directory, "impact.db-wal"));
+            using (var log = new SqliteEventLog(database, feed: null, walLimitBytes: limit))
+            {
+                // Eight appenders keep the writer busy without a pause, as under load; before the fix the file only
+                // ever grew then (a checkpoint beside the writer always leaves the frames committed meanwhile, so the
+                // WAL never starts over). A shrinking file is a restart truncated to the limit.
+                long largest = 0, smallestAfterLargest = long.MaxValue, appended = 0;
+                using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+                var appenders = Enumerable.Range(0, 8).Select(a => Task.Run(async () =>
+                {
+                    for (var n = 0; !stop.IsCancellationRequested; n++)
+                    {
+                        var batch = Enumerable.Range(0, 200).Select(i => new ImpactEvent(
+                            $"wal-{a}-{n}-{i}", "x", EventType.Outage, DateTimeOffset.UnixEpoch.AddSeconds(n * 200 + i), "US", 1, null,
+                            new OutageData(1000, 500, null))).ToList();
+                        await log.AppendAsync(batch);
+                        Interlocked.Add(ref appended, batch.Count);
+                    }
+                })).ToList();
+                while (!stop.IsCancellationRequested && !(largest > limit && smallestAfterLargest < largest))
+                {
+                    await Task.Delay(5);
+                    wal.Refresh();
+                    if (wal.Exists && wal.Length >= largest)
+                    {
+                        largest = wal.Length;
+                        smallestAfterLargest = long.MaxValue;
+                    }
+                    else if (wal.Exists)
+                    {
+                        smallestAfterLargest = Math.Min(smallestAfterLargest, wal.Length);
+                    }
+                }
+
+                await stop.CancelAsync();
+                await Task.WhenAll(appenders);
+                Assert.True(largest > limit, $"the WAL never passed its limit ({largest} bytes after {appended} events)");
+                Assert.True(smallestAfterLargest < largest,
+                    $"the WAL grew to {largest} bytes and was never truncated under {appended} continuous appends");
+                Assert.Equal(appended, (await log.ReadEntityAsync("x", 0, long.MaxValue)).Count);
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
+
 /// <summary>One throwaway PostgreSQL server for the storage tests; each test takes a fresh database.</summary>
 public sealed class PostgresStorageFixture : IAsyncLifetime
 {

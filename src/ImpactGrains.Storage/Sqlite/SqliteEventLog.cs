@@ -23,6 +23,9 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     /// <summary>How many events one commit may carry; more wait for the next commit.</summary>
     public const int MaxEventsPerCommit = 50_000;
 
+    /// <summary>The WAL file's size past which the writer restarts it (and truncates the file to it).</summary>
+    public const long DefaultWalLimitBytes = 64L << 20;
+
     private readonly SqliteDatabase database;
     private readonly CommitFeed? feed;
     private readonly Channel<PendingAppend> queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(4096)
@@ -40,10 +43,15 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     // reads it from the log's primary key.
     private readonly Dictionary<string, long> heads = new(StringComparer.Ordinal);
 
-    public SqliteEventLog(SqliteDatabase database, CommitFeed? feed = null)
+    // Set by the checkpointer when the WAL file has outgrown WalLimitBytes; the writer then checkpoints between two
+    // commits (see WriterLoop).
+    private volatile bool walRestartDue;
+
+    public SqliteEventLog(SqliteDatabase database, CommitFeed? feed = null, long walLimitBytes = DefaultWalLimitBytes)
     {
         this.database = database;
         this.feed = feed;
+        WalLimitBytes = walLimitBytes;
         writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "event-log-writer" };
         writerThread.Start();
         checkpointer = Task.Run(CheckpointLoopAsync);
@@ -102,6 +110,10 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         return hashes;
     }
 
+    public long WalLimitBytes { get; }
+
+    private string WalPath => new SqliteConnectionStringBuilder(database.LogConnectionString).DataSource + "-wal";
+
     public async Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
     {
         if (events.Count == 0)
@@ -127,6 +139,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             pragma.CommandText = $"""
                 PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL; PRAGMA cache_size = -{database.LogCacheKiB};
                 PRAGMA mmap_size = 1073741824; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;
+                PRAGMA journal_size_limit = {WalLimitBytes};
                 """;
             pragma.ExecuteNonQuery();
         }
@@ -249,6 +262,33 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             {
                 Publish(commit);
             }
+
+            if (walRestartDue)
+            {
+                RestartWal(connection);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The background checkpoints copy the WAL into the database but never let it start over while commits keep
+    /// coming: the WAL is reset only by a write that finds every frame copied, and a checkpoint that runs beside the
+    /// writer always leaves the frames committed meanwhile. Under a steady load the file grew without end (36 GB after
+    /// 10,000,000 events, and a restart that read it all). Between two commits, the writer copies what is left itself
+    /// (little: the checkpointer did the rest); its next commit then starts the WAL over, truncated to the limit.
+    /// </summary>
+    private void RestartWal(SqliteConnection connection)
+    {
+        walRestartDue = false;
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // Another checkpoint held the lock: the checkpointer asks again on its next tick.
         }
     }
 
@@ -280,8 +320,14 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 {
                     await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, stopping.Token);
                     await using var command = connection.CreateCommand();
-                    command.CommandText = "PRAGMA journal_size_limit = 67108864; PRAGMA wal_checkpoint(PASSIVE);";
+                    command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
                     await command.ExecuteNonQueryAsync(stopping.Token);
+                    var wal = new FileInfo(WalPath);
+                    if (wal.Exists && wal.Length > WalLimitBytes)
+                    {
+                        walRestartDue = true;
+                        queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
+                    }
                 }
                 catch (SqliteException)
                 {

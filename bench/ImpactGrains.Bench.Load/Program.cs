@@ -218,10 +218,10 @@ async Task WarmUpAsync(HttpClient[] silos, int[] pids)
     var share = double.NaN;
     while (!options.Smoke && watch.Elapsed < TimeSpan.FromMinutes(2))
     {
-        var jit = Throughput.JitSeconds(pids);
+        var jit = Throughput.JitThreads(pids);
         var step = Stopwatch.StartNew();
         await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, 5);
-        share = (Throughput.JitSeconds(pids) - jit) / step.Elapsed.TotalSeconds / pids.Length;
+        share = Throughput.JitSecondsSince(jit, pids) / step.Elapsed.TotalSeconds / pids.Length;
         if (share < 0.02)
         {
             break;

@@ -88,17 +88,26 @@ public sealed record Throughput(double PerSecond, Latencies Latency, long Operat
         var allocated = await Allocated();
         double Servers() => serverPids.Sum(Testing.ProcessCpu.Seconds);
         double Database() => databasePid is { } pid ? Testing.ProcessCpu.TreeSeconds(pid) : 0;
-        var (server, database, jit) = (Servers(), Database(), JitSeconds(serverPids));
+        var (server, database, jit) = (Servers(), Database(), JitThreads(serverPids));
         var result = await run();
         return result with
         {
             ServerCpuSeconds = serverPids.Count > 0 ? Servers() - server : null,
-            JitCpuSeconds = serverPids.Count > 0 ? JitSeconds(serverPids) - jit : null,
+            JitCpuSeconds = serverPids.Count > 0 ? JitSecondsSince(jit, serverPids) : null,
             AllocatedBytes = await Allocated() - allocated,
             DatabaseCpuSeconds = databasePid is null ? null : Database() - database,
         };
     }
 
-    /// <summary>CPU seconds the servers' JIT workers (tiered compilation) have used so far.</summary>
-    public static double JitSeconds(IReadOnlyList<int> serverPids) => serverPids.Sum(pid => Testing.ProcessCpu.ThreadSeconds(pid, ".NET Tiered Com"));
+    /// <summary>CPU seconds the servers' JIT workers (tiered compilation) have used so far, by process and thread.</summary>
+    public static IReadOnlyDictionary<(int Pid, int Thread), double> JitThreads(IReadOnlyList<int> serverPids) =>
+        serverPids.SelectMany(pid => Testing.ProcessCpu.ThreadSeconds(pid, ".NET Tiered Com").Select(t => (Key: (pid, t.Key), t.Value)))
+            .ToDictionary(t => t.Key, t => t.Value);
+
+    /// <summary>
+    /// CPU seconds the JIT workers used since <paramref name="start"/>: a worker that ended meanwhile (the runtime stops
+    /// an idle one) loses its last moments rather than taking back everything it ever used.
+    /// </summary>
+    public static double JitSecondsSince(IReadOnlyDictionary<(int Pid, int Thread), double> start, IReadOnlyList<int> serverPids) =>
+        JitThreads(serverPids).Sum(t => t.Value - start.GetValueOrDefault(t.Key));
 }

@@ -35,12 +35,13 @@ public static class ProcessCpu
     }
 
     /// <summary>
-    /// Seconds of CPU used so far by the process's threads whose name starts with <paramref name="threadName"/> (Linux
-    /// truncates names to 15 characters: the runtime's JIT worker is ".NET Tiered Com").
+    /// Seconds of CPU used so far by each of the process's threads whose name starts with <paramref name="threadName"/>,
+    /// by thread id (Linux truncates names to 15 characters: the runtime's JIT worker is ".NET Tiered Com"). By thread,
+    /// because such a thread may end and another start between two readings: a sum would then go backwards.
     /// </summary>
-    public static double ThreadSeconds(int pid, string threadName)
+    public static IReadOnlyDictionary<int, double> ThreadSeconds(int pid, string threadName)
     {
-        var total = 0.0;
+        var times = new Dictionary<int, double>();
         try
         {
             foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
@@ -53,7 +54,8 @@ public static class ProcessCpu
                     if (stat[(open + 1)..close].StartsWith(threadName, StringComparison.Ordinal))
                     {
                         var fields = stat[(close + 2)..].Split(' ');
-                        total += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond.Value;
+                        times[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] =
+                            (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond.Value;
                     }
                 }
                 catch (IOException)
@@ -67,7 +69,7 @@ public static class ProcessCpu
             // the process is gone
         }
 
-        return total;
+        return times;
     }
 
     /// <summary>The fields after the command name (which may hold spaces): [0] is the state, [1] the parent's pid.</summary>

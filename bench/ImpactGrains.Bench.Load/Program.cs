@@ -207,28 +207,14 @@ async Task MemoryAsync(BenchServer server)
 }
 
 // Resident memory from /proc, and the live managed heap after a full collection induced through the diagnostics port.
-// Uniform ingestion until the servers' JIT worker has gone quiet (under 2% of a core over 5 s: tiering comes in bursts,
-// and 2 s windows were fooled by a lull), at least --warmup-seconds and at most two minutes. Tiered compilation (with
-// dynamic PGO, hot framework methods are compiled twice more) still took 18% of the server's CPU 20 s after its start
-// in a profile on 2 cores: start-up, not what an event costs a running server.
+// Uniform ingestion until the servers' JIT worker has gone quiet (Throughput.WarmUntilJitQuietAsync), at least
+// --warmup-seconds.
 async Task WarmUpAsync(HttpClient[] silos, int[] pids)
 {
-    var watch = Stopwatch.StartNew();
-    await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.WarmupSeconds);
-    var share = double.NaN;
-    while (!options.Smoke && watch.Elapsed < TimeSpan.FromMinutes(2))
-    {
-        var jit = Throughput.JitThreads(pids);
-        var step = Stopwatch.StartNew();
-        await Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, 5);
-        share = Throughput.JitSecondsSince(jit, pids) / step.Elapsed.TotalSeconds / pids.Length;
-        if (share < 0.02)
-        {
-            break;
-        }
-    }
-
-    Log(F($"  warm-up: {watch.Elapsed.TotalSeconds:0} s of ingestion; the JIT worker's last share {share:P1} of a core"));
+    var (elapsed, share) = await Throughput.WarmUntilJitQuietAsync(
+        seconds => Workloads.IngestAsync(silos, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, seconds),
+        pids, options.WarmupSeconds, options.Smoke);
+    Log(F($"  warm-up: {elapsed.TotalSeconds:0} s of ingestion; the JIT worker's last share {share:P1} of a core"));
 }
 
 async Task<MemoryFigures> MemoryNowAsync(BenchServer server)

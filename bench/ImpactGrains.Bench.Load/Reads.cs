@@ -54,18 +54,22 @@ public sealed class ReadSet
             string Explain(Random r) => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/explain?limit=10";
 
             // Warm-up of every path (and of the floor), then floor, the three reads, floor again: the floor is the mean of
-            // both, so a drift of the machine during the phases shows in neither side alone.
-            // Warm-up long enough for tiered compilation to settle on both sides (a profile of a 1 s warm-up still showed
-            // the JIT at 7% of the server's CPU in the third read phase).
-            var warmUp = Math.Min(3, phase);
-            foreach (var path in new Func<Random, string>[] { Impact, Explain, _ => "/api/leaderboard?limit=10" })
-            {
-                await Workloads.QueryAsync(readers, path, options.QueryWorkers, warmUp);
-            }
-
-            await Workloads.QueryAsync([floor.Http], _ => FloorServer.Path, options.QueryWorkers, warmUp);
-            // Server CPU per read beside the rates: on a shared machine it moves less than the rate does.
+            // both, so a drift of the machine during the phases shows in neither side alone. The warm-up lasts until the
+            // JIT is quiet on each side, as ingestion's does (a profile after 3 s per path still showed the JIT at a
+            // fifth of the server's CPU in the /impact phase).
             int[] pids = [.. silos.Select(s => s.FindProcessId())];
+            Func<Random, string>[] paths = [Impact, Explain, _ => "/api/leaderboard?limit=10"];
+            var (serverWarm, serverJit) = await Throughput.WarmUntilJitQuietAsync(async seconds =>
+            {
+                foreach (var path in paths)
+                {
+                    await Workloads.QueryAsync(readers, path, options.QueryWorkers, seconds / paths.Length);
+                }
+            }, pids, Math.Min(3, phase) * paths.Length, options.Smoke);
+            var (floorWarm, floorJit) = await Throughput.WarmUntilJitQuietAsync(
+                seconds => Workloads.QueryAsync([floor.Http], _ => FloorServer.Path, options.QueryWorkers, seconds), [floor.ProcessId], Math.Min(3, phase), options.Smoke);
+            log($"  warm-up: server {serverWarm.TotalSeconds:0} s (the JIT's last share {serverJit:P1} of a core), floor {floorWarm.TotalSeconds:0} s ({floorJit:P1})");
+            // Server CPU per read beside the rates: on a shared machine it moves less than the rate does.
             var floorBefore = await Throughput.WithCpuAsync(() => Workloads.QueryAsync([floor.Http], _ => FloorServer.Path, options.QueryWorkers, phase), [floor.ProcessId]);
             log($"  floor (bare minimal API, own process): {floorBefore.Summary("reads")}");
             set.Impact = await Throughput.WithCpuAsync(() => Workloads.QueryAsync(readers, Impact, options.QueryWorkers, phase), pids);

@@ -99,6 +99,33 @@ public sealed record Throughput(double PerSecond, Latencies Latency, long Operat
         };
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> (given the seconds to run) for at least <paramref name="minSeconds"/>, then in 5 s
+    /// windows until the servers' JIT workers used under 2% of a core each over one (tiering comes in bursts, and 2 s
+    /// windows were fooled by a lull), for at most two minutes in all. Tiered compilation (with dynamic PGO, hot
+    /// methods are compiled twice more) still took a fifth of a server's CPU 20 s after its start on 2 cores: start-up,
+    /// not what an operation costs a running server. Returns the time it took and the JIT's share in the last window.
+    /// </summary>
+    public static async Task<(TimeSpan Elapsed, double JitShare)> WarmUntilJitQuietAsync(Func<double, Task> work, IReadOnlyList<int> serverPids, double minSeconds, bool smoke)
+    {
+        var watch = Stopwatch.StartNew();
+        await work(minSeconds);
+        var share = double.NaN;
+        while (!smoke && watch.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            var jit = JitThreads(serverPids);
+            var step = Stopwatch.StartNew();
+            await work(5);
+            share = JitSecondsSince(jit, serverPids) / step.Elapsed.TotalSeconds / serverPids.Count;
+            if (share < 0.02)
+            {
+                break;
+            }
+        }
+
+        return (watch.Elapsed, share);
+    }
+
     /// <summary>CPU seconds the servers' JIT workers (tiered compilation) have used so far, by process and thread.</summary>
     public static IReadOnlyDictionary<(int Pid, int Thread), double> JitThreads(IReadOnlyList<int> serverPids) =>
         serverPids.SelectMany(pid => Testing.ProcessCpu.ThreadSeconds(pid, ".NET Tiered Com").Select(t => (Key: (pid, t.Key), t.Value)))

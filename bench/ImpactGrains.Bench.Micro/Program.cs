@@ -10,6 +10,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using ImpactGrains.Bench;
 using ImpactGrains.Scoring.Ledger;
 using ImpactGrains.Scoring.Model;
+using ImpactGrains.Scoring.Timeline;
 using ImpactGrains.Scoring.Validation;
 
 // Micro-benchmarks of the pure domain. In-process (no per-benchmark project build) and a short job, so the whole set
@@ -33,7 +34,7 @@ if (outFile is not null)
     File.WriteAllLines(outFile, lines);
 }
 
-return summary.Reports.Length == 6 && summary.Reports.All(r => r.Success) ? 0 : 1;
+return summary.Reports.Length == 8 && summary.Reports.All(r => r.Success) ? 0 : 1;
 
 /// <summary>Each benchmark handles one batch of <see cref="BatchSize"/> events, the suite's request size.</summary>
 [MemoryDiagnoser]
@@ -47,6 +48,7 @@ public class DomainBenchmarks
     private List<ImpactGrains.Scoring.Events.ImpactEvent> parsed = [];
     private List<ScoredEvent> scored = [];
     private EventLedger fullLedger = null!;
+    private EntityTimeline timeline = null!;
     private DateTimeOffset latestAllowed;
 
     [GlobalSetup]
@@ -61,6 +63,12 @@ public class DomainBenchmarks
         foreach (var e in scored)
         {
             fullLedger.TryAdd(e);
+        }
+
+        timeline = new EntityTimeline("micro", table, new TimelineOptions());
+        foreach (var e in scored)
+        {
+            timeline.Add(Contribution.OwnEvent(e, "micro"));
         }
     }
 
@@ -124,4 +132,21 @@ public class DomainBenchmarks
     /// <summary>One impact query over an entity holding the batch: what GET /impact computes in the grain.</summary>
     [Benchmark]
     public double EvaluateImpact() => new ImpactView("micro", fullLedger, []).Evaluate(DateTimeOffset.UtcNow).Score;
+
+    /// <summary>GET /impact now, in the entity grain: the timeline's head decayed to now (the batch is its whole history).</summary>
+    [Benchmark]
+    public double ImpactNow() => timeline.EvaluateAsync(DateTimeOffset.UtcNow, NoHistory.Instance).AsTask().Result.Score;
+
+    /// <summary>GET /explain?limit=10 now, in the entity grain: the ten largest contributions among the batch.</summary>
+    [Benchmark]
+    public int ExplainNow() => timeline.ExplainAsync(DateTimeOffset.UtcNow, 10, NoHistory.Instance).AsTask().Result.Count;
+
+    /// <summary>Queries at or after the timeline's latest contribution never read the history.</summary>
+    private sealed class NoHistory : IContributionHistory
+    {
+        public static readonly NoHistory Instance = new();
+
+        public IAsyncEnumerable<Contribution> ReadAsync(long afterTicks, long throughTicks, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("a query now must not read the history");
+    }
 }

@@ -352,6 +352,41 @@ public sealed class EntityTimelineTests
         AssertSame(reference.Evaluate(now), await timeline.EvaluateAsync(now, history), "present");
     }
 
+    [Fact]
+    public async Task A_snapshot_of_the_first_format_restores_the_same_rankings_as_the_current_one()
+    {
+        var random = new Random(5);
+        var options = new TimelineOptions { TailCapacity = 128, LateAllowance = TimeSpan.Zero, IntervalSize = 16, ExplainCapacity = 20 };
+        var timeline = new EntityTimeline("tesla", Table, options);
+        var history = new RecordedHistory();
+        var store = new ChunkStore();
+        foreach (var e in Enumerable.Range(1, 3000).Select(n => RandomEvent(random, "tesla", n, TimeSpan.FromDays(30))).OrderBy(e => e.OccurredAtTicks))
+        {
+            var c = Contribution.OwnEvent(e, "tesla");
+            timeline.Add(c);
+            history.Add(c);
+        }
+
+        await store.PersistAsync(timeline);
+        var current = TimelineCodec.WriteLive(timeline);
+        Assert.Equal(current, TimelineCodec.WriteLive(timeline)); // the kept encoding of the sealed ranking gives the same bytes
+
+        // The first format: version 1, the same header, then the ranking of all contributions before the sealed one.
+        var sealedRanking = timeline.SealedTopEncoding!.Value.Bytes;
+        byte[] first = [1, .. current.AsSpan(1, current.Length - 1 - sealedRanking.Length), .. TimelineCodec.EncodeContributions(timeline.AllTop.Members.ToList()), .. sealedRanking];
+        static List<string> Ids(ContributionRanking ranking) => ranking.Members.Select(c => c.EventId).Order(StringComparer.Ordinal).ToList();
+        var now = new DateTimeOffset(timeline.MaxTicks, TimeSpan.Zero).AddHours(1);
+        var expected = (await timeline.ExplainAsync(now, 20, history)).Select(c => c.EventId).ToList();
+        foreach (var live in new[] { current, first })
+        {
+            var restored = TimelineCodec.Read(Table, options, live, store.All(timeline), store);
+            await restored.RestoreTailAsync(history);
+            Assert.Equal(Ids(timeline.SealedTop), Ids(restored.SealedTop));
+            Assert.Equal(Ids(timeline.AllTop), Ids(restored.AllTop));
+            Assert.Equal(expected, (await restored.ExplainAsync(now, 20, history)).Select(c => c.EventId).ToList());
+        }
+    }
+
     private static async Task<EntityTimeline> RoundTripAsync(EntityTimeline timeline, RecordedHistory history, ChunkStore store, Random random)
     {
         await store.PersistAsync(timeline);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Ledger;
 
@@ -25,6 +26,9 @@ public sealed class ContributionRanking
 
     public int Capacity { get; }
 
+    /// <summary>Changes with every change of the members: what an encoding of them may be cached by.</summary>
+    public long Version { get; private set; }
+
     public int Count => byType.Sum(q => q.Count);
 
     public IEnumerable<Contribution> Members => byType.SelectMany(q => q.UnorderedItems.Select(i => i.Element));
@@ -42,11 +46,119 @@ public sealed class ContributionRanking
         if (queue.Count < Capacity)
         {
             queue.Enqueue(c, priority);
+            Version++;
         }
         else if (queue.TryPeek(out _, out var smallest) && Smallest.Compare(priority, smallest) > 0)
         {
             queue.DequeueEnqueue(c, priority);
+            Version++;
         }
+    }
+
+    /// <summary>
+    /// How far below a type's k-th largest key a member still counts as a candidate: the keys and the decayed values
+    /// are computed in different ways (a logarithm against a power), so two members a rounding error apart may swap
+    /// places between the two orders. Rounding is about 1e-10 here; this is 1e-6 (a relative 7e-7 in value).
+    /// </summary>
+    private const double KeyTolerance = 1e-6;
+
+    /// <summary>
+    /// The members that can be among the <paramref name="k"/> largest at any instant at or after every member: of each
+    /// type, those whose key reaches the type's k-th largest (within <see cref="KeyTolerance"/>). The order by key is the
+    /// order by value at every such instant, so the k largest overall are among them; an explanation then decays only
+    /// these (at most about k per type) rather than every member (up to <see cref="Capacity"/> per type).
+    /// </summary>
+    public List<Contribution> TopCandidates(int k)
+    {
+        var candidates = new List<Contribution>(Math.Min(Count, k * byType.Length));
+        if (k <= 0)
+        {
+            return candidates;
+        }
+
+        var smallestOfTop = ArrayPool<double>.Shared.Rent(k);
+        try
+        {
+            foreach (var queue in byType)
+            {
+                if (queue.Count <= k)
+                {
+                    foreach (var (member, _) in queue.UnorderedItems)
+                    {
+                        candidates.Add(member);
+                    }
+
+                    continue;
+                }
+
+                var threshold = KthLargestKey(queue, k, smallestOfTop) - KeyTolerance;
+                foreach (var (member, priority) in queue.UnorderedItems)
+                {
+                    if (priority.Key >= threshold)
+                    {
+                        candidates.Add(member);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(smallestOfTop);
+        }
+
+        return candidates;
+    }
+
+    /// <summary>The k-th largest key of a queue of more than k members, with a min-heap of the k largest seen (in <paramref name="heap"/>).</summary>
+    private static double KthLargestKey(PriorityQueue<Contribution, (double Key, long Ticks, string Id)> queue, int k, double[] heap)
+    {
+        var size = 0;
+        foreach (var (_, priority) in queue.UnorderedItems)
+        {
+            var key = priority.Key;
+            if (size < k)
+            {
+                // Sift up.
+                var i = size++;
+                while (i > 0 && heap[(i - 1) / 2] > key)
+                {
+                    heap[i] = heap[(i - 1) / 2];
+                    i = (i - 1) / 2;
+                }
+
+                heap[i] = key;
+            }
+            else if (key > heap[0])
+            {
+                // Replace the smallest of the k largest, then sift down.
+                var i = 0;
+                while (true)
+                {
+                    var child = 2 * i + 1;
+                    if (child >= k)
+                    {
+                        break;
+                    }
+
+                    if (child + 1 < k && heap[child + 1] < heap[child])
+                    {
+                        child++;
+                    }
+
+                    if (heap[child] >= key)
+                    {
+                        break;
+                    }
+
+                    heap[i] = heap[child];
+                    i = child;
+                }
+
+                heap[i] = key;
+            }
+        }
+
+        return heap[0];
     }
 
     /// <summary>

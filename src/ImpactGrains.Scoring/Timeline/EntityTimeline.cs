@@ -62,7 +62,7 @@ public sealed class EntityTimeline
     private readonly DecayTable table;
     private readonly TimelineOptions options;
     private readonly RegionTable regions = new();
-    private readonly List<Contribution> tail = [];
+    private readonly ContributionTail tail = new();
     private readonly SortedSet<int> dirtyIntervals = [];
     private ImpactState head = new();
     private bool headPeakValid = true;
@@ -142,10 +142,13 @@ public sealed class EntityTimeline
 
     public string Entity { get; }
 
-    /// <summary>A timeline as <see cref="TimelineCodec"/> stored it, without its sealed intervals (<see cref="RestoreChunk"/> adds them).</summary>
+    /// <summary>
+    /// A timeline as <see cref="TimelineCodec"/> stored it, without its sealed intervals (<see cref="RestoreChunk"/> adds
+    /// them) and its tail (<see cref="RestoreTailAsync"/> reads it back, and builds the ranking of all contributions).
+    /// </summary>
     internal static EntityTimeline Restore(
         string entity, DecayTable table, TimelineOptions options, IReadOnlyList<string> regionNames, long minTicks, int count,
-        ImpactState head, bool headPeakValid, IReadOnlyList<Contribution> allTop, IReadOnlyList<Contribution> sealedTop)
+        ImpactState head, bool headPeakValid, IReadOnlyList<Contribution> sealedTop)
     {
         var timeline = new EntityTimeline(entity, table, options)
         {
@@ -157,11 +160,6 @@ public sealed class EntityTimeline
         foreach (var region in regionNames)
         {
             timeline.regions.IndexOf(region);
-        }
-
-        foreach (var c in allTop)
-        {
-            timeline.AllTop.Add(c);
         }
 
         foreach (var c in sealedTop)
@@ -330,17 +328,7 @@ public sealed class EntityTimeline
 
     private void AddDecayed(ImpactState state, in Contribution c, int region) => state.AddDecayed(c, region, table);
 
-    private void InsertIntoTail(in Contribution c)
-    {
-        if (tail.Count == 0 || Contribution.TimeOrder.Compare(tail[^1], c) <= 0)
-        {
-            tail.Add(c);
-            return;
-        }
-
-        var index = tail.BinarySearch(c, Contribution.TimeOrder);
-        tail.Insert(index < 0 ? ~index : index, c);
-    }
+    private void InsertIntoTail(in Contribution c) => tail.Insert(c);
 
     private int LastIntervalOf(int chunk) => Math.Min((chunk + 1) * PageSize, intervals.Count) - 1;
 
@@ -502,7 +490,7 @@ public sealed class EntityTimeline
             peakValid = intervals.Count;
         }
 
-        tail.RemoveRange(0, n);
+        tail.RemoveFirst(n);
     }
 
     /// <summary>A new last interval, with its delta and the running state at its end (exact when every chunk state before it is).</summary>
@@ -717,7 +705,9 @@ public sealed class EntityTimeline
 
     /// <summary>
     /// Reads the tail of a restored timeline back from the history: every contribution after the sealed intervals. The
-    /// head, the counts and the rankings already include them.
+    /// head and the counts already include them; the ranking of all contributions is built again from the sealed
+    /// ranking and the tail (its members are the largest of each type among exactly those), so a snapshot need not
+    /// hold it.
     /// </summary>
     public async ValueTask RestoreTailAsync(IContributionHistory history, CancellationToken cancellationToken = default)
     {
@@ -727,10 +717,24 @@ public sealed class EntityTimeline
             await foreach (var c in history.ReadAsync(SealedThrough, long.MaxValue, cancellationToken))
             {
                 regions.IndexOf(c.Region);
-                tail.Add(c);
+                tail.Append(c);
             }
         }
+
+        AllTop = new ContributionRanking(table, options.ExplainCapacity);
+        foreach (var c in SealedTop.Members)
+        {
+            AllTop.Add(c);
+        }
+
+        foreach (var c in tail)
+        {
+            AllTop.Add(c);
+        }
     }
+
+    /// <summary>The encoding of <see cref="SealedTop"/> last written, and the ranking's version it encodes (it changes only as intervals are sealed).</summary>
+    internal (long Version, byte[] Bytes)? SealedTopEncoding { get; set; }
 
     /// <summary>Makes sure intervals 0…<paramref name="k"/> hold valid peaks, recomputing them from the history if a late event made them stale.</summary>
     private async ValueTask EnsurePeaksAsync(int k, IContributionHistory history, CancellationToken cancellationToken)
@@ -972,14 +976,14 @@ public sealed class EntityTimeline
 
         if (atTicks >= MaxTicks && limit <= AllTop.Capacity)
         {
-            foreach (var c in AllTop.Members)
+            foreach (var c in AllTop.TopCandidates(limit))
             {
                 Consider(c);
             }
         }
         else if (atTicks >= SealedThrough && limit <= SealedTop.Capacity)
         {
-            foreach (var c in SealedTop.Members)
+            foreach (var c in SealedTop.TopCandidates(limit))
             {
                 Consider(c);
             }

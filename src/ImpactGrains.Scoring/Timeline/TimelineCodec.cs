@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using ImpactGrains.Scoring.Events;
@@ -13,12 +14,19 @@ namespace ImpactGrains.Scoring.Timeline;
 public static class TimelineCodec
 {
     public const int ChunkSize = 64;
+
+    // Chunks, and the live part as first written: it also held the ranking of all contributions.
     private const byte Version1 = 1;
+
+    // The live part without the ranking of all contributions: that is the sealed ranking's with the tail's added, and
+    // the tail is read back from the log anyway (EntityTimeline.RestoreTailAsync). Writing it was most of a snapshot's
+    // cost: up to ExplainCapacity contributions per type, on every snapshot of a busy entity.
+    private const byte LiveVersion2 = 2;
 
     public static byte[] WriteLive(EntityTimeline timeline)
     {
         var w = new Writer();
-        w.Byte(Version1);
+        w.Byte(LiveVersion2);
         w.Text(timeline.Entity);
         w.Long(timeline.MinTicks);
         w.Int(timeline.Count);
@@ -33,9 +41,16 @@ public static class TimelineCodec
         w.Int(timeline.IntervalCount);
         w.Int(timeline.PeakValidIntervals);
         // The tail is not written: it is the most recent part of the history, read back when the timeline is restored
-        // (EntityTimeline.RestoreTailAsync), so a snapshot stays small however fast events arrive.
-        WriteContributions(w, timeline.AllTop.Members.ToList(), timeline.Entity);
-        WriteContributions(w, timeline.SealedTop.Members.ToList(), timeline.Entity);
+        // (EntityTimeline.RestoreTailAsync), so a snapshot stays small however fast events arrive. The sealed ranking
+        // changes only as intervals are sealed, so its encoding is kept between snapshots.
+        var sealedTop = timeline.SealedTop;
+        if (timeline.SealedTopEncoding is not { } encoding || encoding.Version != sealedTop.Version)
+        {
+            encoding = (sealedTop.Version, EncodeContributions(sealedTop.Members.ToList()));
+            timeline.SealedTopEncoding = encoding;
+        }
+
+        w.Raw(encoding.Bytes);
         return w.ToArray();
     }
 
@@ -103,7 +118,8 @@ public static class TimelineCodec
     public static EntityTimeline Read(DecayTable table, TimelineOptions options, byte[] live, IReadOnlyList<byte[]> chunks, ISealedChunkReader? reader = null)
     {
         var r = new Reader(live);
-        if (r.Byte() != Version1)
+        var version = r.Byte();
+        if (version is not (Version1 or LiveVersion2))
         {
             throw new InvalidDataException("unknown timeline format");
         }
@@ -121,10 +137,14 @@ public static class TimelineCodec
         var headPeakValid = r.Bool();
         var intervalCount = r.Int();
         var peakValid = r.Int();
-        var allTop = ReadContributions(ref r, entity);
+        if (version == Version1)
+        {
+            ReadContributions(ref r, entity); // the ranking of all contributions: built again with the tail
+        }
+
         var sealedTop = ReadContributions(ref r, entity);
 
-        var timeline = EntityTimeline.Restore(entity, table, options, regionNames, minTicks, count, head, headPeakValid, allTop, sealedTop);
+        var timeline = EntityTimeline.Restore(entity, table, options, regionNames, minTicks, count, head, headPeakValid, sealedTop);
         timeline.ReserveIntervals(intervalCount);
         var entries = new List<TimelineInterval>(ChunkSize);
         var deltas = new List<double[]>(ChunkSize);
@@ -190,7 +210,15 @@ public static class TimelineCodec
         return ImpactState.From(r.Doubles(), at, own, peak, peakTicks);
     }
 
-    private static void WriteContributions(Writer w, IReadOnlyList<Contribution> contributions, string entity)
+    /// <summary>A list of contributions as the live part holds one (a count, then each: own ones without their source).</summary>
+    internal static byte[] EncodeContributions(IReadOnlyList<Contribution> contributions)
+    {
+        var w = new Writer();
+        WriteContributions(w, contributions);
+        return w.ToArray();
+    }
+
+    private static void WriteContributions(Writer w, IReadOnlyList<Contribution> contributions)
     {
         w.Int(contributions.Count);
         foreach (var c in contributions)
@@ -231,29 +259,32 @@ public static class TimelineCodec
 
     private sealed class Writer
     {
-        private readonly MemoryStream stream = new();
-        private readonly byte[] scratch = new byte[8];
+        private readonly ArrayBufferWriter<byte> buffer = new(256);
 
-        public void Byte(byte value) => stream.WriteByte(value);
+        public void Byte(byte value)
+        {
+            buffer.GetSpan(1)[0] = value;
+            buffer.Advance(1);
+        }
 
-        public void Bool(bool value) => stream.WriteByte(value ? (byte)1 : (byte)0);
+        public void Bool(bool value) => Byte(value ? (byte)1 : (byte)0);
 
         public void Int(int value)
         {
-            BinaryPrimitives.WriteInt32LittleEndian(scratch, value);
-            stream.Write(scratch, 0, 4);
+            BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), value);
+            buffer.Advance(4);
         }
 
         public void Long(long value)
         {
-            BinaryPrimitives.WriteInt64LittleEndian(scratch, value);
-            stream.Write(scratch, 0, 8);
+            BinaryPrimitives.WriteInt64LittleEndian(buffer.GetSpan(8), value);
+            buffer.Advance(8);
         }
 
         public void Double(double value)
         {
-            BinaryPrimitives.WriteDoubleLittleEndian(scratch, value);
-            stream.Write(scratch, 0, 8);
+            BinaryPrimitives.WriteDoubleLittleEndian(buffer.GetSpan(8), value);
+            buffer.Advance(8);
         }
 
         public void Doubles(double[] values)
@@ -265,14 +296,18 @@ public static class TimelineCodec
             }
         }
 
+        /// <summary>The length in bytes, then the UTF-8 bytes, written in place.</summary>
         public void Text(string value)
         {
-            var bytes = Encoding.UTF8.GetBytes(value);
-            Int(bytes.Length);
-            stream.Write(bytes);
+            var span = buffer.GetSpan(4 + Encoding.UTF8.GetMaxByteCount(value.Length));
+            var length = Encoding.UTF8.GetBytes(value, span[4..]);
+            BinaryPrimitives.WriteInt32LittleEndian(span, length);
+            buffer.Advance(4 + length);
         }
 
-        public byte[] ToArray() => stream.ToArray();
+        public void Raw(ReadOnlySpan<byte> bytes) => buffer.Write(bytes);
+
+        public byte[] ToArray() => buffer.WrittenSpan.ToArray();
     }
 
     private ref struct Reader(ReadOnlySpan<byte> data)

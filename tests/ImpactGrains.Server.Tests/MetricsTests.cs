@@ -58,5 +58,12 @@ public sealed class MetricsTests(ServerFixture fixture)
         // Orleans' and ASP.NET Core's own meters are there too.
         Assert.Contains("orleans_", after);
         Assert.Contains("http_server_request_duration_seconds", after);
+
+        // ASP.NET Core's per-request instruments that nothing reads are dropped (TelemetrySetup): routing matched
+        // every request above.
+        foreach (var dropped in ImpactGrains.Server.Hosting.TelemetrySetup.DroppedPerRequestInstruments)
+        {
+            Assert.DoesNotContain(dropped.Replace('.', '_'), after);
+        }
     }
 }

@@ -59,14 +59,12 @@ public sealed class JsonAnswer<T> : IResult, IEndpointMetadataProvider, IStatusC
             return Task.CompletedTask;
         }
 
-        if (typeInfo is not null)
-        {
-            return response.WriteAsJsonAsync(value!, typeInfo, ContentType, httpContext.RequestAborted);
-        }
-
+        // Answers are small (under a few KB): serialized at once, they go out with a Content-Length in one write,
+        // without the serializer's asynchronous flushing and chunked framing.
+        var body = typeInfo is not null ? System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value!, typeInfo) : utf8;
         response.ContentType = ContentType;
-        response.ContentLength = utf8.Length;
-        return response.BodyWriter.WriteAsync(utf8, httpContext.RequestAborted).AsTask();
+        response.ContentLength = body.Length;
+        return response.BodyWriter.WriteAsync(body, httpContext.RequestAborted).AsTask();
     }
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder) =>

@@ -64,15 +64,19 @@ public static class ScaleOut
     }
 
     /// <summary>
-    /// Waits (at most 90 s) until every entity's grain is active somewhere and no delivery is pending: the
-    /// activation load is done at full speed, before the quotas, as a long-running cluster would have done it.
+    /// Waits until every entity's grain is active somewhere and no delivery is pending: the activation load is done at
+    /// full speed, before the quotas, as a long-running cluster would have done it. It may take 90 s plus 30 s per silo
+    /// (every silo JIT-compiles its start-up on the same 2 cores: 8 silos did not finish in 90 s).
     /// </summary>
     public static async Task SettleAsync(List<BenchServer> cluster, int entities)
     {
-        var deadline = Stopwatch.GetTimestamp() + 90 * Stopwatch.Frequency;
+        var limit = TimeSpan.FromSeconds(90 + 30 * cluster.Count);
+        var deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
+        double active = 0, pending = 0;
         while (Stopwatch.GetTimestamp() < deadline)
         {
-            double active = 0, pending = 0;
+            active = 0;
+            pending = 0;
             foreach (var server in cluster)
             {
                 active += await server.ActivationsAsync("entity");
@@ -87,7 +91,8 @@ public static class ScaleOut
             await Task.Delay(200);
         }
 
-        throw new TimeoutException($"the cluster did not settle within 90 s ({entities:N0} entity grains to activate)");
+        throw new TimeoutException(FormattableString.Invariant(
+            $"the cluster did not settle within {limit.TotalSeconds:0} s: {active:N0} of {entities:N0} entity grains active, {pending:N0} deliveries pending"));
     }
 
     /// <summary>Holds every silo to <paramref name="cores"/> of a core (none when 0).</summary>

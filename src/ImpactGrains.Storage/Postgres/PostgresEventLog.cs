@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using ImpactGrains.Scoring.Events;
@@ -30,7 +29,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
         FullMode = BoundedChannelFullMode.Wait,
     });
 
-    private readonly ConcurrentQueue<(long Id, TaskCompletionSource Removed)> completedDeliveries = new();
+    private readonly ConfirmedDeliveries confirmedDeliveries = new();
     private readonly Task writer;
 
     // The writer's view of each entity's last sequence; only the writer task touches it. Wrong only when another
@@ -74,6 +73,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
     {
         var reader = queue.Reader;
         var group = new List<PendingAppend>();
+        var completed = new List<(long Id, TaskCompletionSource Removed)>();
         while (await reader.WaitToReadAsync())
         {
             group.Clear();
@@ -84,11 +84,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
                 count += pending.Events.Count;
             }
 
-            var completed = new List<(long Id, TaskCompletionSource Removed)>();
-            while (completedDeliveries.TryDequeue(out var removal))
-            {
-                completed.Add(removal);
-            }
+            confirmedDeliveries.TakeInto(completed);
 
             for (var attempt = 1; ; attempt++)
             {
@@ -100,10 +96,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
                         group[i].Completion.TrySetResult(results[i]);
                     }
 
-                    foreach (var (_, removed) in completed)
-                    {
-                        removed.TrySetResult();
-                    }
+                    ConfirmedDeliveries.Committed(completed);
 
                     if (commit is not null)
                     {
@@ -130,10 +123,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
                 catch (Exception ex)
                 {
                     heads.Clear();
-                    foreach (var removal in completed)
-                    {
-                        completedDeliveries.Enqueue(removal);
-                    }
+                    confirmedDeliveries.PutBack(completed);
 
                     var failure = new EventLogUnavailableException("the event log could not commit the batch", ex);
                     foreach (var pending in group)
@@ -291,15 +281,11 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
             return Task.CompletedTask;
         }
 
-        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        {
-            // Removed in the writer's next transaction; should the process die first, recovery finds the grains up to
-            // date and removes it then.
-            completedDeliveries.Enqueue((deliveryId, removed));
-            queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
-        }
-
-        return removed.Task.WaitAsync(cancellationToken);
+        // Removed in the writer's next transaction; should the process die first, recovery finds the grains up to date
+        // and removes it then.
+        var removed = confirmedDeliveries.Enqueue(deliveryId);
+        queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
+        return removed.WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default)
@@ -331,38 +317,28 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
     public async Task<IReadOnlyDictionary<string, long>> HeadsAsync(CancellationToken cancellationToken = default)
     {
         await using var command = Source.CreateCommand("SELECT entity, max(entity_seq) FROM event_log GROUP BY entity");
-        var heads = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            heads[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return heads;
+        return await LoggedEventRows.ReadHeadsAsync(command, cancellationToken);
     }
 
     public async Task<IReadOnlyList<LoggedEvent>> ReadEntityAsync(string entity, long afterSequence, long throughSequence = long.MaxValue, CancellationToken cancellationToken = default)
     {
-        await using var command = Source.CreateCommand("""
-            SELECT entity_seq, event_id, occurred_at, body FROM event_log
+        await using var command = Source.CreateCommand($"""
+            SELECT {LoggedEventRows.Columns} FROM event_log
             WHERE entity = $1 AND entity_seq > $2 AND entity_seq <= $3
             ORDER BY entity_seq
             """);
         command.Parameters.AddWithValue(entity);
         command.Parameters.AddWithValue(afterSequence);
         command.Parameters.AddWithValue(throughSequence);
-        return await ReadEventsAsync(command, entity, cancellationToken);
+        return await LoggedEventRows.ReadAsync(command, entity, cancellationToken);
     }
 
-    public async IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        // Keyset pages on the (entity, occurred_at) index: (ticks, sequence) of the last row read.
-        var (lastTicks, lastSequence) = (afterTicks, long.MaxValue);
-        while (true)
+    // Keyset pages on the (entity, occurred_at) index.
+    public IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence, CancellationToken cancellationToken = default) =>
+        LoggedEventRows.ReadByTimeAsync(afterTicks, async (last, cancellation) =>
         {
-            await using var command = Source.CreateCommand("""
-                SELECT entity_seq, event_id, occurred_at, body FROM event_log
+            await using var command = Source.CreateCommand($"""
+                SELECT {LoggedEventRows.Columns} FROM event_log
                 WHERE entity = $1 AND occurred_at <= $2 AND entity_seq <= $3 AND (occurred_at, entity_seq) > ($4, $5)
                 ORDER BY occurred_at, entity_seq
                 LIMIT $6
@@ -370,31 +346,16 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
             command.Parameters.AddWithValue(entity);
             command.Parameters.AddWithValue(throughTicks);
             command.Parameters.AddWithValue(throughSequence);
-            command.Parameters.AddWithValue(lastTicks);
-            command.Parameters.AddWithValue(lastSequence);
-            command.Parameters.AddWithValue(HistoryPage);
-            var page = await ReadEventsAsync(command, entity, cancellationToken);
-            foreach (var e in page)
-            {
-                yield return e;
-            }
-
-            if (page.Count < HistoryPage)
-            {
-                yield break;
-            }
-
-            (lastTicks, lastSequence) = (page[^1].Event.OccurredAt.UtcTicks, page[^1].EntitySequence);
-        }
-    }
-
-    /// <summary>Rows per page of a time-ordered read.</summary>
-    private const int HistoryPage = 4096;
+            command.Parameters.AddWithValue(last.Ticks);
+            command.Parameters.AddWithValue(last.Sequence);
+            command.Parameters.AddWithValue(LoggedEventRows.HistoryPage);
+            return await LoggedEventRows.ReadAsync(command, entity, cancellation);
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
     {
-        await using var command = Source.CreateCommand("""
-            SELECT entity_seq, event_id, occurred_at, body FROM event_log
+        await using var command = Source.CreateCommand($"""
+            SELECT {LoggedEventRows.Columns} FROM event_log
             WHERE entity = $1 AND occurred_at < $2
             ORDER BY occurred_at DESC, entity_seq DESC
             LIMIT $3
@@ -402,20 +363,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
         command.Parameters.AddWithValue(entity);
         command.Parameters.AddWithValue(before?.UtcTicks ?? long.MaxValue);
         command.Parameters.AddWithValue(limit);
-        return await ReadEventsAsync(command, entity, cancellationToken);
-    }
-
-    private static async Task<IReadOnlyList<LoggedEvent>> ReadEventsAsync(NpgsqlCommand command, string entity, CancellationToken cancellationToken)
-    {
-        var events = new List<LoggedEvent>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var body = reader.GetFieldValue<byte[]>(3);
-            events.Add(new LoggedEvent(reader.GetInt64(0), EventCodec.Decode(reader.GetString(1), entity, reader.GetInt64(2), body)));
-        }
-
-        return events;
+        return await LoggedEventRows.ReadAsync(command, entity, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

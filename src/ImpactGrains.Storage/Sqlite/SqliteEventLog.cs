@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -34,7 +33,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         FullMode = BoundedChannelFullMode.Wait,
     });
 
-    private readonly ConcurrentQueue<(long Id, TaskCompletionSource Removed)> completedDeliveries = new();
+    private readonly ConfirmedDeliveries confirmedDeliveries = new();
     private readonly Thread writerThread;
     private readonly CancellationTokenSource stopping = new();
     private readonly Task checkpointer;
@@ -166,11 +165,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 eventCount += pending.Events.Count;
             }
 
-            completed.Clear();
-            while (completedDeliveries.TryDequeue(out var removal))
-            {
-                completed.Add(removal);
-            }
+            confirmedDeliveries.TakeInto(completed);
 
             var outcomes = new AppendOutcome[group.Count][];
             var committed = new List<CommittedEvent>(eventCount);
@@ -234,10 +229,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 // Nothing of this group was committed: forget the heads it advanced, keep the outbox rows it was to
                 // remove, and fail every request in it.
                 heads.Clear();
-                foreach (var removal in completed)
-                {
-                    completedDeliveries.Enqueue(removal);
-                }
+                confirmedDeliveries.PutBack(completed);
 
                 foreach (var pending in group)
                 {
@@ -247,10 +239,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 continue;
             }
 
-            foreach (var (_, removed) in completed)
-            {
-                removed.TrySetResult();
-            }
+            ConfirmedDeliveries.Committed(completed);
 
             var commit = committed.Count > 0 ? new CommittedGroup(committed, deliveryId, Stopwatch.GetTimestamp()) : null;
             for (var g = 0; g < group.Count; g++)
@@ -347,15 +336,11 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             return Task.CompletedTask;
         }
 
-        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        {
-            // The writer removes it in its next commit; should the process die first, recovery finds the grains up
-            // to date and removes it then.
-            completedDeliveries.Enqueue((deliveryId, removed));
-            queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
-        }
-
-        return removed.Task.WaitAsync(cancellationToken);
+        // The writer removes it in its next commit; should the process die first, recovery finds the grains up to date
+        // and removes it then.
+        var removed = confirmedDeliveries.Enqueue(deliveryId);
+        queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
+        return removed.WaitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default)
@@ -390,84 +375,55 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT entity, max(entity_seq) FROM event_log GROUP BY entity";
-        var heads = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            heads[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return heads;
+        return await LoggedEventRows.ReadHeadsAsync(command, cancellationToken);
     }
 
     public async Task<IReadOnlyList<LoggedEvent>> ReadEntityAsync(string entity, long afterSequence, long throughSequence = long.MaxValue, CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT entity_seq, event_id, occurred_at, body FROM event_log
+        command.CommandText = $"""
+            SELECT {LoggedEventRows.Columns} FROM event_log
             WHERE entity = $entity AND entity_seq > $after AND entity_seq <= $through
             ORDER BY entity_seq
             """;
         command.Parameters.AddWithValue("$entity", entity);
         command.Parameters.AddWithValue("$after", afterSequence);
         command.Parameters.AddWithValue("$through", throughSequence);
-        return await ReadEventsAsync(command, entity, cancellationToken);
+        return await LoggedEventRows.ReadAsync(command, entity, cancellationToken);
     }
 
-    public async IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        // Keyset pages on the (entity, occurred_at) index, whose entries also carry entity_seq (the table's key): (ticks,
-        // sequence) of the last row read. The row-value comparison is what lets SQLite start the index range there; the
-        // equivalent "a > x OR (a = x AND b > y)" made it scan every earlier event of the entity, so that one interval
-        // read of a long history cost milliseconds instead of microseconds (docs/performance.md).
-        var (lastTicks, lastSequence) = (afterTicks, long.MaxValue);
-        while (true)
+    // Keyset pages on the (entity, occurred_at) index, whose entries also carry entity_seq (the table's key). The
+    // row-value comparison is what lets SQLite start the index range there; the equivalent "a > x OR (a = x AND b > y)"
+    // made it scan every earlier event of the entity, so that one interval read of a long history cost milliseconds
+    // instead of microseconds (docs/performance.md).
+    public IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence, CancellationToken cancellationToken = default) =>
+        LoggedEventRows.ReadByTimeAsync(afterTicks, async (last, cancellation) =>
         {
-            IReadOnlyList<LoggedEvent> page;
-            await using (var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken))
-            await using (var command = connection.CreateCommand())
-            {
-                command.CommandText = """
-                    SELECT entity_seq, event_id, occurred_at, body FROM event_log
-                    WHERE entity = $entity AND occurred_at <= $through AND entity_seq <= $maxSeq
-                      AND (occurred_at, entity_seq) > ($lastTicks, $lastSeq)
-                    ORDER BY occurred_at, entity_seq
-                    LIMIT $page
-                    """;
-                command.Parameters.AddWithValue("$entity", entity);
-                command.Parameters.AddWithValue("$through", throughTicks);
-                command.Parameters.AddWithValue("$maxSeq", throughSequence);
-                command.Parameters.AddWithValue("$lastTicks", lastTicks);
-                command.Parameters.AddWithValue("$lastSeq", lastSequence);
-                command.Parameters.AddWithValue("$page", HistoryPage);
-                page = await ReadEventsAsync(command, entity, cancellationToken);
-            }
-
-            foreach (var e in page)
-            {
-                yield return e;
-            }
-
-            if (page.Count < HistoryPage)
-            {
-                yield break;
-            }
-
-            (lastTicks, lastSequence) = (page[^1].Event.OccurredAt.UtcTicks, page[^1].EntitySequence);
-        }
-    }
-
-    /// <summary>Rows per page of a time-ordered read.</summary>
-    private const int HistoryPage = 4096;
+            await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellation);
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                SELECT {LoggedEventRows.Columns} FROM event_log
+                WHERE entity = $entity AND occurred_at <= $through AND entity_seq <= $maxSeq
+                  AND (occurred_at, entity_seq) > ($lastTicks, $lastSeq)
+                ORDER BY occurred_at, entity_seq
+                LIMIT $page
+                """;
+            command.Parameters.AddWithValue("$entity", entity);
+            command.Parameters.AddWithValue("$through", throughTicks);
+            command.Parameters.AddWithValue("$maxSeq", throughSequence);
+            command.Parameters.AddWithValue("$lastTicks", last.Ticks);
+            command.Parameters.AddWithValue("$lastSeq", last.Sequence);
+            command.Parameters.AddWithValue("$page", LoggedEventRows.HistoryPage);
+            return await LoggedEventRows.ReadAsync(command, entity, cancellation);
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT entity_seq, event_id, occurred_at, body FROM event_log
+        command.CommandText = $"""
+            SELECT {LoggedEventRows.Columns} FROM event_log
             WHERE entity = $entity AND occurred_at < $before
             ORDER BY occurred_at DESC, entity_seq DESC
             LIMIT $limit
@@ -475,20 +431,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         command.Parameters.AddWithValue("$entity", entity);
         command.Parameters.AddWithValue("$before", before?.UtcTicks ?? long.MaxValue);
         command.Parameters.AddWithValue("$limit", limit);
-        return await ReadEventsAsync(command, entity, cancellationToken);
-    }
-
-    private static async Task<IReadOnlyList<LoggedEvent>> ReadEventsAsync(SqliteCommand command, string entity, CancellationToken cancellationToken)
-    {
-        var events = new List<LoggedEvent>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var body = (byte[])reader.GetValue(3);
-            events.Add(new LoggedEvent(reader.GetInt64(0), EventCodec.Decode(reader.GetString(1), entity, reader.GetInt64(2), body)));
-        }
-
-        return events;
+        return await LoggedEventRows.ReadAsync(command, entity, cancellationToken);
     }
 
     public void Dispose()

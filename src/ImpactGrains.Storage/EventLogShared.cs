@@ -54,16 +54,26 @@ internal static class LoggedEventRows
 /// transaction rather than on a connection of their own: on SQLite a second writer waits for the file's one write lock,
 /// and on PostgreSQL the removal rides in the writer's probe round trip.
 /// </summary>
-internal sealed class ConfirmedDeliveries
+/// <param name="wakeWriter">Makes an idle writer run a transaction, with nothing to append if need be.</param>
+internal sealed class ConfirmedDeliveries(Action wakeWriter)
 {
     private readonly ConcurrentQueue<(long Id, TaskCompletionSource Removed)> waiting = new();
 
-    /// <summary>Queues the removal of an outbox row; the task completes once the writer has committed it.</summary>
-    public Task Enqueue(long deliveryId)
+    /// <summary>
+    /// Queues the removal of an outbox row (0: none) and wakes the writer; the task completes once the writer has
+    /// committed it. Should the process die first, recovery finds the grains up to date and removes the row then.
+    /// </summary>
+    public Task RemoveAsync(long deliveryId, CancellationToken cancellationToken)
     {
+        if (deliveryId == 0)
+        {
+            return Task.CompletedTask;
+        }
+
         var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         waiting.Enqueue((deliveryId, removed));
-        return removed.Task;
+        wakeWriter();
+        return removed.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Moves every waiting removal into <paramref name="batch"/> (emptied first), for the writer's next transaction.</summary>

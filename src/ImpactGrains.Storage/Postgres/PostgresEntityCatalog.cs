@@ -30,11 +30,8 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
         return created;
     }
 
-    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default)
-    {
-        var found = await QueryEntitiesAsync("WHERE id = $1", id, cancellationToken);
-        return found.Count == 0 ? null : found[0];
-    }
+    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default) =>
+        (await QueryEntitiesAsync("WHERE id = $1", id, cancellationToken)).FirstOrDefault();
 
     public ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default) =>
         known.Contains(id) ? new(true) : LookUpAsync(id, cancellationToken);

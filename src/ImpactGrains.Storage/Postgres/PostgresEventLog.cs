@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using ImpactGrains.Scoring.Events;
 using Npgsql;
 using NpgsqlTypes;
@@ -23,13 +22,9 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
 
     private readonly PostgresDatabase database;
     private readonly CommitFeed? feed;
-    private readonly Channel<PendingAppend> queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(4096)
-    {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
+    private readonly AppendQueue<PendingAppend> queue = new(events => new PendingAppend(events));
 
-    private readonly ConfirmedDeliveries confirmedDeliveries = new();
+    private readonly ConfirmedDeliveries confirmedDeliveries;
     private readonly Task writer;
 
     // The writer's view of each entity's last sequence; only the writer task touches it. Wrong only when another
@@ -40,49 +35,30 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
     {
         this.database = database;
         this.feed = feed;
+        confirmedDeliveries = new ConfirmedDeliveries(queue.Wake);
         writer = Task.Run(WriterLoopAsync);
     }
 
     /// <summary>An append with its bodies and id hashes computed by the appending request, once, not per retry.</summary>
-    private sealed class PendingAppend(IReadOnlyList<ImpactEvent> events)
+    private sealed class PendingAppend(IReadOnlyList<ImpactEvent> events) : QueuedAppend(events)
     {
-        public IReadOnlyList<ImpactEvent> Events { get; } = events;
-
         public byte[][] Bodies { get; } = events.Select(EventCodec.Encode).ToArray();
 
         public Guid[] Hashes { get; } = events.Select(e => EventIdHash.AsUuid(e.Id)).ToArray();
-
-        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private NpgsqlDataSource Source => database.DataSource;
 
-    public async Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
-    {
-        if (events.Count == 0)
-        {
-            return new AppendResult([], 0);
-        }
-
-        var pending = new PendingAppend(events);
-        await queue.Writer.WriteAsync(pending, cancellationToken);
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
-    }
+    public Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default) =>
+        queue.AppendAsync(events, cancellationToken);
 
     private async Task WriterLoopAsync()
     {
-        var reader = queue.Reader;
         var group = new List<PendingAppend>();
         var completed = new List<(long Id, TaskCompletionSource Removed)>();
-        while (await reader.WaitToReadAsync())
+        while (await queue.WaitToReadAsync())
         {
-            group.Clear();
-            var count = 0;
-            while (count < MaxEventsPerCommit && reader.TryRead(out var pending))
-            {
-                group.Add(pending);
-                count += pending.Events.Count;
-            }
+            var count = queue.TakeGroup(group, MaxEventsPerCommit);
 
             confirmedDeliveries.TakeInto(completed);
 
@@ -274,19 +250,8 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
         return (results, commit);
     }
 
-    public Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default)
-    {
-        if (deliveryId == 0)
-        {
-            return Task.CompletedTask;
-        }
-
-        // Removed in the writer's next transaction; should the process die first, recovery finds the grains up to date
-        // and removes it then.
-        var removed = confirmedDeliveries.Enqueue(deliveryId);
-        queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
-        return removed.WaitAsync(cancellationToken);
-    }
+    public Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default) =>
+        confirmedDeliveries.RemoveAsync(deliveryId, cancellationToken);
 
     public async Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default)
     {
@@ -368,7 +333,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        queue.Writer.TryComplete();
+        queue.Complete();
         await writer.WaitAsync(TimeSpan.FromSeconds(30));
     }
 }

@@ -31,11 +31,8 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
         return created;
     }
 
-    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default)
-    {
-        var found = await QueryEntitiesAsync("WHERE id = $id", id, cancellationToken);
-        return found.Count == 0 ? null : found[0];
-    }
+    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default) =>
+        (await QueryEntitiesAsync("WHERE id = $id", id, cancellationToken)).FirstOrDefault();
 
     public ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default) =>
         known.Contains(id) ? new(true) : LookUpAsync(id, cancellationToken);

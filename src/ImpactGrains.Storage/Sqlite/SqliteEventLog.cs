@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
-using System.Threading.Channels;
 using ImpactGrains.Scoring.Events;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -27,13 +26,9 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
 
     private readonly SqliteDatabase database;
     private readonly CommitFeed? feed;
-    private readonly Channel<PendingAppend> queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(4096)
-    {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
+    private readonly AppendQueue<PendingAppend> queue = new(events => new PendingAppend(events));
 
-    private readonly ConfirmedDeliveries confirmedDeliveries = new();
+    private readonly ConfirmedDeliveries confirmedDeliveries;
     private readonly Thread writerThread;
     private readonly CancellationTokenSource stopping = new();
     private readonly Task checkpointer;
@@ -51,6 +46,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         this.database = database;
         this.feed = feed;
         WalLimitBytes = walLimitBytes;
+        confirmedDeliveries = new ConfirmedDeliveries(queue.Wake);
         writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "event-log-writer" };
         writerThread.Start();
         checkpointer = Task.Run(CheckpointLoopAsync);
@@ -60,25 +56,21 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     /// An append with what the writer needs already computed by the appending request (the writer is one thread for
     /// every request, so it does only what must be serial): each event's body and id hash, end to end in two arrays.
     /// </summary>
-    private sealed class PendingAppend
+    private sealed class PendingAppend : QueuedAppend
     {
         public PendingAppend(IReadOnlyList<ImpactEvent> events)
+            : base(events)
         {
-            Events = events;
             Bodies = EncodeBodies(events, out var ends);
             BodyEnds = ends;
             Hashes = HashIds(events);
         }
-
-        public IReadOnlyList<ImpactEvent> Events { get; }
 
         public byte[] Bodies { get; }
 
         public int[] BodyEnds { get; }
 
         public byte[] Hashes { get; }
-
-        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public ReadOnlySpan<byte> Body(int i) => Bodies.AsSpan((i == 0 ? 0 : BodyEnds[i - 1])..BodyEnds[i]);
 
@@ -113,19 +105,8 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
 
     private string WalPath => new SqliteConnectionStringBuilder(database.LogConnectionString).DataSource + "-wal";
 
-    public async Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
-    {
-        if (events.Count == 0)
-        {
-            return new AppendResult([], 0);
-        }
-
-        var pending = new PendingAppend(events);
-        await queue.Writer.WriteAsync(pending, cancellationToken);
-
-        // Once queued, the append is committed or fails as a whole; cancelling only stops waiting for the answer.
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
-    }
+    public Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default) =>
+        queue.AppendAsync(events, cancellationToken);
 
     private void WriterLoop()
     {
@@ -152,18 +133,11 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         using var insertOutbox = new Statement(db, "INSERT INTO pending_deliveries (created_at, targets) VALUES (?1, ?2) RETURNING id");
         using var deleteOutbox = new Statement(db, "DELETE FROM pending_deliveries WHERE id = ?1");
 
-        var reader = queue.Reader;
         var group = new List<PendingAppend>();
         var completed = new List<(long Id, TaskCompletionSource Removed)>();
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (queue.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            group.Clear();
-            var eventCount = 0;
-            while (eventCount < MaxEventsPerCommit && reader.TryRead(out var pending))
-            {
-                group.Add(pending);
-                eventCount += pending.Events.Count;
-            }
+            var eventCount = queue.TakeGroup(group, MaxEventsPerCommit);
 
             confirmedDeliveries.TakeInto(completed);
 
@@ -315,7 +289,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                     if (wal.Exists && wal.Length > WalLimitBytes)
                     {
                         walRestartDue = true;
-                        queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
+                        queue.Wake();
                     }
                 }
                 catch (SqliteException)
@@ -329,19 +303,8 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         }
     }
 
-    public Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default)
-    {
-        if (deliveryId == 0)
-        {
-            return Task.CompletedTask;
-        }
-
-        // The writer removes it in its next commit; should the process die first, recovery finds the grains up to date
-        // and removes it then.
-        var removed = confirmedDeliveries.Enqueue(deliveryId);
-        queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
-        return removed.WaitAsync(cancellationToken);
-    }
+    public Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default) =>
+        confirmedDeliveries.RemoveAsync(deliveryId, cancellationToken);
 
     public async Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default)
     {
@@ -436,7 +399,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
 
     public void Dispose()
     {
-        queue.Writer.TryComplete();
+        queue.Complete();
         writerThread.Join(TimeSpan.FromSeconds(30));
         stopping.Cancel();
         try

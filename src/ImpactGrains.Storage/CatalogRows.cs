@@ -17,25 +17,15 @@ internal static class CatalogRows<TInstant>
     public static EntityRecord ReadEntity(DbDataReader reader)
     {
         EntityKinds.TryParse(reader.GetString(2), out var kind);
-        return new EntityRecord(
-            reader.GetString(0),
-            reader.GetString(1),
-            kind,
-            JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [],
-            TInstant.Read(reader, 4),
-            TInstant.Read(reader, 5));
+        var tags = JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [];
+        return new EntityRecord(reader.GetString(0), reader.GetString(1), kind, tags, TInstant.Read(reader, 4), TInstant.Read(reader, 5));
     }
 
     public static GroupRecord ReadGroup(DbDataReader reader)
     {
         GroupMethods.TryParse(reader.GetString(2), out var method);
-        return new GroupRecord(
-            reader.GetString(0),
-            reader.GetString(1),
-            method,
-            GroupMembersJson.Read(reader.GetString(3)),
-            TInstant.Read(reader, 4),
-            TInstant.Read(reader, 5));
+        var members = GroupMembersJson.Read(reader.GetString(3));
+        return new GroupRecord(reader.GetString(0), reader.GetString(1), method, members, TInstant.Read(reader, 4), TInstant.Read(reader, 5));
     }
 
     public static LinkRecord ReadLink(DbDataReader reader) => new(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetString(3));

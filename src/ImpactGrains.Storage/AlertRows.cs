@@ -2,6 +2,25 @@ using System.Data.Common;
 
 namespace ImpactGrains.Storage;
 
+/// <summary>What both alert stores decide before they write.</summary>
+internal static class AlertStoreRules
+{
+    /// <summary>The rule to store: an empty id gets a generated one.</summary>
+    public static AlertRule ToCreate(AlertRule rule) => string.IsNullOrEmpty(rule.Id) ? rule with { Id = AlertIds.New("rule") } : rule;
+
+    /// <summary>The rule as it reads back: its creation instant is kept as UTC ticks.</summary>
+    public static AlertRule AsStored(AlertRule rule) => rule with { CreatedAt = new DateTimeOffset(rule.CreatedAt.UtcTicks, TimeSpan.Zero) };
+
+    /// <summary>A delivery is given up as failed, or cancelled; nothing else ends it without a delivery.</summary>
+    public static void RequireGivenUp(DeliveryStatus status)
+    {
+        if (status is not (DeliveryStatus.Failed or DeliveryStatus.Cancelled))
+        {
+            throw new ArgumentOutOfRangeException(nameof(status), status, "failed or cancelled");
+        }
+    }
+}
+
 /// <summary>
 /// The alert store's columns and how a row reads back, the same on both providers; only the delivery's instants differ
 /// in type (<typeparamref name="TInstant"/>: ticks on SQLite, timestamptz on PostgreSQL, whose clock sets them).

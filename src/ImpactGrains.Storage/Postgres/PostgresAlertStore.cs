@@ -35,10 +35,7 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
 
     public async Task<AlertRule?> CreateRuleAsync(AlertRule rule, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrEmpty(rule.Id))
-        {
-            rule = rule with { Id = AlertIds.New("rule") };
-        }
+        rule = AlertStoreRules.ToCreate(rule);
 
         await using var command = Source.CreateCommand("""
             INSERT INTO alert_rules (id, target, metric, threshold, cool_down, webhook, secret, created_at)
@@ -54,7 +51,7 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
         command.Parameters.AddWithValue(rule.Secret);
         command.Parameters.AddWithValue(rule.CreatedAt.UtcTicks);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1
-            ? rule with { CreatedAt = new DateTimeOffset(rule.CreatedAt.UtcTicks, TimeSpan.Zero) }
+            ? AlertStoreRules.AsStored(rule)
             : null;
     }
 
@@ -200,10 +197,7 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
 
     public async Task<bool> MarkFailedAsync(string deliveryId, string lease, DeliveryStatus status, string error, CancellationToken cancellationToken = default)
     {
-        if (status is not (DeliveryStatus.Failed or DeliveryStatus.Cancelled))
-        {
-            throw new ArgumentOutOfRangeException(nameof(status), status, "failed or cancelled");
-        }
+        AlertStoreRules.RequireGivenUp(status);
 
         await using var command = Source.CreateCommand("""
             UPDATE alert_deliveries

@@ -39,10 +39,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
 
     public async Task<AlertRule?> CreateRuleAsync(AlertRule rule, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrEmpty(rule.Id))
-        {
-            rule = rule with { Id = AlertIds.New("rule") };
-        }
+        rule = AlertStoreRules.ToCreate(rule);
 
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
@@ -60,7 +57,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
         command.Parameters.AddWithValue("$secret", rule.Secret);
         command.Parameters.AddWithValue("$createdAt", rule.CreatedAt.UtcTicks);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1
-            ? rule with { CreatedAt = new DateTimeOffset(rule.CreatedAt.UtcTicks, TimeSpan.Zero) }
+            ? AlertStoreRules.AsStored(rule)
             : null;
     }
 
@@ -287,10 +284,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
 
     public async Task<bool> MarkFailedAsync(string deliveryId, string lease, DeliveryStatus status, string error, CancellationToken cancellationToken = default)
     {
-        if (status is not (DeliveryStatus.Failed or DeliveryStatus.Cancelled))
-        {
-            throw new ArgumentOutOfRangeException(nameof(status), status, "failed or cancelled");
-        }
+        AlertStoreRules.RequireGivenUp(status);
 
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();

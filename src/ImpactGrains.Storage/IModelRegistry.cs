@@ -1,3 +1,4 @@
+using System.Data.Common;
 using ImpactGrains.Scoring.Model;
 
 namespace ImpactGrains.Storage;
@@ -64,6 +65,11 @@ internal static class ModelRegistration
 
         return json;
     }
+
+    /// <summary>A row of (name, parameters as JSON text, created_at).</summary>
+    public static ModelVersionRecord ReadVersion<TInstant>(DbDataReader reader)
+        where TInstant : IInstantColumn =>
+        ModelVersionRecord.FromStored(reader.GetString(0), reader.GetString(1), TInstant.Read(reader, 2));
 
     public static ModelRegistrationResult Outcome(bool inserted, ScoringModel model, ModelVersionRecord stored) =>
         new(inserted ? ModelRegistrationOutcome.Created

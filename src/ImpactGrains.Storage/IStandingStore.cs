@@ -15,3 +15,21 @@ public interface IStandingStore
     /// <summary>Every stored standing of one partition, read in pages.</summary>
     IAsyncEnumerable<StoredStanding> LoadPartitionAsync(int partition, CancellationToken cancellationToken = default);
 }
+
+/// <summary>How both providers page a partition's standings: rows of (entity, data), in entity order.</summary>
+internal static class StandingRows
+{
+    public const int Page = 10_000;
+
+    public static async Task<IReadOnlyList<StoredStanding>> ReadAsync(System.Data.Common.DbCommand command, int partition, CancellationToken cancellationToken)
+    {
+        var page = new List<StoredStanding>(Page);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            page.Add(new StoredStanding(reader.GetString(0), partition, reader.GetFieldValue<byte[]>(1)));
+        }
+
+        return page;
+    }
+}

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using static ImpactGrains.Storage.AlertRows<ImpactGrains.Storage.TimestampColumn>;
 
 namespace ImpactGrains.Storage.Postgres;
 
@@ -10,10 +11,6 @@ namespace ImpactGrains.Storage.Postgres;
 /// </summary>
 public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
 {
-    private const string AlertColumns = "a.id, a.rule_id, a.target, a.metric, a.entity, a.group_id, a.value, a.threshold, a.at, a.details";
-    private const string DeliveryColumns = "d.id, d.alert_id, d.rule_id, d.status, d.attempts, d.created_at, d.due_at, d.completed_at, d.last_error";
-    private const string RuleColumns = "r.id, r.target, r.metric, r.threshold, r.cool_down, r.webhook, r.secret, r.created_at";
-
     private NpgsqlDataSource Source => database.DataSource;
 
     public async Task<IReadOnlyList<AlertRule>> ListRulesAsync(RulePosition? after = null, int? limit = null, CancellationToken cancellationToken = default)
@@ -26,30 +23,19 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
         command.Parameters.AddWithValue(after?.CreatedTicks ?? long.MinValue);
         command.Parameters.AddWithValue(after?.Id ?? "");
         command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = limit is { } n ? (long)n : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint });
-        var rules = new List<AlertRule>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rules.Add(ReadRule(reader, 0));
-        }
-
-        return rules;
+        return await StoredRows.ReadAllAsync(command, ReadRule, cancellationToken);
     }
 
     public async Task<AlertRule?> FindRuleAsync(string id, CancellationToken cancellationToken = default)
     {
         await using var command = Source.CreateCommand($"SELECT {RuleColumns} FROM alert_rules r WHERE r.id = $1");
         command.Parameters.AddWithValue(id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadRule(reader, 0) : null;
+        return await StoredRows.ReadFirstAsync(command, ReadRule, cancellationToken);
     }
 
     public async Task<AlertRule?> CreateRuleAsync(AlertRule rule, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrEmpty(rule.Id))
-        {
-            rule = rule with { Id = AlertIds.New("rule") };
-        }
+        rule = AlertStoreRules.ToCreate(rule);
 
         await using var command = Source.CreateCommand("""
             INSERT INTO alert_rules (id, target, metric, threshold, cool_down, webhook, secret, created_at)
@@ -65,7 +51,7 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
         command.Parameters.AddWithValue(rule.Secret);
         command.Parameters.AddWithValue(rule.CreatedAt.UtcTicks);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1
-            ? rule with { CreatedAt = new DateTimeOffset(rule.CreatedAt.UtcTicks, TimeSpan.Zero) }
+            ? AlertStoreRules.AsStored(rule)
             : null;
     }
 
@@ -120,14 +106,7 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
             """);
         command.Parameters.AddWithValue(before?.UtcTicks ?? long.MaxValue);
         command.Parameters.AddWithValue(limit);
-        var alerts = new List<StoredAlert>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            alerts.Add(new StoredAlert(ReadAlert(reader, 0), ReadDelivery(reader, 10)));
-        }
-
-        return alerts;
+        return await StoredRows.ReadAllAsync(command, ReadStoredAlert, cancellationToken);
     }
 
     public async Task<StoredAlert?> FindAlertAsync(string id, CancellationToken cancellationToken = default)
@@ -138,8 +117,7 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
             WHERE a.id = $1
             """);
         command.Parameters.AddWithValue(id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new StoredAlert(ReadAlert(reader, 0), ReadDelivery(reader, 10)) : null;
+        return await StoredRows.ReadFirstAsync(command, ReadStoredAlert, cancellationToken);
     }
 
     public async Task<DateTimeOffset?> LastFiredAsync(string ruleId, string target, CancellationToken cancellationToken = default)
@@ -170,15 +148,7 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
         command.Parameters.AddWithValue(max);
         command.Parameters.AddWithValue(lease);
         command.Parameters.AddWithValue(token);
-        var claimed = new List<ClaimedDelivery>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var rule = reader.IsDBNull(19) ? null : ReadRule(reader, 19);
-            claimed.Add(new ClaimedDelivery(ReadDelivery(reader, 10), ReadAlert(reader, 0), rule, token));
-        }
-
-        return claimed;
+        return await StoredRows.ReadAllAsync(command, reader => ReadClaimed(reader, token), cancellationToken);
     }
 
     public async Task<int> RecordAttemptAsync(string deliveryId, DateTimeOffset at, bool succeeded, int? statusCode, string? error, TimeSpan duration, CancellationToken cancellationToken = default)
@@ -227,10 +197,7 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
 
     public async Task<bool> MarkFailedAsync(string deliveryId, string lease, DeliveryStatus status, string error, CancellationToken cancellationToken = default)
     {
-        if (status is not (DeliveryStatus.Failed or DeliveryStatus.Cancelled))
-        {
-            throw new ArgumentOutOfRangeException(nameof(status), status, "failed or cancelled");
-        }
+        AlertStoreRules.RequireGivenUp(status);
 
         await using var command = Source.CreateCommand("""
             UPDATE alert_deliveries
@@ -246,63 +213,10 @@ public sealed class PostgresAlertStore(PostgresDatabase database) : IAlertStore
 
     public async Task<IReadOnlyList<DeliveryAttempt>> ListAttemptsAsync(string deliveryId, CancellationToken cancellationToken = default)
     {
-        await using var command = Source.CreateCommand("""
-            SELECT attempt, at, succeeded, status_code, error, duration FROM alert_delivery_attempts
-            WHERE delivery_id = $1 ORDER BY attempt
-            """);
+        await using var command = Source.CreateCommand($"SELECT {AttemptColumns} FROM alert_delivery_attempts WHERE delivery_id = $1 ORDER BY attempt");
         command.Parameters.AddWithValue(deliveryId);
-        var attempts = new List<DeliveryAttempt>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            attempts.Add(new DeliveryAttempt(
-                reader.GetInt32(0),
-                reader.GetFieldValue<DateTimeOffset>(1),
-                reader.GetBoolean(2),
-                reader.IsDBNull(3) ? null : reader.GetInt32(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                TimeSpan.FromTicks(reader.GetInt64(5))));
-        }
-
-        return attempts;
+        return await StoredRows.ReadAllAsync(command, ReadAttempt, cancellationToken);
     }
 
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
-
-    private static AlertRule ReadRule(NpgsqlDataReader reader, int i) => new(
-        reader.GetString(i),
-        reader.GetString(i + 1),
-        reader.GetString(i + 2),
-        reader.GetDouble(i + 3),
-        TimeSpan.FromTicks(reader.GetInt64(i + 4)),
-        new Uri(reader.GetString(i + 5), UriKind.Absolute),
-        reader.GetString(i + 6),
-        new DateTimeOffset(reader.GetInt64(i + 7), TimeSpan.Zero));
-
-    private static AlertRecord ReadAlert(NpgsqlDataReader reader, int i) => new(
-        reader.GetString(i),
-        reader.GetString(i + 1),
-        reader.GetString(i + 2),
-        reader.GetString(i + 3),
-        reader.IsDBNull(i + 4) ? null : reader.GetString(i + 4),
-        reader.IsDBNull(i + 5) ? null : reader.GetString(i + 5),
-        reader.GetDouble(i + 6),
-        reader.GetDouble(i + 7),
-        new DateTimeOffset(reader.GetInt64(i + 8), TimeSpan.Zero),
-        reader.GetString(i + 9));
-
-    private static AlertDelivery ReadDelivery(NpgsqlDataReader reader, int i)
-    {
-        DateTimeOffset? Instant(int column) => reader.IsDBNull(column) ? null : reader.GetFieldValue<DateTimeOffset>(column);
-        return new AlertDelivery(
-            reader.GetString(i),
-            reader.GetString(i + 1),
-            reader.GetString(i + 2),
-            AlertStoreText.ParseStatus(reader.GetString(i + 3)),
-            reader.GetInt32(i + 4),
-            reader.GetFieldValue<DateTimeOffset>(i + 5),
-            Instant(i + 6),
-            Instant(i + 7),
-            reader.IsDBNull(i + 8) ? null : reader.GetString(i + 8));
-    }
 }

@@ -1,17 +1,16 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Groups;
 using Npgsql;
 using NpgsqlTypes;
+using static ImpactGrains.Storage.CatalogRows<ImpactGrains.Storage.TimestampColumn>;
 
 namespace ImpactGrains.Storage.Postgres;
 
 /// <summary>The entity catalog on PostgreSQL, shared by every silo.</summary>
 public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCatalog
 {
-    // Entities are never removed, so once seen an entity stays known; ingestion checks every event against this.
-    private readonly ConcurrentDictionary<string, bool> known = new(StringComparer.Ordinal);
+    private readonly KnownEntities known = new();
 
     private NpgsqlDataSource Source => database.DataSource;
 
@@ -27,32 +26,21 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
         command.Parameters.AddWithValue(kind.WireName());
         command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(tags), NpgsqlDbType = NpgsqlDbType.Jsonb });
         var created = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
-        known[id] = true;
+        known.Add(id);
         return created;
     }
 
-    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default)
-    {
-        var found = await QueryEntitiesAsync("WHERE id = $1", id, cancellationToken);
-        return found.Count == 0 ? null : found[0];
-    }
+    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default) =>
+        (await QueryEntitiesAsync("WHERE id = $1", id, cancellationToken)).FirstOrDefault();
 
-    public async ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default)
-    {
-        if (known.ContainsKey(id))
-        {
-            return true;
-        }
+    public ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default) =>
+        known.Contains(id) ? new(true) : LookUpAsync(id, cancellationToken);
 
+    private async ValueTask<bool> LookUpAsync(string id, CancellationToken cancellationToken)
+    {
         await using var command = Source.CreateCommand("SELECT 1 FROM entities WHERE id = $1");
         command.Parameters.AddWithValue(id);
-        var exists = await command.ExecuteScalarAsync(cancellationToken) is not null;
-        if (exists)
-        {
-            known[id] = true;
-        }
-
-        return exists;
+        return known.Found(id, await command.ExecuteScalarAsync(cancellationToken) is not null);
     }
 
     public Task<IReadOnlyList<EntityRecord>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
@@ -69,25 +57,8 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
         return await ReadEntitiesAsync(command, cancellationToken);
     }
 
-    private async Task<IReadOnlyList<EntityRecord>> ReadEntitiesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        var result = new List<EntityRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            EntityKinds.TryParse(reader.GetString(2), out var kind);
-            result.Add(new EntityRecord(
-                reader.GetString(0),
-                reader.GetString(1),
-                kind,
-                JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [],
-                reader.GetFieldValue<DateTimeOffset>(4),
-                reader.GetFieldValue<DateTimeOffset>(5)));
-            known[reader.GetString(0)] = true;
-        }
-
-        return result;
-    }
+    private async Task<IReadOnlyList<EntityRecord>> ReadEntitiesAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
+        await StoredRows.ReadAllAsync(command, reader => known.Seen(ReadEntity(reader)), cancellationToken);
 
     public async Task<IReadOnlyList<UpsertOutcome>> UpsertEntitiesAsync(IReadOnlyList<EntityInput> entities, CancellationToken cancellationToken = default)
     {
@@ -131,7 +102,7 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
             var id = entities[i].Id;
             outcomes[i] = last[id] != i || !written.TryGetValue(id, out var created) ? UpsertOutcome.Unchanged
                 : created ? UpsertOutcome.Created : UpsertOutcome.Updated;
-            known[id] = true;
+            known.Add(id);
         }
 
         return outcomes;
@@ -145,13 +116,11 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
             ORDER BY id LIMIT $4
             """);
         command.Parameters.AddWithValue(after ?? "");
-        command.Parameters.Add(new NpgsqlParameter { Value = string.IsNullOrEmpty(query) ? DBNull.Value : "%" + EscapeLike(query) + "%", NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = string.IsNullOrEmpty(query) ? DBNull.Value : CatalogSearch.ContainsPattern(query), NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = kind is { } k ? k.WireName() : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.AddWithValue(limit);
         return await ReadEntitiesAsync(command, cancellationToken);
     }
-
-    private static string EscapeLike(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 
     public async Task<IReadOnlyList<UpsertOutcome>> UpsertLinksAsync(IReadOnlyList<LinkRecord> links, CancellationToken cancellationToken = default)
     {
@@ -228,14 +197,7 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
             ORDER BY from_entity, to_entity
             """);
         command.Parameters.AddWithValue(entity);
-        var result = new List<LinkRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(new LinkRecord(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetString(3)));
-        }
-
-        return result;
+        return await StoredRows.ReadAllAsync(command, ReadLink, cancellationToken);
     }
 
     public async Task<bool> UpsertGroupAsync(string id, string name, GroupMethod method, IReadOnlyList<GroupMember> members, CancellationToken cancellationToken = default)
@@ -267,15 +229,6 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
             command.Parameters.AddWithValue(id);
         }
 
-        var result = new List<GroupRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            GroupMethods.TryParse(reader.GetString(2), out var method);
-            result.Add(new GroupRecord(reader.GetString(0), reader.GetString(1), method, GroupMembersJson.Read(reader.GetString(3)),
-                reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)));
-        }
-
-        return result;
+        return await StoredRows.ReadAllAsync(command, ReadGroup, cancellationToken);
     }
 }

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 using ImpactGrains.Scoring.Events;
 using Npgsql;
 using NpgsqlTypes;
@@ -24,13 +22,9 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
 
     private readonly PostgresDatabase database;
     private readonly CommitFeed? feed;
-    private readonly Channel<PendingAppend> queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(4096)
-    {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
+    private readonly AppendQueue<PendingAppend> queue = new(events => new PendingAppend(events));
 
-    private readonly ConcurrentQueue<(long Id, TaskCompletionSource Removed)> completedDeliveries = new();
+    private readonly ConfirmedDeliveries confirmedDeliveries;
     private readonly Task writer;
 
     // The writer's view of each entity's last sequence; only the writer task touches it. Wrong only when another
@@ -41,54 +35,32 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
     {
         this.database = database;
         this.feed = feed;
+        confirmedDeliveries = new ConfirmedDeliveries(queue.Wake);
         writer = Task.Run(WriterLoopAsync);
     }
 
     /// <summary>An append with its bodies and id hashes computed by the appending request, once, not per retry.</summary>
-    private sealed class PendingAppend(IReadOnlyList<ImpactEvent> events)
+    private sealed class PendingAppend(IReadOnlyList<ImpactEvent> events) : QueuedAppend(events)
     {
-        public IReadOnlyList<ImpactEvent> Events { get; } = events;
-
         public byte[][] Bodies { get; } = events.Select(EventCodec.Encode).ToArray();
 
         public Guid[] Hashes { get; } = events.Select(e => EventIdHash.AsUuid(e.Id)).ToArray();
-
-        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private NpgsqlDataSource Source => database.DataSource;
 
-    public async Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
-    {
-        if (events.Count == 0)
-        {
-            return new AppendResult([], 0);
-        }
-
-        var pending = new PendingAppend(events);
-        await queue.Writer.WriteAsync(pending, cancellationToken);
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
-    }
+    public Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default) =>
+        queue.AppendAsync(events, cancellationToken);
 
     private async Task WriterLoopAsync()
     {
-        var reader = queue.Reader;
         var group = new List<PendingAppend>();
-        while (await reader.WaitToReadAsync())
+        var completed = new List<(long Id, TaskCompletionSource Removed)>();
+        while (await queue.WaitToReadAsync())
         {
-            group.Clear();
-            var count = 0;
-            while (count < MaxEventsPerCommit && reader.TryRead(out var pending))
-            {
-                group.Add(pending);
-                count += pending.Events.Count;
-            }
+            var count = queue.TakeGroup(group, MaxEventsPerCommit);
 
-            var completed = new List<(long Id, TaskCompletionSource Removed)>();
-            while (completedDeliveries.TryDequeue(out var removal))
-            {
-                completed.Add(removal);
-            }
+            confirmedDeliveries.TakeInto(completed);
 
             for (var attempt = 1; ; attempt++)
             {
@@ -100,10 +72,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
                         group[i].Completion.TrySetResult(results[i]);
                     }
 
-                    foreach (var (_, removed) in completed)
-                    {
-                        removed.TrySetResult();
-                    }
+                    ConfirmedDeliveries.Committed(completed);
 
                     if (commit is not null)
                     {
@@ -130,10 +99,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
                 catch (Exception ex)
                 {
                     heads.Clear();
-                    foreach (var removal in completed)
-                    {
-                        completedDeliveries.Enqueue(removal);
-                    }
+                    confirmedDeliveries.PutBack(completed);
 
                     var failure = new EventLogUnavailableException("the event log could not commit the batch", ex);
                     foreach (var pending in group)
@@ -284,23 +250,8 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
         return (results, commit);
     }
 
-    public Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default)
-    {
-        if (deliveryId == 0)
-        {
-            return Task.CompletedTask;
-        }
-
-        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        {
-            // Removed in the writer's next transaction; should the process die first, recovery finds the grains up to
-            // date and removes it then.
-            completedDeliveries.Enqueue((deliveryId, removed));
-            queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
-        }
-
-        return removed.Task.WaitAsync(cancellationToken);
-    }
+    public Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default) =>
+        confirmedDeliveries.RemoveAsync(deliveryId, cancellationToken);
 
     public async Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default)
     {
@@ -331,38 +282,28 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
     public async Task<IReadOnlyDictionary<string, long>> HeadsAsync(CancellationToken cancellationToken = default)
     {
         await using var command = Source.CreateCommand("SELECT entity, max(entity_seq) FROM event_log GROUP BY entity");
-        var heads = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            heads[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return heads;
+        return await LoggedEventRows.ReadHeadsAsync(command, cancellationToken);
     }
 
     public async Task<IReadOnlyList<LoggedEvent>> ReadEntityAsync(string entity, long afterSequence, long throughSequence = long.MaxValue, CancellationToken cancellationToken = default)
     {
-        await using var command = Source.CreateCommand("""
-            SELECT entity_seq, event_id, occurred_at, body FROM event_log
+        await using var command = Source.CreateCommand($"""
+            SELECT {LoggedEventRows.Columns} FROM event_log
             WHERE entity = $1 AND entity_seq > $2 AND entity_seq <= $3
             ORDER BY entity_seq
             """);
         command.Parameters.AddWithValue(entity);
         command.Parameters.AddWithValue(afterSequence);
         command.Parameters.AddWithValue(throughSequence);
-        return await ReadEventsAsync(command, entity, cancellationToken);
+        return await LoggedEventRows.ReadAsync(command, entity, cancellationToken);
     }
 
-    public async IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        // Keyset pages on the (entity, occurred_at) index: (ticks, sequence) of the last row read.
-        var (lastTicks, lastSequence) = (afterTicks, long.MaxValue);
-        while (true)
+    // Keyset pages on the (entity, occurred_at) index.
+    public IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence, CancellationToken cancellationToken = default) =>
+        LoggedEventRows.ReadByTimeAsync(afterTicks, async (last, cancellation) =>
         {
-            await using var command = Source.CreateCommand("""
-                SELECT entity_seq, event_id, occurred_at, body FROM event_log
+            await using var command = Source.CreateCommand($"""
+                SELECT {LoggedEventRows.Columns} FROM event_log
                 WHERE entity = $1 AND occurred_at <= $2 AND entity_seq <= $3 AND (occurred_at, entity_seq) > ($4, $5)
                 ORDER BY occurred_at, entity_seq
                 LIMIT $6
@@ -370,31 +311,16 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
             command.Parameters.AddWithValue(entity);
             command.Parameters.AddWithValue(throughTicks);
             command.Parameters.AddWithValue(throughSequence);
-            command.Parameters.AddWithValue(lastTicks);
-            command.Parameters.AddWithValue(lastSequence);
-            command.Parameters.AddWithValue(HistoryPage);
-            var page = await ReadEventsAsync(command, entity, cancellationToken);
-            foreach (var e in page)
-            {
-                yield return e;
-            }
-
-            if (page.Count < HistoryPage)
-            {
-                yield break;
-            }
-
-            (lastTicks, lastSequence) = (page[^1].Event.OccurredAt.UtcTicks, page[^1].EntitySequence);
-        }
-    }
-
-    /// <summary>Rows per page of a time-ordered read.</summary>
-    private const int HistoryPage = 4096;
+            command.Parameters.AddWithValue(last.Ticks);
+            command.Parameters.AddWithValue(last.Sequence);
+            command.Parameters.AddWithValue(LoggedEventRows.HistoryPage);
+            return await LoggedEventRows.ReadAsync(command, entity, cancellation);
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
     {
-        await using var command = Source.CreateCommand("""
-            SELECT entity_seq, event_id, occurred_at, body FROM event_log
+        await using var command = Source.CreateCommand($"""
+            SELECT {LoggedEventRows.Columns} FROM event_log
             WHERE entity = $1 AND occurred_at < $2
             ORDER BY occurred_at DESC, entity_seq DESC
             LIMIT $3
@@ -402,25 +328,12 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
         command.Parameters.AddWithValue(entity);
         command.Parameters.AddWithValue(before?.UtcTicks ?? long.MaxValue);
         command.Parameters.AddWithValue(limit);
-        return await ReadEventsAsync(command, entity, cancellationToken);
-    }
-
-    private static async Task<IReadOnlyList<LoggedEvent>> ReadEventsAsync(NpgsqlCommand command, string entity, CancellationToken cancellationToken)
-    {
-        var events = new List<LoggedEvent>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var body = reader.GetFieldValue<byte[]>(3);
-            events.Add(new LoggedEvent(reader.GetInt64(0), EventCodec.Decode(reader.GetString(1), entity, reader.GetInt64(2), body)));
-        }
-
-        return events;
+        return await LoggedEventRows.ReadAsync(command, entity, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        queue.Writer.TryComplete();
+        queue.Complete();
         await writer.WaitAsync(TimeSpan.FromSeconds(30));
     }
 }

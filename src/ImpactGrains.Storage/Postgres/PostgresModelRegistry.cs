@@ -45,13 +45,6 @@ public sealed class PostgresModelRegistry(PostgresDatabase database) : IModelReg
             command.Parameters.AddWithValue(name);
         }
 
-        var result = new List<ModelVersionRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(ModelVersionRecord.FromStored(reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
-        }
-
-        return result;
+        return await StoredRows.ReadAllAsync(command, ModelRegistration.ReadVersion<TimestampColumn>, cancellationToken);
     }
 }

@@ -3,8 +3,6 @@ namespace ImpactGrains.Storage.Postgres;
 /// <inheritdoc cref="IStandingStore"/>
 public sealed class PostgresStandingStore(PostgresDatabase database) : IStandingStore
 {
-    private const int Page = 10_000;
-
     public async Task SaveAsync(IReadOnlyList<StoredStanding> standings, CancellationToken cancellationToken = default)
     {
         if (standings.Count == 0)
@@ -23,35 +21,13 @@ public sealed class PostgresStandingStore(PostgresDatabase database) : IStanding
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async IAsyncEnumerable<StoredStanding> LoadPartitionAsync(int partition, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var after = "";
-        while (true)
+    public IAsyncEnumerable<StoredStanding> LoadPartitionAsync(int partition, CancellationToken cancellationToken = default) =>
+        StoredRows.ReadPagesAsync("", StandingRows.Page, async (after, cancellation) =>
         {
-            var page = new List<StoredStanding>(Page);
-            await using (var command = database.DataSource.CreateCommand("SELECT entity, data FROM standings WHERE partition = $1 AND entity > $2 ORDER BY entity LIMIT $3"))
-            {
-                command.Parameters.AddWithValue(partition);
-                command.Parameters.AddWithValue(after);
-                command.Parameters.AddWithValue(Page);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    page.Add(new StoredStanding(reader.GetString(0), partition, reader.GetFieldValue<byte[]>(1)));
-                }
-            }
-
-            foreach (var standing in page)
-            {
-                yield return standing;
-            }
-
-            if (page.Count < Page)
-            {
-                yield break;
-            }
-
-            after = page[^1].Entity;
-        }
-    }
+            await using var command = database.DataSource.CreateCommand("SELECT entity, data FROM standings WHERE partition = $1 AND entity > $2 ORDER BY entity LIMIT $3");
+            command.Parameters.AddWithValue(partition);
+            command.Parameters.AddWithValue(after);
+            command.Parameters.AddWithValue(StandingRows.Page);
+            return await StandingRows.ReadAsync(command, partition, cancellation);
+        }, s => s.Entity, cancellationToken);
 }

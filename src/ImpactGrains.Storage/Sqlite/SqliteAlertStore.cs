@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using static ImpactGrains.Storage.AlertRows<ImpactGrains.Storage.TicksColumn>;
 
 namespace ImpactGrains.Storage.Sqlite;
 
@@ -9,10 +10,6 @@ namespace ImpactGrains.Storage.Sqlite;
 /// </summary>
 public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
 {
-    private const string AlertColumns = "a.id, a.rule_id, a.target, a.metric, a.entity, a.group_id, a.value, a.threshold, a.at, a.details";
-    private const string DeliveryColumns = "d.id, d.alert_id, d.rule_id, d.status, d.attempts, d.created_at, d.due_at, d.completed_at, d.last_error";
-    private const string RuleColumns = "r.id, r.target, r.metric, r.threshold, r.cool_down, r.webhook, r.secret, r.created_at";
-
     private Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) =>
         SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
 
@@ -28,14 +25,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
         command.Parameters.AddWithValue("$afterTicks", after?.CreatedTicks ?? long.MinValue);
         command.Parameters.AddWithValue("$afterId", after?.Id ?? "");
         command.Parameters.AddWithValue("$limit", limit ?? -1);
-        var rules = new List<AlertRule>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            rules.Add(ReadRule(reader, 0));
-        }
-
-        return rules;
+        return await StoredRows.ReadAllAsync(command, ReadRule, cancellationToken);
     }
 
     public async Task<AlertRule?> FindRuleAsync(string id, CancellationToken cancellationToken = default)
@@ -44,16 +34,12 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {RuleColumns} FROM alert_rules r WHERE r.id = $id";
         command.Parameters.AddWithValue("$id", id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadRule(reader, 0) : null;
+        return await StoredRows.ReadFirstAsync(command, ReadRule, cancellationToken);
     }
 
     public async Task<AlertRule?> CreateRuleAsync(AlertRule rule, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrEmpty(rule.Id))
-        {
-            rule = rule with { Id = AlertIds.New("rule") };
-        }
+        rule = AlertStoreRules.ToCreate(rule);
 
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
@@ -71,7 +57,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
         command.Parameters.AddWithValue("$secret", rule.Secret);
         command.Parameters.AddWithValue("$createdAt", rule.CreatedAt.UtcTicks);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1
-            ? rule with { CreatedAt = new DateTimeOffset(rule.CreatedAt.UtcTicks, TimeSpan.Zero) }
+            ? AlertStoreRules.AsStored(rule)
             : null;
     }
 
@@ -154,14 +140,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
             """;
         command.Parameters.AddWithValue("$before", before?.UtcTicks ?? long.MaxValue);
         command.Parameters.AddWithValue("$limit", limit);
-        var alerts = new List<StoredAlert>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            alerts.Add(new StoredAlert(ReadAlert(reader, 0), ReadDelivery(reader, 10)));
-        }
-
-        return alerts;
+        return await StoredRows.ReadAllAsync(command, ReadStoredAlert, cancellationToken);
     }
 
     public async Task<StoredAlert?> FindAlertAsync(string id, CancellationToken cancellationToken = default)
@@ -174,8 +153,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
             WHERE a.id = $id
             """;
         command.Parameters.AddWithValue("$id", id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? new StoredAlert(ReadAlert(reader, 0), ReadDelivery(reader, 10)) : null;
+        return await StoredRows.ReadFirstAsync(command, ReadStoredAlert, cancellationToken);
     }
 
     public async Task<DateTimeOffset?> LastFiredAsync(string ruleId, string target, CancellationToken cancellationToken = default)
@@ -230,7 +208,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
             }
         }
 
-        var claimed = new List<ClaimedDelivery>();
+        List<ClaimedDelivery> claimed;
         await using (var read = connection.CreateCommand())
         {
             read.CommandText = $"""
@@ -240,12 +218,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
                 ORDER BY d.due_at
                 """;
             read.Parameters.AddWithValue("$lease", token);
-            await using var reader = await read.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var rule = reader.IsDBNull(19) ? null : ReadRule(reader, 19);
-                claimed.Add(new ClaimedDelivery(ReadDelivery(reader, 10), ReadAlert(reader, 0), rule, token));
-            }
+            claimed = await StoredRows.ReadAllAsync(read, reader => ReadClaimed(reader, token), cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -311,10 +284,7 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
 
     public async Task<bool> MarkFailedAsync(string deliveryId, string lease, DeliveryStatus status, string error, CancellationToken cancellationToken = default)
     {
-        if (status is not (DeliveryStatus.Failed or DeliveryStatus.Cancelled))
-        {
-            throw new ArgumentOutOfRangeException(nameof(status), status, "failed or cancelled");
-        }
+        AlertStoreRules.RequireGivenUp(status);
 
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
@@ -335,61 +305,8 @@ public sealed class SqliteAlertStore(SqliteDatabase database) : IAlertStore
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT attempt, at, succeeded, status_code, error, duration FROM alert_delivery_attempts
-            WHERE delivery_id = $id ORDER BY attempt
-            """;
+        command.CommandText = $"SELECT {AttemptColumns} FROM alert_delivery_attempts WHERE delivery_id = $id ORDER BY attempt";
         command.Parameters.AddWithValue("$id", deliveryId);
-        var attempts = new List<DeliveryAttempt>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            attempts.Add(new DeliveryAttempt(
-                reader.GetInt32(0),
-                new DateTimeOffset(reader.GetInt64(1), TimeSpan.Zero),
-                reader.GetInt64(2) != 0,
-                reader.IsDBNull(3) ? null : reader.GetInt32(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                TimeSpan.FromTicks(reader.GetInt64(5))));
-        }
-
-        return attempts;
-    }
-
-    private static AlertRule ReadRule(SqliteDataReader reader, int i) => new(
-        reader.GetString(i),
-        reader.GetString(i + 1),
-        reader.GetString(i + 2),
-        reader.GetDouble(i + 3),
-        TimeSpan.FromTicks(reader.GetInt64(i + 4)),
-        new Uri(reader.GetString(i + 5), UriKind.Absolute),
-        reader.GetString(i + 6),
-        new DateTimeOffset(reader.GetInt64(i + 7), TimeSpan.Zero));
-
-    private static AlertRecord ReadAlert(SqliteDataReader reader, int i) => new(
-        reader.GetString(i),
-        reader.GetString(i + 1),
-        reader.GetString(i + 2),
-        reader.GetString(i + 3),
-        reader.IsDBNull(i + 4) ? null : reader.GetString(i + 4),
-        reader.IsDBNull(i + 5) ? null : reader.GetString(i + 5),
-        reader.GetDouble(i + 6),
-        reader.GetDouble(i + 7),
-        new DateTimeOffset(reader.GetInt64(i + 8), TimeSpan.Zero),
-        reader.GetString(i + 9));
-
-    private static AlertDelivery ReadDelivery(SqliteDataReader reader, int i)
-    {
-        DateTimeOffset? Instant(int column) => reader.IsDBNull(column) ? null : new DateTimeOffset(reader.GetInt64(column), TimeSpan.Zero);
-        return new AlertDelivery(
-            reader.GetString(i),
-            reader.GetString(i + 1),
-            reader.GetString(i + 2),
-            AlertStoreText.ParseStatus(reader.GetString(i + 3)),
-            reader.GetInt32(i + 4),
-            new DateTimeOffset(reader.GetInt64(i + 5), TimeSpan.Zero),
-            Instant(i + 6),
-            Instant(i + 7),
-            reader.IsDBNull(i + 8) ? null : reader.GetString(i + 8));
+        return await StoredRows.ReadAllAsync(command, ReadAttempt, cancellationToken);
     }
 }

@@ -1,16 +1,15 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Groups;
 using Microsoft.Data.Sqlite;
+using static ImpactGrains.Storage.CatalogRows<ImpactGrains.Storage.TicksColumn>;
 
 namespace ImpactGrains.Storage.Sqlite;
 
 /// <summary>The entity catalog of the embedded profile, in the same file as the event log.</summary>
 public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalog
 {
-    // Entities are never removed, so once seen an entity stays known; ingestion checks every event against this.
-    private readonly ConcurrentDictionary<string, bool> known = new(StringComparer.Ordinal);
+    private readonly KnownEntities known = new();
 
     public async Task<bool> UpsertEntityAsync(string id, string name, EntityKind kind, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
     {
@@ -28,34 +27,23 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
         command.Parameters.AddWithValue("$tags", JsonSerializer.Serialize(tags));
         command.Parameters.AddWithValue("$now", now);
         var created = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken)) == 1;
-        known[id] = true;
+        known.Add(id);
         return created;
     }
 
-    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default)
-    {
-        var found = await QueryEntitiesAsync("WHERE id = $id", id, cancellationToken);
-        return found.Count == 0 ? null : found[0];
-    }
+    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default) =>
+        (await QueryEntitiesAsync("WHERE id = $id", id, cancellationToken)).FirstOrDefault();
 
-    public async ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default)
-    {
-        if (known.ContainsKey(id))
-        {
-            return true;
-        }
+    public ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default) =>
+        known.Contains(id) ? new(true) : LookUpAsync(id, cancellationToken);
 
+    private async ValueTask<bool> LookUpAsync(string id, CancellationToken cancellationToken)
+    {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT 1 FROM entities WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
-        var exists = await command.ExecuteScalarAsync(cancellationToken) is not null;
-        if (exists)
-        {
-            known[id] = true;
-        }
-
-        return exists;
+        return known.Found(id, await command.ExecuteScalarAsync(cancellationToken) is not null);
     }
 
     public Task<IReadOnlyList<EntityRecord>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
@@ -97,7 +85,7 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
         await transaction.CommitAsync(cancellationToken);
         foreach (var e in entities)
         {
-            known[e.Id] = true;
+            known.Add(e.Id);
         }
 
         return outcomes;
@@ -113,7 +101,7 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
         {
             // LIKE is case-insensitive for ASCII in SQLite; the pattern's own wildcards are escaped.
             where.Add("(id LIKE $pattern ESCAPE '\\' OR name LIKE $pattern ESCAPE '\\')");
-            command.Parameters.AddWithValue("$pattern", "%" + EscapeLike(query) + "%");
+            command.Parameters.AddWithValue("$pattern", CatalogSearch.ContainsPattern(query));
         }
 
         if (kind is { } k)
@@ -126,8 +114,6 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
         command.Parameters.AddWithValue("$limit", limit);
         return await ReadEntitiesAsync(command, cancellationToken);
     }
-
-    private static string EscapeLike(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 
     public async Task<IReadOnlyList<UpsertOutcome>> UpsertLinksAsync(IReadOnlyList<LinkRecord> links, CancellationToken cancellationToken = default)
     {
@@ -189,25 +175,8 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
         return await ReadEntitiesAsync(command, cancellationToken);
     }
 
-    private async Task<IReadOnlyList<EntityRecord>> ReadEntitiesAsync(SqliteCommand command, CancellationToken cancellationToken)
-    {
-        var result = new List<EntityRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            EntityKinds.TryParse(reader.GetString(2), out var kind);
-            result.Add(new EntityRecord(
-                reader.GetString(0),
-                reader.GetString(1),
-                kind,
-                JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [],
-                new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero),
-                new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero)));
-            known[reader.GetString(0)] = true;
-        }
-
-        return result;
-    }
+    private async Task<IReadOnlyList<EntityRecord>> ReadEntitiesAsync(SqliteCommand command, CancellationToken cancellationToken) =>
+        await StoredRows.ReadAllAsync(command, reader => known.Seen(ReadEntity(reader)), cancellationToken);
 
     public async Task<bool> UpsertLinkAsync(LinkRecord link, CancellationToken cancellationToken = default)
     {
@@ -253,14 +222,7 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
             ORDER BY from_entity, to_entity
             """;
         command.Parameters.AddWithValue("$id", entity);
-        var result = new List<LinkRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(new LinkRecord(reader.GetString(0), reader.GetString(1), reader.GetDouble(2), reader.GetString(3)));
-        }
-
-        return result;
+        return await StoredRows.ReadAllAsync(command, ReadLink, cancellationToken);
     }
 
     public async Task<bool> UpsertGroupAsync(string id, string name, GroupMethod method, IReadOnlyList<GroupMember> members, CancellationToken cancellationToken = default)
@@ -298,15 +260,6 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
             command.Parameters.AddWithValue("$id", id);
         }
 
-        var result = new List<GroupRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            GroupMethods.TryParse(reader.GetString(2), out var method);
-            result.Add(new GroupRecord(reader.GetString(0), reader.GetString(1), method, GroupMembersJson.Read(reader.GetString(3)),
-                new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero), new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero)));
-        }
-
-        return result;
+        return await StoredRows.ReadAllAsync(command, ReadGroup, cancellationToken);
     }
 }

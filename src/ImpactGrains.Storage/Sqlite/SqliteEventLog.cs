@@ -1,8 +1,6 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
-using System.Threading.Channels;
 using ImpactGrains.Scoring.Events;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -28,13 +26,9 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
 
     private readonly SqliteDatabase database;
     private readonly CommitFeed? feed;
-    private readonly Channel<PendingAppend> queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(4096)
-    {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
+    private readonly AppendQueue<PendingAppend> queue = new(events => new PendingAppend(events));
 
-    private readonly ConcurrentQueue<(long Id, TaskCompletionSource Removed)> completedDeliveries = new();
+    private readonly ConfirmedDeliveries confirmedDeliveries;
     private readonly Thread writerThread;
     private readonly CancellationTokenSource stopping = new();
     private readonly Task checkpointer;
@@ -52,6 +46,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         this.database = database;
         this.feed = feed;
         WalLimitBytes = walLimitBytes;
+        confirmedDeliveries = new ConfirmedDeliveries(queue.Wake);
         writerThread = new Thread(WriterLoop) { IsBackground = true, Name = "event-log-writer" };
         writerThread.Start();
         checkpointer = Task.Run(CheckpointLoopAsync);
@@ -61,25 +56,21 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     /// An append with what the writer needs already computed by the appending request (the writer is one thread for
     /// every request, so it does only what must be serial): each event's body and id hash, end to end in two arrays.
     /// </summary>
-    private sealed class PendingAppend
+    private sealed class PendingAppend : QueuedAppend
     {
         public PendingAppend(IReadOnlyList<ImpactEvent> events)
+            : base(events)
         {
-            Events = events;
             Bodies = EncodeBodies(events, out var ends);
             BodyEnds = ends;
             Hashes = HashIds(events);
         }
-
-        public IReadOnlyList<ImpactEvent> Events { get; }
 
         public byte[] Bodies { get; }
 
         public int[] BodyEnds { get; }
 
         public byte[] Hashes { get; }
-
-        public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public ReadOnlySpan<byte> Body(int i) => Bodies.AsSpan((i == 0 ? 0 : BodyEnds[i - 1])..BodyEnds[i]);
 
@@ -114,19 +105,8 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
 
     private string WalPath => new SqliteConnectionStringBuilder(database.LogConnectionString).DataSource + "-wal";
 
-    public async Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
-    {
-        if (events.Count == 0)
-        {
-            return new AppendResult([], 0);
-        }
-
-        var pending = new PendingAppend(events);
-        await queue.Writer.WriteAsync(pending, cancellationToken);
-
-        // Once queued, the append is committed or fails as a whole; cancelling only stops waiting for the answer.
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
-    }
+    public Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default) =>
+        queue.AppendAsync(events, cancellationToken);
 
     private void WriterLoop()
     {
@@ -153,24 +133,13 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         using var insertOutbox = new Statement(db, "INSERT INTO pending_deliveries (created_at, targets) VALUES (?1, ?2) RETURNING id");
         using var deleteOutbox = new Statement(db, "DELETE FROM pending_deliveries WHERE id = ?1");
 
-        var reader = queue.Reader;
         var group = new List<PendingAppend>();
         var completed = new List<(long Id, TaskCompletionSource Removed)>();
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (queue.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            group.Clear();
-            var eventCount = 0;
-            while (eventCount < MaxEventsPerCommit && reader.TryRead(out var pending))
-            {
-                group.Add(pending);
-                eventCount += pending.Events.Count;
-            }
+            var eventCount = queue.TakeGroup(group, MaxEventsPerCommit);
 
-            completed.Clear();
-            while (completedDeliveries.TryDequeue(out var removal))
-            {
-                completed.Add(removal);
-            }
+            confirmedDeliveries.TakeInto(completed);
 
             var outcomes = new AppendOutcome[group.Count][];
             var committed = new List<CommittedEvent>(eventCount);
@@ -234,10 +203,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 // Nothing of this group was committed: forget the heads it advanced, keep the outbox rows it was to
                 // remove, and fail every request in it.
                 heads.Clear();
-                foreach (var removal in completed)
-                {
-                    completedDeliveries.Enqueue(removal);
-                }
+                confirmedDeliveries.PutBack(completed);
 
                 foreach (var pending in group)
                 {
@@ -247,10 +213,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 continue;
             }
 
-            foreach (var (_, removed) in completed)
-            {
-                removed.TrySetResult();
-            }
+            ConfirmedDeliveries.Committed(completed);
 
             var commit = committed.Count > 0 ? new CommittedGroup(committed, deliveryId, Stopwatch.GetTimestamp()) : null;
             for (var g = 0; g < group.Count; g++)
@@ -326,7 +289,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                     if (wal.Exists && wal.Length > WalLimitBytes)
                     {
                         walRestartDue = true;
-                        queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
+                        queue.Wake();
                     }
                 }
                 catch (SqliteException)
@@ -340,23 +303,8 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         }
     }
 
-    public Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default)
-    {
-        if (deliveryId == 0)
-        {
-            return Task.CompletedTask;
-        }
-
-        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        {
-            // The writer removes it in its next commit; should the process die first, recovery finds the grains up
-            // to date and removes it then.
-            completedDeliveries.Enqueue((deliveryId, removed));
-            queue.Writer.TryWrite(new PendingAppend([])); // wakes an idle writer
-        }
-
-        return removed.Task.WaitAsync(cancellationToken);
-    }
+    public Task CompleteDeliveryAsync(long deliveryId, CancellationToken cancellationToken = default) =>
+        confirmedDeliveries.RemoveAsync(deliveryId, cancellationToken);
 
     public async Task<IReadOnlyList<PendingDelivery>> ClaimStaleDeliveriesAsync(TimeSpan olderThan, TimeSpan claimFor, int max, CancellationToken cancellationToken = default)
     {
@@ -390,84 +338,55 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT entity, max(entity_seq) FROM event_log GROUP BY entity";
-        var heads = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            heads[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return heads;
+        return await LoggedEventRows.ReadHeadsAsync(command, cancellationToken);
     }
 
     public async Task<IReadOnlyList<LoggedEvent>> ReadEntityAsync(string entity, long afterSequence, long throughSequence = long.MaxValue, CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT entity_seq, event_id, occurred_at, body FROM event_log
+        command.CommandText = $"""
+            SELECT {LoggedEventRows.Columns} FROM event_log
             WHERE entity = $entity AND entity_seq > $after AND entity_seq <= $through
             ORDER BY entity_seq
             """;
         command.Parameters.AddWithValue("$entity", entity);
         command.Parameters.AddWithValue("$after", afterSequence);
         command.Parameters.AddWithValue("$through", throughSequence);
-        return await ReadEventsAsync(command, entity, cancellationToken);
+        return await LoggedEventRows.ReadAsync(command, entity, cancellationToken);
     }
 
-    public async IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        // Keyset pages on the (entity, occurred_at) index, whose entries also carry entity_seq (the table's key): (ticks,
-        // sequence) of the last row read. The row-value comparison is what lets SQLite start the index range there; the
-        // equivalent "a > x OR (a = x AND b > y)" made it scan every earlier event of the entity, so that one interval
-        // read of a long history cost milliseconds instead of microseconds (docs/performance.md).
-        var (lastTicks, lastSequence) = (afterTicks, long.MaxValue);
-        while (true)
+    // Keyset pages on the (entity, occurred_at) index, whose entries also carry entity_seq (the table's key). The
+    // row-value comparison is what lets SQLite start the index range there; the equivalent "a > x OR (a = x AND b > y)"
+    // made it scan every earlier event of the entity, so that one interval read of a long history cost milliseconds
+    // instead of microseconds (docs/performance.md).
+    public IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence, CancellationToken cancellationToken = default) =>
+        LoggedEventRows.ReadByTimeAsync(afterTicks, async (last, cancellation) =>
         {
-            IReadOnlyList<LoggedEvent> page;
-            await using (var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken))
-            await using (var command = connection.CreateCommand())
-            {
-                command.CommandText = """
-                    SELECT entity_seq, event_id, occurred_at, body FROM event_log
-                    WHERE entity = $entity AND occurred_at <= $through AND entity_seq <= $maxSeq
-                      AND (occurred_at, entity_seq) > ($lastTicks, $lastSeq)
-                    ORDER BY occurred_at, entity_seq
-                    LIMIT $page
-                    """;
-                command.Parameters.AddWithValue("$entity", entity);
-                command.Parameters.AddWithValue("$through", throughTicks);
-                command.Parameters.AddWithValue("$maxSeq", throughSequence);
-                command.Parameters.AddWithValue("$lastTicks", lastTicks);
-                command.Parameters.AddWithValue("$lastSeq", lastSequence);
-                command.Parameters.AddWithValue("$page", HistoryPage);
-                page = await ReadEventsAsync(command, entity, cancellationToken);
-            }
-
-            foreach (var e in page)
-            {
-                yield return e;
-            }
-
-            if (page.Count < HistoryPage)
-            {
-                yield break;
-            }
-
-            (lastTicks, lastSequence) = (page[^1].Event.OccurredAt.UtcTicks, page[^1].EntitySequence);
-        }
-    }
-
-    /// <summary>Rows per page of a time-ordered read.</summary>
-    private const int HistoryPage = 4096;
+            await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellation);
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                SELECT {LoggedEventRows.Columns} FROM event_log
+                WHERE entity = $entity AND occurred_at <= $through AND entity_seq <= $maxSeq
+                  AND (occurred_at, entity_seq) > ($lastTicks, $lastSeq)
+                ORDER BY occurred_at, entity_seq
+                LIMIT $page
+                """;
+            command.Parameters.AddWithValue("$entity", entity);
+            command.Parameters.AddWithValue("$through", throughTicks);
+            command.Parameters.AddWithValue("$maxSeq", throughSequence);
+            command.Parameters.AddWithValue("$lastTicks", last.Ticks);
+            command.Parameters.AddWithValue("$lastSeq", last.Sequence);
+            command.Parameters.AddWithValue("$page", LoggedEventRows.HistoryPage);
+            return await LoggedEventRows.ReadAsync(command, entity, cancellation);
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT entity_seq, event_id, occurred_at, body FROM event_log
+        command.CommandText = $"""
+            SELECT {LoggedEventRows.Columns} FROM event_log
             WHERE entity = $entity AND occurred_at < $before
             ORDER BY occurred_at DESC, entity_seq DESC
             LIMIT $limit
@@ -475,25 +394,12 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         command.Parameters.AddWithValue("$entity", entity);
         command.Parameters.AddWithValue("$before", before?.UtcTicks ?? long.MaxValue);
         command.Parameters.AddWithValue("$limit", limit);
-        return await ReadEventsAsync(command, entity, cancellationToken);
-    }
-
-    private static async Task<IReadOnlyList<LoggedEvent>> ReadEventsAsync(SqliteCommand command, string entity, CancellationToken cancellationToken)
-    {
-        var events = new List<LoggedEvent>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var body = (byte[])reader.GetValue(3);
-            events.Add(new LoggedEvent(reader.GetInt64(0), EventCodec.Decode(reader.GetString(1), entity, reader.GetInt64(2), body)));
-        }
-
-        return events;
+        return await LoggedEventRows.ReadAsync(command, entity, cancellationToken);
     }
 
     public void Dispose()
     {
-        queue.Writer.TryComplete();
+        queue.Complete();
         writerThread.Join(TimeSpan.FromSeconds(30));
         stopping.Cancel();
         try

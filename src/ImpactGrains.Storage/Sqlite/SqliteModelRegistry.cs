@@ -49,13 +49,6 @@ public sealed class SqliteModelRegistry(SqliteDatabase database) : IModelRegistr
             command.Parameters.AddWithValue("$name", name);
         }
 
-        var result = new List<ModelVersionRecord>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(ModelVersionRecord.FromStored(reader.GetString(0), reader.GetString(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero)));
-        }
-
-        return result;
+        return await StoredRows.ReadAllAsync(command, ModelRegistration.ReadVersion<TicksColumn>, cancellationToken);
     }
 }

@@ -5,8 +5,6 @@ namespace ImpactGrains.Storage.Sqlite;
 /// <inheritdoc cref="IStandingStore"/>
 public sealed class SqliteStandingStore(SqliteDatabase database) : IStandingStore
 {
-    private const int Page = 10_000;
-
     public async Task SaveAsync(IReadOnlyList<StoredStanding> standings, CancellationToken cancellationToken = default)
     {
         if (standings.Count == 0)
@@ -31,37 +29,15 @@ public sealed class SqliteStandingStore(SqliteDatabase database) : IStandingStor
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async IAsyncEnumerable<StoredStanding> LoadPartitionAsync(int partition, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var after = "";
-        while (true)
+    public IAsyncEnumerable<StoredStanding> LoadPartitionAsync(int partition, CancellationToken cancellationToken = default) =>
+        StoredRows.ReadPagesAsync("", StandingRows.Page, async (after, cancellation) =>
         {
-            var page = new List<StoredStanding>(Page);
-            await using (var connection = await SqliteDatabase.OpenAsync(database.SnapshotConnectionString, cancellationToken))
-            await using (var command = connection.CreateCommand())
-            {
-                command.CommandText = "SELECT entity, data FROM standings WHERE partition = $partition AND entity > $after ORDER BY entity LIMIT $page";
-                command.Parameters.AddWithValue("$partition", partition);
-                command.Parameters.AddWithValue("$after", after);
-                command.Parameters.AddWithValue("$page", Page);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    page.Add(new StoredStanding(reader.GetString(0), partition, (byte[])reader.GetValue(1)));
-                }
-            }
-
-            foreach (var standing in page)
-            {
-                yield return standing;
-            }
-
-            if (page.Count < Page)
-            {
-                yield break;
-            }
-
-            after = page[^1].Entity;
-        }
-    }
+            await using var connection = await SqliteDatabase.OpenAsync(database.SnapshotConnectionString, cancellation);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT entity, data FROM standings WHERE partition = $partition AND entity > $after ORDER BY entity LIMIT $page";
+            command.Parameters.AddWithValue("$partition", partition);
+            command.Parameters.AddWithValue("$after", after);
+            command.Parameters.AddWithValue("$page", StandingRows.Page);
+            return await StandingRows.ReadAsync(command, partition, cancellation);
+        }, s => s.Entity, cancellationToken);
 }

@@ -1,0 +1,71 @@
+using System.Threading.Channels;
+using ImpactGrains.Scoring.Events;
+
+namespace ImpactGrains.Storage;
+
+/// <summary>
+/// One request's append, queued for the log's writer: its events, whatever the provider computed for them on the
+/// request's thread, and the answer the writer gives once they are committed.
+/// </summary>
+internal abstract class QueuedAppend(IReadOnlyList<ImpactEvent> events)
+{
+    public IReadOnlyList<ImpactEvent> Events { get; } = events;
+
+    public TaskCompletionSource<AppendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>
+/// The queue from the appending requests to the log's one writer, which commits whatever has gathered in one
+/// transaction (group commit). It is bounded: a writer that falls behind holds the requests back rather than letting
+/// the queue take the memory.
+/// </summary>
+/// <param name="prepare">Makes the provider's queued append; it runs on the appending request, not on the writer.</param>
+internal sealed class AppendQueue<TPending>(Func<IReadOnlyList<ImpactEvent>, TPending> prepare)
+    where TPending : QueuedAppend
+{
+    private readonly Channel<TPending> channel = Channel.CreateBounded<TPending>(new BoundedChannelOptions(4096)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
+    public async Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0)
+        {
+            return new AppendResult([], 0);
+        }
+
+        var pending = prepare(events);
+        await channel.Writer.WriteAsync(pending, cancellationToken);
+
+        // Once queued, the append is committed or fails as a whole; cancelling only stops waiting for the answer.
+        return await pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Wakes an idle writer with an empty append, so that it runs for what else waits (removals, a WAL restart).</summary>
+    public void Wake() => channel.Writer.TryWrite(prepare([]));
+
+    /// <summary>False once <see cref="Complete"/> was called and every append was taken.</summary>
+    public ValueTask<bool> WaitToReadAsync() => channel.Reader.WaitToReadAsync();
+
+    /// <summary>
+    /// Moves whole appends into <paramref name="group"/> (emptied first) until none waits or it holds
+    /// <paramref name="maxEvents"/> events or more; returns how many events it holds.
+    /// </summary>
+    public int TakeGroup(List<TPending> group, int maxEvents)
+    {
+        group.Clear();
+        var count = 0;
+        while (count < maxEvents && channel.Reader.TryRead(out var pending))
+        {
+            group.Add(pending);
+            count += pending.Events.Count;
+        }
+
+        return count;
+    }
+
+    /// <summary>No more appends: the writer stops once it has taken the last.</summary>
+    public void Complete() => channel.Writer.TryComplete();
+}

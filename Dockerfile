@@ -18,6 +18,7 @@ WORKDIR /source
 COPY Directory.Build.props Directory.Packages.props ./
 COPY src/ImpactGrains.Abstractions/ImpactGrains.Abstractions.csproj src/ImpactGrains.Abstractions/
 COPY src/ImpactGrains.Scoring/ImpactGrains.Scoring.csproj src/ImpactGrains.Scoring/
+COPY src/ImpactGrains.Alerting/ImpactGrains.Alerting.csproj src/ImpactGrains.Alerting/
 COPY src/ImpactGrains.Storage/ImpactGrains.Storage.csproj src/ImpactGrains.Storage/
 COPY src/ImpactGrains.Grains/ImpactGrains.Grains.csproj src/ImpactGrains.Grains/
 COPY src/ImpactGrains.Server/ImpactGrains.Server.csproj src/ImpactGrains.Server/

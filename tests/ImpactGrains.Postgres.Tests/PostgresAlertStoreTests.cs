@@ -1,3 +1,4 @@
+using ImpactGrains.Alerting;
 using ImpactGrains.Storage;
 using ImpactGrains.Storage.Postgres;
 

@@ -1,3 +1,4 @@
+using ImpactGrains.Alerting;
 using ImpactGrains.Grains;
 using ImpactGrains.Storage;
 using ImpactGrains.Storage.Sqlite;

@@ -1,3 +1,4 @@
+using ImpactGrains.Alerting;
 using ImpactGrains.Grains;
 using ImpactGrains.Server.Live;
 using OpenTelemetry;
@@ -20,7 +21,7 @@ public static class TelemetrySetup
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("impactgrains"))
             .WithMetrics(metrics => metrics
-                .AddMeter(ImpactMetrics.MeterName, "Microsoft.Orleans")
+                .AddMeter(ImpactMetrics.MeterName, WebhookMetrics.MeterName, "Microsoft.Orleans")
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter());

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
-using ImpactGrains.Server.Alerts;
+using ImpactGrains.Alerting;
 using ImpactGrains.Server.Hosting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using ImpactGrains.Alerting;
 using Microsoft.Data.Sqlite;
 
 namespace ImpactGrains.Storage.Sqlite;

@@ -18,7 +18,8 @@ public static class AlertServices
 
     public static IServiceCollection AddAlerting(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<AlertOptions>(configuration.GetSection(AlertOptions.Section));
+        services.AddOptions<AlertOptions>().Bind(configuration.GetSection(AlertOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AlertOptions>, AlertOptionsValidation>();
         services.AddAlertWebhookClient();
         services.AddSingleton<AlertOutboxSignal>();
         services.AddSingleton<AlertEvaluator>();

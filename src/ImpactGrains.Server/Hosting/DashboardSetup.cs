@@ -43,13 +43,10 @@ public static class DashboardSetup
             return builder;
         }
 
-        var orleansOptions = new DashboardOptions();
-        configuration.GetSection(DashboardSettings.Section).Bind(orleansOptions);
-        if (orleansOptions.CounterUpdateIntervalMs < 1000 || orleansOptions.HistoryLength < 1)
-        {
-            StartupRefusal.Exit("Impact:Dashboard: CounterUpdateIntervalMs must be at least 1000 and HistoryLength at least 1");
-        }
-
+        builder.AddValidatedOptions<DashboardOptions>(DashboardSettings.Section, o =>
+            o.CounterUpdateIntervalMs < 1000 || o.HistoryLength < 1
+                ? "Impact:Dashboard: CounterUpdateIntervalMs must be at least 1000 and HistoryLength at least 1"
+                : null);
         return builder;
     }
 

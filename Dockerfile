@@ -6,8 +6,8 @@
 # Our CI machines have no Docker engine, so this file is not built there; docs/operations.md says what is verified
 # instead.
 
-# ---- build: the .NET SDK, plus Node.js and npm for the impact viewer's bundle (Frontend/Viewer.targets runs
-# `npm ci` and esbuild during the build).
+# ---- build: the .NET SDK, plus Node.js and npm for the impact viewer's bundle (src/ImpactGrains.Viewer: its
+# Viewer.targets runs `npm ci` and esbuild during the build).
 FROM mcr.microsoft.com/dotnet/sdk:10.0-noble AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm \
@@ -18,10 +18,12 @@ WORKDIR /source
 COPY Directory.Build.props Directory.Packages.props ./
 COPY src/ImpactGrains.Abstractions/ImpactGrains.Abstractions.csproj src/ImpactGrains.Abstractions/
 COPY src/ImpactGrains.Scoring/ImpactGrains.Scoring.csproj src/ImpactGrains.Scoring/
+COPY src/ImpactGrains.Alerting/ImpactGrains.Alerting.csproj src/ImpactGrains.Alerting/
 COPY src/ImpactGrains.Storage/ImpactGrains.Storage.csproj src/ImpactGrains.Storage/
 COPY src/ImpactGrains.Grains/ImpactGrains.Grains.csproj src/ImpactGrains.Grains/
 COPY src/ImpactGrains.Server/ImpactGrains.Server.csproj src/ImpactGrains.Server/
-COPY src/ImpactGrains.Server/Frontend/Viewer.targets src/ImpactGrains.Server/Frontend/
+COPY src/ImpactGrains.Viewer/ImpactGrains.Viewer.csproj src/ImpactGrains.Viewer/
+COPY src/ImpactGrains.Viewer/Viewer.targets src/ImpactGrains.Viewer/
 RUN dotnet restore src/ImpactGrains.Server/ImpactGrains.Server.csproj
 
 COPY src/ src/

@@ -16,8 +16,8 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
 fi
 
-# The browser tests drive Debian's Chromium (Playwright downloads no browser here); the server's build bundles the
-# impact viewer with Node.js and npm; the feed tests start Debian's nats-server (with JetStream) on loopback.
+# The browser tests drive Debian's Chromium (Playwright downloads no browser here); the viewer's build (which the server
+# references) bundles it with Node.js and npm; the feed tests start Debian's nats-server (with JetStream) on loopback.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)

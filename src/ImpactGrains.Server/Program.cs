@@ -9,7 +9,16 @@ if (args.Length > 0 && OperatorCommands.Names.Contains(args[0]))
 var builder = WebApplication.CreateBuilder(args);
 builder.AddImpactGrains();
 
-var app = builder.Build();
-app.MapImpactApi();
-await app.RunAsync();
+try
+{
+    var app = builder.Build();
+    app.MapImpactApi();
+    await app.RunAsync();
+}
+catch (Exception ex) when (StartupValidation.RefusalMessage(ex) is { } invalid)
+{
+    // Options that fail validation on start: one line naming the key and the problem, as every refusal.
+    StartupRefusal.Exit(invalid);
+}
+
 return 0;

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using ImpactGrains.Alerting;
 
 namespace ImpactGrains.Storage;
 

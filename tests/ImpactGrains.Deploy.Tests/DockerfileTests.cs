@@ -87,8 +87,9 @@ public sealed class DockerfileTests
     [Fact]
     public void The_build_stage_has_node_and_npm_when_the_server_bundles_the_viewer()
     {
-        var csproj = Repository.Read("src", "ImpactGrains.Server", "ImpactGrains.Server.csproj");
-        if (!csproj.Contains("Viewer.targets", StringComparison.Ordinal))
+        var server = Repository.Read("src", "ImpactGrains.Server", "ImpactGrains.Server.csproj");
+        var viewer = Repository.Read("src", "ImpactGrains.Viewer", "ImpactGrains.Viewer.csproj");
+        if (!server.Contains("ImpactGrains.Viewer.csproj", StringComparison.Ordinal) || !viewer.Contains("Viewer.targets", StringComparison.Ordinal))
         {
             return;
         }

@@ -1,4 +1,4 @@
-using ImpactGrains.Server.Alerts;
+using ImpactGrains.Alerting;
 using ImpactGrains.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -3,7 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using ImpactGrains.Server.Alerts;
+using ImpactGrains.Alerting;
 using ImpactGrains.Storage;
 using ImpactGrains.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;

@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using ImpactGrains.Alerting;
 using Xunit.Abstractions;
 
 namespace ImpactGrains.Server.Tests;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using ImpactGrains.Server.Alerts;
+using ImpactGrains.Alerting;
 using ImpactGrains.Server.Hosting;
 using ImpactGrains.Server.Security;
 using ImpactGrains.Storage;

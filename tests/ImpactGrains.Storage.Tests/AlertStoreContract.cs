@@ -1,3 +1,4 @@
+using ImpactGrains.Alerting;
 using ImpactGrains.Storage.Postgres;
 using ImpactGrains.Storage.Sqlite;
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using ImpactGrains.Abstractions;
 using ImpactGrains.Grains;
+using ImpactGrains.Alerting;
 using ImpactGrains.Storage;
 
 namespace ImpactGrains.Server.Alerts;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Xml;
 using ImpactGrains.Scoring.Validation;
-using ImpactGrains.Server.Alerts;
+using ImpactGrains.Alerting;
 using ImpactGrains.Server.Hosting;
 using ImpactGrains.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;

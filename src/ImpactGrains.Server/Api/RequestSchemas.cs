@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using ImpactGrains.Alerting;
 
 namespace ImpactGrains.Server.Api;
 

@@ -14,12 +14,7 @@ public static class FeedServices
             return builder;
         }
 
-        if (options.Validate() is { } error)
-        {
-            StartupRefusal.Exit(error);
-        }
-
-        builder.Services.Configure<NatsFeedOptions>(section);
+        builder.AddValidatedOptions<NatsFeedOptions>(NatsFeedOptions.Section, o => o.Validate());
         builder.Services.AddSingleton<FeedStatus>();
         builder.Services.AddSingleton<FeedMetrics>();
         builder.Services.AddHostedService<NatsFeedConsumer>();

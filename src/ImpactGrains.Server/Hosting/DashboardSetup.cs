@@ -1,6 +1,7 @@
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Net.Http.Headers;
 using ImpactGrains.Server.Security;
+using ImpactGrains.Viewer;
 using Orleans.Dashboard;
 
 namespace ImpactGrains.Server.Hosting;
@@ -25,8 +26,8 @@ public static class DashboardSetup
 {
     public const string RoutePrefix = "/dashboard";
 
-    /// <summary>Where the built viewer lies, next to the server assembly (copied there by Frontend/Viewer.targets).</summary>
-    public static string ViewerDirectory => Path.Combine(AppContext.BaseDirectory, "viewer");
+    /// <summary>Where the built viewer lies, next to the server assembly (put there by the ImpactGrains.Viewer project's build).</summary>
+    public static string ViewerDirectory => ViewerBundle.Directory;
 
     public static DashboardSettings ReadSettings(IConfiguration configuration) =>
         configuration.GetSection(DashboardSettings.Section).Get<DashboardSettings>() ?? new DashboardSettings();
@@ -42,13 +43,10 @@ public static class DashboardSetup
             return builder;
         }
 
-        var orleansOptions = new DashboardOptions();
-        configuration.GetSection(DashboardSettings.Section).Bind(orleansOptions);
-        if (orleansOptions.CounterUpdateIntervalMs < 1000 || orleansOptions.HistoryLength < 1)
-        {
-            StartupRefusal.Exit("Impact:Dashboard: CounterUpdateIntervalMs must be at least 1000 and HistoryLength at least 1");
-        }
-
+        builder.AddValidatedOptions<DashboardOptions>(DashboardSettings.Section, o =>
+            o.CounterUpdateIntervalMs < 1000 || o.HistoryLength < 1
+                ? "Impact:Dashboard: CounterUpdateIntervalMs must be at least 1000 and HistoryLength at least 1"
+                : null);
         return builder;
     }
 

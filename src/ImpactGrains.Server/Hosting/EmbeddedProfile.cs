@@ -1,3 +1,4 @@
+using ImpactGrains.Alerting;
 using ImpactGrains.Grains;
 using ImpactGrains.Storage;
 using ImpactGrains.Storage.Sqlite;
@@ -35,9 +36,10 @@ internal static class EmbeddedProfile
     /// <summary>The schema must exist before the silo reads its queries.</summary>
     public static SqliteDatabase OpenDatabase(ImpactOptions impact)
     {
-        if (impact.LogCacheMiB is < 2 or > 65536)
+        // Start-up has refused a bad size already (ImpactOptions.Validate); the operator commands come here directly.
+        if (impact.LogCacheProblem() is { } problem)
         {
-            throw new InvalidOperationException($"Impact:LogCacheMiB: {impact.LogCacheMiB} is not a size from 2 to 65,536 MiB");
+            throw new InvalidOperationException(problem);
         }
 
         var database = new SqliteDatabase(impact.DataDirectory) { LogCacheKiB = impact.LogCacheMiB * 1024 };

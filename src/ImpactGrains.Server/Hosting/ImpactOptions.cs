@@ -37,6 +37,13 @@ public sealed class ImpactOptions
     public QueryOptions Query { get; set; } = new();
 
     public EntityOptions Entities { get; set; } = new();
+
+    /// <summary>The embedded profile's log cache size is refused outside 2 to 65,536 MiB; an error message, or null.</summary>
+    public string? LogCacheProblem() =>
+        LogCacheMiB is < 2 or > 65536 ? $"Impact:LogCacheMiB: {LogCacheMiB} is not a size from 2 to 65,536 MiB" : null;
+
+    /// <summary>The start-up check (PostgreSQL ignores the log cache); an error message, or null.</summary>
+    public string? Validate() => Storage == StorageProfile.Sqlite ? LogCacheProblem() : null;
 }
 
 public enum StorageProfile

@@ -22,19 +22,16 @@ public static class ImpactServices
     {
         var configuration = builder.Configuration;
         var impact = ReadOptions(configuration);
-        builder.Services.Configure<ImpactOptions>(configuration.GetSection(ImpactOptions.Section));
+        builder.AddValidatedOptions<ImpactOptions>(ImpactOptions.Section, o => o.Validate());
         builder.Services.Configure<Grains.SnapshotOptions>(configuration.GetSection("Impact:Snapshots"));
         builder.Services.Configure<Scoring.Timeline.TimelineOptions>(configuration.GetSection("Impact:Timeline"));
         // Every explanation up to the largest limit the API allows comes from memory.
         builder.Services.PostConfigure<Scoring.Timeline.TimelineOptions>(o => o.ExplainCapacity = Math.Max(o.ExplainCapacity, impact.Query.MaxLimit));
         builder.Services.Configure<Grains.LeaderboardOptions>(configuration.GetSection("Impact:Leaderboard"));
-        var deliveryWait = configuration.GetSection("Impact:Ingestion").Get<Grains.Ownership.DeliveryWaitOptions>() ?? new();
-        if (deliveryWait.ApplyWait < TimeSpan.Zero || deliveryWait.MaxUndeliveredEvents < 1)
-        {
-            StartupRefusal.Exit($"Impact:Ingestion: ApplyWait ({deliveryWait.ApplyWait}) must not be negative and MaxUndeliveredEvents ({deliveryWait.MaxUndeliveredEvents}) must be at least 1");
-        }
-
-        builder.Services.Configure<Grains.Ownership.DeliveryWaitOptions>(configuration.GetSection("Impact:Ingestion"));
+        builder.AddValidatedOptions<Grains.Ownership.DeliveryWaitOptions>("Impact:Ingestion", wait =>
+            wait.ApplyWait < TimeSpan.Zero || wait.MaxUndeliveredEvents < 1
+                ? $"Impact:Ingestion: ApplyWait ({wait.ApplyWait}) must not be negative and MaxUndeliveredEvents ({wait.MaxUndeliveredEvents}) must be at least 1"
+                : null);
         builder.Services.Configure<DeliveryRecoveryOptions>(configuration.GetSection("Impact:DeliveryRecovery"));
         builder.Services.Configure<Scoring.Incidents.SpikeDetectorOptions>(configuration.GetSection("Impact:Spikes"));
         builder.Services.Configure<Live.LiveFeedOptions>(configuration.GetSection("Impact:Stream"));

@@ -1,13 +1,14 @@
 using System.Diagnostics.Metrics;
+using ImpactGrains.Alerting;
 using ImpactGrains.Grains;
 
 namespace ImpactGrains.Server.Hosting;
 
 /// <summary>
 /// The host's own operational metrics, on ImpactGrains' meter (<see cref="ImpactMetrics.MeterName"/>) next to
-/// <see cref="ImpactMetrics"/>: storage reachability, requests refused because a store or silo was unavailable, and
-/// webhook deliveries. Static, because the places that record them (an exception handler, a health check, the webhook
-/// handler) are built by the framework; the exporter listens to the meter by name.
+/// <see cref="ImpactMetrics"/>: storage reachability and requests refused because a store or silo was unavailable
+/// (webhook deliveries count in <see cref="WebhookMetrics"/>). Static, because the places that record them (an
+/// exception handler, a health check) are built by the framework; the exporter listens to the meter by name.
 /// </summary>
 public static class OperationsMetrics
 {
@@ -19,18 +20,6 @@ public static class OperationsMetrics
     /// <summary>Requests answered 503 because the database (reason storage) or a grain's silo (reason silo) could not be reached.</summary>
     public static readonly Counter<long> Unavailable =
         Meter.CreateCounter<long>("impactgrains.requests.unavailable", "{request}", "Requests answered 503 because the database (reason storage) or a grain's silo (reason silo) could not be reached");
-
-    /// <summary>Each HTTP attempt of a webhook delivery, retries included, by outcome (delivered or failed).</summary>
-    public static readonly Counter<long> WebhookAttempts =
-        Meter.CreateCounter<long>("impactgrains.webhook.attempts", "{attempt}", "HTTP attempts of webhook deliveries, retries included, by outcome (delivered, failed)");
-
-    public static readonly Histogram<double> WebhookAttemptDuration =
-        Meter.CreateHistogram("impactgrains.webhook.attempt.duration", "s", "Time one webhook attempt took, until its answer's status or its failure",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] });
-
-    /// <summary>Deliveries settled for good, by status: delivered, failed (given up) or cancelled (rule deleted).</summary>
-    public static readonly Counter<long> WebhookDeliveries =
-        Meter.CreateCounter<long>("impactgrains.webhook.deliveries", "{delivery}", "Webhook deliveries settled for good, by status (delivered, failed, cancelled)");
 
     static OperationsMetrics()
     {
@@ -49,15 +38,7 @@ public static class OperationsMetrics
             Unavailable.Add(0, new KeyValuePair<string, object?>("reason", reason));
         }
 
-        foreach (var outcome in new[] { "delivered", "failed" })
-        {
-            WebhookAttempts.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
-        }
-
-        foreach (var status in new[] { "delivered", "failed", "cancelled" })
-        {
-            WebhookDeliveries.Add(0, new KeyValuePair<string, object?>("status", status));
-        }
+        WebhookMetrics.Initialize();
     }
 
     /// <summary>Records the outcome of a readiness check's storage probe.</summary>

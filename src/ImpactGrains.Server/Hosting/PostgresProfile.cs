@@ -1,4 +1,5 @@
 using System.Net;
+using ImpactGrains.Alerting;
 using ImpactGrains.Grains;
 using ImpactGrains.Storage;
 using ImpactGrains.Storage.Postgres;

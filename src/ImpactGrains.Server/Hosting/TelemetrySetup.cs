@@ -1,3 +1,4 @@
+using ImpactGrains.Alerting;
 using ImpactGrains.Grains;
 using ImpactGrains.Server.Live;
 using OpenTelemetry;
@@ -32,7 +33,7 @@ public static class TelemetrySetup
             .WithMetrics(metrics =>
             {
                 metrics
-                    .AddMeter(ImpactMetrics.MeterName, "Microsoft.Orleans")
+                    .AddMeter(ImpactMetrics.MeterName, WebhookMetrics.MeterName, "Microsoft.Orleans")
                     .AddAspNetCoreInstrumentation()
                     .AddRuntimeInstrumentation()
                     .AddPrometheusExporter();

@@ -14,7 +14,7 @@ internal static class ViewerPages
         <html lang="en"><head><meta charset="utf-8"><title>ImpactGrains</title></head>
         <body><main><h1>ImpactGrains</h1>
         <p>The impact viewer was not built: building the server needs Node.js and npm to bundle it
-        (src/ImpactGrains.Server/Frontend). The HTTP API works: try <a href="/api/leaderboard">/api/leaderboard</a>.</p>
+        (src/ImpactGrains.Viewer). The HTTP API works: try <a href="/api/leaderboard">/api/leaderboard</a>.</p>
         </main></body></html>
         """;
 }

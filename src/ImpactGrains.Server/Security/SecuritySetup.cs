@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.RateLimiting;
-using ImpactGrains.Server.Alerts;
+using ImpactGrains.Alerting;
 using ImpactGrains.Server.Hosting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -21,14 +21,10 @@ public static partial class SecuritySetup
 
     public static WebApplicationBuilder AddImpactSecurity(this WebApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection(LimitOptions.Section);
-        var limits = section.Get<LimitOptions>() ?? new LimitOptions();
-        if ((limits.Validate() ?? WebhookAddressPolicy.Validate(ReadAllowList(builder.Configuration))) is { } error)
-        {
-            StartupRefusal.Exit(error);
-        }
-
-        builder.Services.Configure<LimitOptions>(section);
+        builder.AddValidatedOptions<LimitOptions>(LimitOptions.Section, o => o.Validate());
+        var limits = builder.Configuration.GetSection(LimitOptions.Section).Get<LimitOptions>() ?? new LimitOptions();
+        // Alerting validates its own section on start; checked here too, so that a bad allow-list is refused as early.
+        StartupValidation.RefuseInvalid(builder.Configuration.GetSection(AlertOptions.Section), new AlertOptionsValidation());
         builder.Services.AddSingleton<StreamConnectionLimiter>();
         builder.Services.AddSingleton<IProblemDetailsWriter, ProblemJsonFallbackWriter>();
         builder.Services.AddRateLimiter(o =>
@@ -161,9 +157,6 @@ public static partial class SecuritySetup
         var path = context.Request.Path.Value ?? "";
         LogLimitReached(logger, kind, ClientIdentity.ForLog(partition), context.Request.Method, path.Length <= 200 ? path : path[..200] + "…");
     }
-
-    private static IEnumerable<string> ReadAllowList(IConfiguration configuration) =>
-        configuration.GetSection(AlertOptions.Section + ":AllowedWebhookHosts").Get<string[]>() ?? [];
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Limit reached: refusing {Kind} from {Client} with 429 (first refusal this minute: {Method} {Path})")]
     private static partial void LogLimitReached(ILogger logger, string kind, string client, string method, string path);

@@ -1,3 +1,4 @@
+using ImpactGrains.Alerting;
 using Npgsql;
 using NpgsqlTypes;
 using static ImpactGrains.Storage.AlertRows<ImpactGrains.Storage.TimestampColumn>;

@@ -1,3 +1,4 @@
+using ImpactGrains.Alerting;
 using Microsoft.Data.Sqlite;
 using static ImpactGrains.Storage.AlertRows<ImpactGrains.Storage.TicksColumn>;
 

@@ -1,4 +1,4 @@
-namespace ImpactGrains.Server.Alerts;
+namespace ImpactGrains.Alerting;
 
 /// <summary>
 /// What the alert evaluator judges: an entity's scores at <see cref="At"/>. <see cref="Categories"/> holds the four

@@ -1,4 +1,4 @@
-namespace ImpactGrains.Server.Alerts;
+namespace ImpactGrains.Alerting;
 
 /// <summary>The <c>Impact:Alerts</c> configuration section: rule caching and webhook delivery.</summary>
 public sealed class AlertOptions

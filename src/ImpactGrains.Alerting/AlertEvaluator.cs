@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using ImpactGrains.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace ImpactGrains.Server.Alerts;
+namespace ImpactGrains.Alerting;
 
 /// <summary>
 /// Judges signals against the alert rules and records the alerts that fire (with their webhook deliveries, see

@@ -1,6 +1,6 @@
 // Bundles the viewer into one folder: index.html, assets/main-<hash>.js and .css (uPlot included), the lazily loaded
 // chunks (the world map: d3-geo, topojson-client and world-atlas's shapes), favicon. Nothing is fetched at run time.
-// Usage: node build.mjs <output folder>   (the server's build runs it through Viewer.targets)
+// Usage: node build.mjs <output folder>   (ImpactGrains.Viewer's build runs it through Viewer.targets)
 import { build } from 'esbuild';
 import { mkdir, readFile, rm, writeFile, copyFile, readdir } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace ImpactGrains.Server.Alerts;
+namespace ImpactGrains.Alerting;
 
 /// <summary>
 /// Where webhooks may go (SSRF): only to publicly routable addresses, unless <see cref="AlertOptions.AllowedWebhookHosts"/>

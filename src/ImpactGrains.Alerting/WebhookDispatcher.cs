@@ -4,11 +4,11 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using ImpactGrains.Server.Hosting;
-using ImpactGrains.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace ImpactGrains.Server.Alerts;
+namespace ImpactGrains.Alerting;
 
 /// <summary>
 /// On every silo: claims due webhook deliveries from the alert outbox and POSTs each alert to its rule's webhook,
@@ -137,7 +137,7 @@ public sealed partial class WebhookDispatcher(
     }
 
     private static void Settled(string status) =>
-        OperationsMetrics.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("status", status));
+        WebhookMetrics.Deliveries.Add(1, new KeyValuePair<string, object?>("status", status));
 
     private async Task TryAsync(Func<Task> action)
     {
@@ -226,8 +226,8 @@ internal sealed class DeliveryAttemptLog(IAlertStore store, string deliveryId, i
 
     public async Task RecordAsync(DateTimeOffset at, bool succeeded, int? statusCode, string? error, TimeSpan duration)
     {
-        OperationsMetrics.WebhookAttempts.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "delivered" : "failed"));
-        OperationsMetrics.WebhookAttemptDuration.Record(duration.TotalSeconds);
+        WebhookMetrics.Attempts.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "delivered" : "failed"));
+        WebhookMetrics.AttemptDuration.Record(duration.TotalSeconds);
         try
         {
             var number = await store.RecordAttemptAsync(deliveryId, at, succeeded, statusCode, error, duration, CancellationToken.None);

@@ -1,27 +1,30 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 
-namespace ImpactGrains.Server.Alerts;
+namespace ImpactGrains.Alerting;
 
-/// <summary>Wires alert evaluation and webhook delivery. The storage profile registers the <c>IAlertStore</c>.</summary>
+/// <summary>
+/// Wires alert evaluation and webhook delivery. The host registers the <see cref="IAlertStore"/> (its storage profile)
+/// and feeds the evaluator its signals.
+/// </summary>
 public static class AlertServices
 {
     /// <summary>The named HttpClient that sends webhooks.</summary>
     public const string WebhookClient = "impact-webhooks";
 
-    public static IServiceCollection AddImpactAlerts(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddAlerting(this IServiceCollection services, IConfiguration configuration)
     {
-        services.Configure<AlertOptions>(configuration.GetSection(AlertOptions.Section));
+        services.AddOptions<AlertOptions>().Bind(configuration.GetSection(AlertOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AlertOptions>, AlertOptionsValidation>();
         services.AddAlertWebhookClient();
         services.AddSingleton<AlertOutboxSignal>();
         services.AddSingleton<AlertEvaluator>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
-        services.AddSingleton<AlertFeedListener>();
-        services.AddSingleton<Grains.ILiveFeedListener>(sp => sp.GetRequiredService<AlertFeedListener>());
-        services.AddHostedService(sp => sp.GetRequiredService<AlertFeedListener>());
         return services;
     }
 

@@ -13,9 +13,6 @@ namespace ImpactGrains.Server.Ingestion;
 /// durable): it is retried in the background, and once every grain has the commit's events its outbox row is removed.
 /// Grains skip sequences they already hold, so a retry never counts an event twice; if this process dies first,
 /// <see cref="DeliveryRecovery"/> on any silo finishes the job.
-/// At most <see cref="MaxCallsInFlight"/> calls are under way at once: a commit touches up to thousands of entities,
-/// and issued all at once their grain turns filled the thread pool's queue, so a read arriving meanwhile waited behind
-/// every one of them (hundreds of milliseconds at the 99th percentile under ingestion).
 /// </summary>
 public sealed partial class CommitDelivery(
     CommitFeed feed,
@@ -27,11 +24,6 @@ public sealed partial class CommitDelivery(
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
-    /// <summary>Enough to keep every core busy while some calls wait on storage or another silo; few enough that a read's turn is never far back in the queue.</summary>
-    internal static readonly int MaxCallsInFlight = Math.Max(16, 32 * Environment.ProcessorCount);
-
-    private readonly SemaphoreSlim callSlots = new(MaxCallsInFlight);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var commits = feed.Subscribe();
@@ -41,9 +33,7 @@ public sealed partial class CommitDelivery(
             {
                 while (commits.TryRead(out var commit))
                 {
-                    // Issued here, in order (a commit's calls before the next one's); completed in the background.
-                    var calls = await IssueAsync(commit, stoppingToken);
-                    _ = CompleteAsync(commit, calls);
+                    _ = DeliverAsync(commit, stoppingToken);
                 }
             }
         }
@@ -53,32 +43,16 @@ public sealed partial class CommitDelivery(
         }
     }
 
-    /// <summary>Issues the commit's calls, each once a call slot is free.</summary>
-    private async Task<List<Task<bool>>> IssueAsync(CommittedGroup commit, CancellationToken stopping)
+    /// <summary>Issues the commit's calls at once (before the next commit's), then waits for them.</summary>
+    private async Task DeliverAsync(CommittedGroup commit, CancellationToken stopping)
     {
-        var byEntity = ByEntity(commit);
-        var calls = new List<Task<bool>>(byEntity.Count);
-        metrics.PendingDeliveries.Add(byEntity.Count);
-        try
+        var calls = new List<Task<bool>>();
+        foreach (var (entity, (events, outages)) in ByEntity(commit))
         {
-            foreach (var (entity, (events, outages)) in byEntity)
-            {
-                await callSlots.WaitAsync(stopping);
-                calls.Add(DeliverWithRetryAsync(entity, new EntityEventBatch(events, outages), commit.CommittedAt, stopping));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            metrics.PendingDeliveries.Add(calls.Count - byEntity.Count);
-            throw;
+            calls.Add(DeliverWithRetryAsync(entity, new EntityEventBatch(events, outages), commit.CommittedAt, stopping));
         }
 
-        return calls;
-    }
-
-    /// <summary>Waits for the commit's calls; once every grain has its events, the commit's outbox row goes.</summary>
-    private async Task CompleteAsync(CommittedGroup commit, List<Task<bool>> calls)
-    {
+        metrics.PendingDeliveries.Add(calls.Count);
         var done = await Task.WhenAll(calls);
         metrics.PendingDeliveries.Add(-calls.Count);
         if (done.All(d => d))
@@ -114,7 +88,6 @@ public sealed partial class CommitDelivery(
         return events;
     }
 
-    /// <summary>Delivers to one entity; the caller holds a call slot for the first attempt, and every attempt gives its slot back.</summary>
     private async Task<bool> DeliverWithRetryAsync(string entity, EntityEventBatch batch, long committedAt, CancellationToken stopping)
     {
         var backoff = TimeSpan.FromMilliseconds(200);
@@ -122,20 +95,7 @@ public sealed partial class CommitDelivery(
         {
             try
             {
-                if (attempt > 1)
-                {
-                    await callSlots.WaitAsync(stopping);
-                }
-
-                try
-                {
-                    await grains.GetEntityGrain(entity).ApplyAsync(batch);
-                }
-                finally
-                {
-                    callSlots.Release();
-                }
-
+                await grains.GetEntityGrain(entity).ApplyAsync(batch);
                 metrics.Freshness.Record(System.Diagnostics.Stopwatch.GetElapsedTime(committedAt).TotalSeconds);
                 return true;
             }

@@ -347,21 +347,15 @@ async Task ScaleOutAsync()
     }
 }
 
-// The entities registered and activated at full speed, the cluster warmed up on both of the measure's paths (ingestion
-// and /impact reads over every silo) until its JIT is quiet (a silo at a tenth of a core still spent a fifth of its CPU
-// compiling in the measure without it) and settled, then every silo held to its quota.
+// The entities registered and activated at full speed, the cluster warmed up until its JIT is quiet (a silo at a tenth
+// of a core still spent a fifth of its CPU compiling in the measure without it) and settled, then every silo held to
+// its quota.
 async Task<List<CpuQuota>> PrepareClusterAsync(List<BenchServer> cluster, double cores)
 {
     await RegisterTimedAsync(cluster[0].Http, options.Entities);
     await ActivateTimedAsync(cluster[0].Http, options.Entities);
     await ScaleOut.SettleAsync(cluster, options.Entities);
-    HttpClient[] clients = [.. cluster.Select(s => s.Http)];
-    var (elapsed, share) = await Throughput.WarmUntilJitQuietAsync(async seconds =>
-    {
-        await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, seconds * 0.7);
-        await Workloads.QueryAsync(clients, r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact", options.QueryWorkers, seconds * 0.3);
-    }, [.. cluster.Select(s => s.FindProcessId())], options.WarmupSeconds, options.Smoke);
-    Log(F($"  warm-up: {elapsed.TotalSeconds:0} s of ingestion and reads over {cluster.Count} silo(s); the JIT workers' last share {share:P1} of a core each"));
+    await WarmUpAsync([.. cluster.Select(s => s.Http)], [.. cluster.Select(s => s.FindProcessId())]);
     await ScaleOut.SettleAsync(cluster, options.Entities);
     return ScaleOut.Limit(cluster, cores);
 }

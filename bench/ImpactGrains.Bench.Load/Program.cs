@@ -347,15 +347,11 @@ async Task ScaleOutAsync()
     }
 }
 
-// The entities registered and activated at full speed, the cluster warmed up until its JIT is quiet (a silo at a tenth
-// of a core still spent a fifth of its CPU compiling in the measure without it) and settled, then every silo held to
-// its quota.
+// The entities registered and activated at full speed, the cluster settled, then every silo held to its quota.
 async Task<List<CpuQuota>> PrepareClusterAsync(List<BenchServer> cluster, double cores)
 {
     await RegisterTimedAsync(cluster[0].Http, options.Entities);
     await ActivateTimedAsync(cluster[0].Http, options.Entities);
-    await ScaleOut.SettleAsync(cluster, options.Entities);
-    await WarmUpAsync([.. cluster.Select(s => s.Http)], [.. cluster.Select(s => s.FindProcessId())]);
     await ScaleOut.SettleAsync(cluster, options.Entities);
     return ScaleOut.Limit(cluster, cores);
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Ledger;
 
@@ -76,89 +75,44 @@ public sealed class ContributionRanking
             return candidates;
         }
 
-        var smallestOfTop = ArrayPool<double>.Shared.Rent(k);
-        try
+        // The k largest keys seen of a type, smallest first: its head is the type's k-th largest once all are seen.
+        var largest = new PriorityQueue<double, double>(k);
+        foreach (var queue in byType)
         {
-            foreach (var queue in byType)
+            if (queue.Count <= k)
             {
-                if (queue.Count <= k)
+                foreach (var (member, _) in queue.UnorderedItems)
                 {
-                    foreach (var (member, _) in queue.UnorderedItems)
-                    {
-                        candidates.Add(member);
-                    }
-
-                    continue;
+                    candidates.Add(member);
                 }
 
-                var threshold = KthLargestKey(queue, k, smallestOfTop) - KeyTolerance;
-                foreach (var (member, priority) in queue.UnorderedItems)
+                continue;
+            }
+
+            largest.Clear();
+            foreach (var (_, priority) in queue.UnorderedItems)
+            {
+                if (largest.Count < k)
                 {
-                    if (priority.Key >= threshold)
-                    {
-                        candidates.Add(member);
-                    }
+                    largest.Enqueue(priority.Key, priority.Key);
+                }
+                else if (priority.Key > largest.Peek())
+                {
+                    largest.DequeueEnqueue(priority.Key, priority.Key);
                 }
             }
-        }
-        finally
-        {
-            ArrayPool<double>.Shared.Return(smallestOfTop);
+
+            var threshold = largest.Peek() - KeyTolerance;
+            foreach (var (member, priority) in queue.UnorderedItems)
+            {
+                if (priority.Key >= threshold)
+                {
+                    candidates.Add(member);
+                }
+            }
         }
 
         return candidates;
-    }
-
-    /// <summary>The k-th largest key of a queue of more than k members, with a min-heap of the k largest seen (in <paramref name="heap"/>).</summary>
-    private static double KthLargestKey(PriorityQueue<Contribution, (double Key, long Ticks, string Id)> queue, int k, double[] heap)
-    {
-        var size = 0;
-        foreach (var (_, priority) in queue.UnorderedItems)
-        {
-            var key = priority.Key;
-            if (size < k)
-            {
-                // Sift up.
-                var i = size++;
-                while (i > 0 && heap[(i - 1) / 2] > key)
-                {
-                    heap[i] = heap[(i - 1) / 2];
-                    i = (i - 1) / 2;
-                }
-
-                heap[i] = key;
-            }
-            else if (key > heap[0])
-            {
-                // Replace the smallest of the k largest, then sift down.
-                var i = 0;
-                while (true)
-                {
-                    var child = 2 * i + 1;
-                    if (child >= k)
-                    {
-                        break;
-                    }
-
-                    if (child + 1 < k && heap[child + 1] < heap[child])
-                    {
-                        child++;
-                    }
-
-                    if (heap[child] >= key)
-                    {
-                        break;
-                    }
-
-                    heap[i] = heap[child];
-                    i = child;
-                }
-
-                heap[i] = key;
-            }
-        }
-
-        return heap[0];
     }
 
     /// <summary>

@@ -317,7 +317,7 @@ public sealed class EntityTimeline
 
         if (c.Ticks > SealedThrough)
         {
-            InsertIntoTail(c);
+            tail.Insert(c);
             Seal();
         }
         else
@@ -327,8 +327,6 @@ public sealed class EntityTimeline
     }
 
     private void AddDecayed(ImpactState state, in Contribution c, int region) => state.AddDecayed(c, region, table);
-
-    private void InsertIntoTail(in Contribution c) => tail.Insert(c);
 
     private int LastIntervalOf(int chunk) => Math.Min((chunk + 1) * PageSize, intervals.Count) - 1;
 

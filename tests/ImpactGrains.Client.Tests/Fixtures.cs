@@ -122,7 +122,8 @@ public sealed class FakeServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        listener.Stop();
+        // Close alone: after Stop, Close unregisters the prefix again, and the managed HttpListener binds the port anew to
+        // do it, failing with "Address already in use" when another test's process has taken the port meanwhile.
         listener.Close();
         await loop;
     }

@@ -48,6 +48,8 @@ public sealed class SqliteDatabase
             Execute(connection, "PRAGMA journal_mode = WAL;");
             // Migration 0007 keys the rows already logged by the hash the log computes for new ones.
             connection.CreateFunction("event_id_hash", (string id) => EventIdHash.Of(id), isDeterministic: true);
+            // Migration 0008 maps the rows already logged to the time map's zones as the log's writer does.
+            connection.CreateFunction("event_time_zone", (long sequence) => EventTimeZones.ZoneOf(sequence), isDeterministic: true);
             Execute(connection, "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT NOT NULL PRIMARY KEY, applied_at TEXT NOT NULL) WITHOUT ROWID;");
             foreach (var (name, text) in SqlScripts.In("Sqlite").Where(s => char.IsDigit(s.Name[0]) && (through is null || string.CompareOrdinal(s.Name, through) <= 0)))
             {

@@ -10,9 +10,9 @@ namespace ImpactGrains.Storage.Sqlite;
 /// <summary>
 /// The embedded event log. Appends from all requests queue to one writer thread, which commits whatever has gathered
 /// in a single transaction (group commit): one fsync serves many requests, and no request is answered before its
-/// commit. Per event it writes three small B-tree entries (docs/architecture.md): the id's hash, the row clustered by
-/// (entity, sequence), and the (entity, time) index; each entity's next sequence comes from memory, since this thread is
-/// the file's only writer. Removing delivered outbox rows also goes through this writer, in its next transaction: SQLite
+/// commit. Per event it writes two B-tree entries (docs/architecture.md), the id's hash and the row clustered by
+/// (entity, sequence), and widens its zone's range in the time map (<see cref="EventTimeZones"/>, a row per 256 events);
+/// each entity's next sequence comes from memory, since this thread is the file's only writer. Removing delivered outbox rows also goes through this writer, in its next transaction: SQLite
 /// has one write lock per file, and a second writing connection made every commit wait on the busy handler's sleeps.
 /// WAL checkpoints run on a thread of their own, off the commit path.
 /// </summary>
@@ -130,10 +130,15 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             INSERT INTO event_log (entity, entity_seq, occurred_at, recorded_at, event_id, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
             """);
         using var readHead = new Statement(db, "SELECT max(entity_seq) FROM event_log WHERE entity = ?1");
+        using var upsertZone = new Statement(db, $"""
+            INSERT INTO {EventTimeZones.Table} (entity, zone, min_at, max_at) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT DO UPDATE SET min_at = min(min_at, excluded.min_at), max_at = max(max_at, excluded.max_at)
+            """);
         using var insertOutbox = new Statement(db, "INSERT INTO pending_deliveries (created_at, targets) VALUES (?1, ?2) RETURNING id");
         using var deleteOutbox = new Statement(db, "DELETE FROM pending_deliveries WHERE id = ?1");
 
         var group = new List<PendingAppend>();
+        var zones = new EventTimeZones();
         var completed = new List<(long Id, TaskCompletionSource Removed)>();
         while (queue.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
@@ -184,9 +189,19 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                         insertEvent.Bind(6, pending.Body(i));
                         insertEvent.Execute();
                         heads[e.Entity] = through[e.Entity] = sequence;
+                        zones.Add(e.Entity, sequence, e.OccurredAt.UtcTicks);
                         results[i] = new AppendOutcome(false, sequence);
                         committed.Add(new CommittedEvent(e, sequence));
                     }
+                }
+
+                foreach (var (entity, zone, minTicks, maxTicks) in zones.Drain())
+                {
+                    upsertZone.Bind(1, entity);
+                    upsertZone.Bind(2, zone);
+                    upsertZone.Bind(3, minTicks);
+                    upsertZone.Bind(4, maxTicks);
+                    upsertZone.Execute();
                 }
 
                 if (through.Count > 0)
@@ -203,6 +218,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 // Nothing of this group was committed: forget the heads it advanced, keep the outbox rows it was to
                 // remove, and fail every request in it.
                 heads.Clear();
+                zones.Clear();
                 confirmedDeliveries.PutBack(completed);
 
                 foreach (var pending in group)
@@ -356,45 +372,89 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         return await LoggedEventRows.ReadAsync(command, entity, cancellationToken);
     }
 
-    // Keyset pages on the (entity, occurred_at) index, whose entries also carry entity_seq (the table's key). The
-    // row-value comparison is what lets SQLite start the index range there; the equivalent "a > x OR (a = x AND b > y)"
-    // made it scan every earlier event of the entity, so that one interval read of a long history cost milliseconds
-    // instead of microseconds (docs/performance.md).
+    // Zones per read of a time-ordered scan: 4,096 events, the page of the PostgreSQL log's keyset reads.
+    private const int ZonesPerRead = LoggedEventRows.HistoryPage / EventTimeZones.EventsPerZone;
+
     public IAsyncEnumerable<LoggedEvent> ReadEntityByTimeAsync(string entity, long afterTicks, long throughTicks, long throughSequence, CancellationToken cancellationToken = default) =>
-        LoggedEventRows.ReadByTimeAsync(afterTicks, async (last, cancellation) =>
+        ReadByTimeAsync(entity, descending: false, afterTicks, throughTicks, throughSequence, ZonesPerRead, cancellationToken);
+
+    public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
+    {
+        var events = new List<LoggedEvent>(Math.Min(limit, 1024));
+        if (limit <= 0)
+        {
+            return events;
+        }
+
+        var beforeTicks = before?.UtcTicks ?? long.MaxValue;
+        await foreach (var e in ReadByTimeAsync(entity, descending: true, long.MinValue, beforeTicks == long.MinValue ? long.MinValue : beforeTicks - 1, long.MaxValue,
+            zonesPerRead: Math.Min(ZonesPerRead, limit / EventTimeZones.EventsPerZone + 1), cancellationToken))
+        {
+            events.Add(e);
+            if (events.Count == limit)
+            {
+                break;
+            }
+        }
+
+        return events;
+    }
+
+    /// <summary>
+    /// An entity's events with afterTicks &lt; occurred_at &lt;= throughTicks and entity_seq &lt;= throughSequence, in
+    /// (time, sequence) order, through the time map (<see cref="EventTimeZones"/>). The zones and the entity's last
+    /// sequence are read in one statement, so events appended meanwhile (which may widen a zone already passed) stay out.
+    /// </summary>
+    private async IAsyncEnumerable<LoggedEvent> ReadByTimeAsync(
+        string entity, bool descending, long afterTicks, long throughTicks, long throughSequence, int zonesPerRead,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (afterTicks >= throughTicks)
+        {
+            yield break;
+        }
+
+        var zones = new List<(long Zone, long Bound)>();
+        await using (var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken))
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"""
+                SELECT zone, min_at, max_at, (SELECT max(entity_seq) FROM event_log WHERE entity = $entity)
+                FROM {EventTimeZones.Table}
+                WHERE entity = $entity AND max_at > $after AND min_at <= $through AND zone <= $lastZone
+                """;
+            command.Parameters.AddWithValue("$entity", entity);
+            command.Parameters.AddWithValue("$after", afterTicks);
+            command.Parameters.AddWithValue("$through", throughTicks);
+            command.Parameters.AddWithValue("$lastZone", EventTimeZones.ZoneOf(throughSequence));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                zones.Add((reader.GetInt64(0), descending ? reader.GetInt64(2) : reader.GetInt64(1)));
+                throughSequence = Math.Min(throughSequence, reader.GetInt64(3));
+            }
+        }
+
+        zones.Sort((a, b) => descending ? b.Bound.CompareTo(a.Bound) : a.Bound.CompareTo(b.Bound));
+        var events = EventTimeZones.MergeAsync(zones, descending, zonesPerRead, async (firstZone, lastZone, cancellation) =>
         {
             await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellation);
             await using var command = connection.CreateCommand();
             command.CommandText = $"""
                 SELECT {LoggedEventRows.Columns} FROM event_log
-                WHERE entity = $entity AND occurred_at <= $through AND entity_seq <= $maxSeq
-                  AND (occurred_at, entity_seq) > ($lastTicks, $lastSeq)
-                ORDER BY occurred_at, entity_seq
-                LIMIT $page
+                WHERE entity = $entity AND entity_seq BETWEEN $first AND $last AND occurred_at > $after AND occurred_at <= $through
                 """;
             command.Parameters.AddWithValue("$entity", entity);
+            command.Parameters.AddWithValue("$first", EventTimeZones.FirstSequence(firstZone));
+            command.Parameters.AddWithValue("$last", Math.Min(EventTimeZones.LastSequence(lastZone), throughSequence));
+            command.Parameters.AddWithValue("$after", afterTicks);
             command.Parameters.AddWithValue("$through", throughTicks);
-            command.Parameters.AddWithValue("$maxSeq", throughSequence);
-            command.Parameters.AddWithValue("$lastTicks", last.Ticks);
-            command.Parameters.AddWithValue("$lastSeq", last.Sequence);
-            command.Parameters.AddWithValue("$page", LoggedEventRows.HistoryPage);
             return await LoggedEventRows.ReadAsync(command, entity, cancellation);
         }, cancellationToken);
-
-    public async Task<IReadOnlyList<LoggedEvent>> ListEntityEventsAsync(string entity, DateTimeOffset? before, int limit, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT {LoggedEventRows.Columns} FROM event_log
-            WHERE entity = $entity AND occurred_at < $before
-            ORDER BY occurred_at DESC, entity_seq DESC
-            LIMIT $limit
-            """;
-        command.Parameters.AddWithValue("$entity", entity);
-        command.Parameters.AddWithValue("$before", before?.UtcTicks ?? long.MaxValue);
-        command.Parameters.AddWithValue("$limit", limit);
-        return await LoggedEventRows.ReadAsync(command, entity, cancellationToken);
+        await foreach (var e in events)
+        {
+            yield return e;
+        }
     }
 
     public void Dispose()

@@ -37,6 +37,8 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     // reads it from the log's primary key.
     private readonly Dictionary<string, long> heads = new(StringComparer.Ordinal);
 
+    private readonly TimeMapCache timeMaps = new();
+
     // Set by the checkpointer when the WAL file has outgrown WalLimitBytes; the writer then checkpoints between two
     // commits (see WriterLoop).
     private volatile bool walRestartDue;
@@ -149,6 +151,8 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             var outcomes = new AppendOutcome[group.Count][];
             var committed = new List<CommittedEvent>(eventCount);
             long deliveryId = 0;
+            var through = new Dictionary<string, long>(StringComparer.Ordinal);
+            List<(string Entity, long Zone, long Min, long Max)> changedZones = [];
             try
             {
                 var recordedAt = DateTimeOffset.UtcNow.UtcTicks;
@@ -159,7 +163,6 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                     deleteOutbox.Execute();
                 }
 
-                var through = new Dictionary<string, long>(StringComparer.Ordinal);
                 for (var g = 0; g < group.Count; g++)
                 {
                     var pending = group[g];
@@ -195,7 +198,8 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                     }
                 }
 
-                foreach (var (entity, zone, minTicks, maxTicks) in zones.Drain())
+                changedZones = zones.Drain();
+                foreach (var (entity, zone, minTicks, maxTicks) in changedZones)
                 {
                     upsertZone.Bind(1, entity);
                     upsertZone.Bind(2, zone);
@@ -230,6 +234,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             }
 
             ConfirmedDeliveries.Committed(completed);
+            timeMaps.Committed(changedZones, through);
 
             var commit = committed.Count > 0 ? new CommittedGroup(committed, deliveryId, Stopwatch.GetTimestamp()) : null;
             for (var g = 0; g < group.Count; g++)
@@ -402,8 +407,9 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
 
     /// <summary>
     /// An entity's events with afterTicks &lt; occurred_at &lt;= throughTicks and entity_seq &lt;= throughSequence, in
-    /// (time, sequence) order, through the time map (<see cref="EventTimeZones"/>). The zones and the entity's last
-    /// sequence are read in one statement, so events appended meanwhile (which may widen a zone already passed) stay out.
+    /// (time, sequence) order, through the time map (<see cref="EventTimeZones"/>, held by <see cref="TimeMapCache"/>).
+    /// Only the sequences the zones covered when they were read are read, so events appended meanwhile (which may widen
+    /// a zone already passed) stay out.
     /// </summary>
     private async IAsyncEnumerable<LoggedEvent> ReadByTimeAsync(
         string entity, bool descending, long afterTicks, long throughTicks, long throughSequence, int zonesPerRead,
@@ -414,26 +420,27 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             yield break;
         }
 
-        var zones = new List<(long Zone, long Bound)>();
-        await using (var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken))
-        await using (var command = connection.CreateCommand())
+        var (zones, covered) = await timeMaps.FindAsync(entity, descending, afterTicks, throughTicks, throughSequence, async () =>
         {
+            var all = new List<(long Zone, long Min, long Max)>();
+            long last = 0;
+            await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, CancellationToken.None);
+            await using var command = connection.CreateCommand();
             command.CommandText = $"""
                 SELECT zone, min_at, max_at, (SELECT max(entity_seq) FROM event_log WHERE entity = $entity)
-                FROM {EventTimeZones.Table}
-                WHERE entity = $entity AND max_at > $after AND min_at <= $through AND zone <= $lastZone
+                FROM {EventTimeZones.Table} WHERE entity = $entity
                 """;
             command.Parameters.AddWithValue("$entity", entity);
-            command.Parameters.AddWithValue("$after", afterTicks);
-            command.Parameters.AddWithValue("$through", throughTicks);
-            command.Parameters.AddWithValue("$lastZone", EventTimeZones.ZoneOf(throughSequence));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
             {
-                zones.Add((reader.GetInt64(0), descending ? reader.GetInt64(2) : reader.GetInt64(1)));
-                throughSequence = Math.Min(throughSequence, reader.GetInt64(3));
+                all.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)));
+                last = reader.GetInt64(3);
             }
-        }
+
+            return (all, last);
+        });
+        throughSequence = covered;
 
         zones.Sort((a, b) => descending ? b.Bound.CompareTo(a.Bound) : a.Bound.CompareTo(b.Bound));
         var events = EventTimeZones.MergeAsync(zones, descending, zonesPerRead, async (firstZone, lastZone, cancellation) =>

@@ -21,8 +21,17 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     /// <summary>How many events one commit may carry; more wait for the next commit.</summary>
     public const int MaxEventsPerCommit = 50_000;
 
-    /// <summary>The WAL file's size past which the writer restarts it (and truncates the file to it).</summary>
+    /// <summary>The WAL file's size past which the writer restarts it.</summary>
     public const long DefaultWalLimitBytes = 64L << 20;
+
+    /// <summary>
+    /// How much of the WAL file a restart keeps (SQLite's <c>journal_size_limit</c>), as a multiple of the restart size.
+    /// The WAL grows past its limit until the checkpointer's next tick notices (about 100 MB a second under load), and a
+    /// file cut back to the limit at every restart grew again in every cycle: the kernel's allocation and zeroing of
+    /// the new blocks took 15% of the writer's time (docs/performance.md). A file kept at four times the limit is
+    /// rewritten in place.
+    /// </summary>
+    public const int DefaultWalKeptLimits = 4;
 
     private readonly SqliteDatabase database;
     private readonly CommitFeed? feed;
@@ -43,8 +52,9 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     // commits (see WriterLoop).
     private volatile bool walRestartDue;
 
-    public SqliteEventLog(SqliteDatabase database, CommitFeed? feed = null, long walLimitBytes = DefaultWalLimitBytes)
+    public SqliteEventLog(SqliteDatabase database, CommitFeed? feed = null, long walLimitBytes = DefaultWalLimitBytes, long? walKeptBytes = null)
     {
+        WalKeptBytes = walKeptBytes ?? walLimitBytes * DefaultWalKeptLimits;
         this.database = database;
         this.feed = feed;
         WalLimitBytes = walLimitBytes;
@@ -105,6 +115,8 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
 
     public long WalLimitBytes { get; }
 
+    public long WalKeptBytes { get; }
+
     private string WalPath => new SqliteConnectionStringBuilder(database.LogConnectionString).DataSource + "-wal";
 
     public Task<AppendResult> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default) =>
@@ -121,7 +133,7 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
             pragma.CommandText = $"""
                 PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL; PRAGMA cache_size = -{database.LogCacheKiB};
                 PRAGMA mmap_size = 1073741824; PRAGMA wal_autocheckpoint = 0; PRAGMA temp_store = MEMORY;
-                PRAGMA journal_size_limit = {WalLimitBytes};
+                PRAGMA journal_size_limit = {WalKeptBytes};
                 """;
             pragma.ExecuteNonQuery();
         }

@@ -23,6 +23,10 @@ public static partial class EventJson
     public const int MaxTextLength = 2000;
     public const int MaxShortTextLength = 200;
 
+    /// <summary>How sure the reporter is, from 0 (not at all) to 1 (the default).</summary>
+    public const double MinConfidence = 0;
+    public const double MaxConfidence = 1;
+
     /// <summary>Events may claim to have happened at most this far in the future (clock skew).</summary>
     public static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(5);
 
@@ -148,7 +152,7 @@ public static partial class EventJson
         var confidenceValue = 1.0;
         if (confidence is { ValueKind: not JsonValueKind.Null } c)
         {
-            if (!TryReadNumber(c, out confidenceValue) || confidenceValue is < 0 or > 1)
+            if (!TryReadNumber(c, out confidenceValue) || confidenceValue is < MinConfidence or > MaxConfidence)
             {
                 return Fail("confidence: must be a number from 0 to 1");
             }

@@ -56,6 +56,16 @@ public static class OpenApiSetup
                 DescribeDocument(document);
                 return Task.CompletedTask;
             });
+            options.AddSchemaTransformer((schema, context, _) =>
+            {
+                // Only a type's own schema, not each use of it as a property: the constraints go on its properties.
+                if (context.JsonPropertyInfo is null)
+                {
+                    RequestSchemaConstraints.Apply(schema, context.JsonTypeInfo.Type, context.ApplicationServices);
+                }
+
+                return Task.CompletedTask;
+            });
             options.AddOperationTransformer(async (operation, context, cancellationToken) =>
             {
                 var problem = await context.GetOrCreateSchemaAsync(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), null, cancellationToken);

@@ -38,7 +38,11 @@ public sealed class RequestSchemaDriftTests(ServerFixture fixture)
         ["ModelRequest"] = ScoringModelJson.Write(ScoringModel.Default with { Version = "drift-model" }),
     };
 
-    private sealed record Case(string What, IReadOnlyList<object> Path, JsonNode? Value, bool Remove, bool Valid);
+    /// <param name="Given">Another value set first: the condition of an if/then rule the case is about.</param>
+    private sealed record Case(string What, IReadOnlyList<object> Path, JsonNode? Value, bool Remove, bool Valid)
+    {
+        public (IReadOnlyList<object> Path, JsonNode Value)? Given { get; init; }
+    }
 
     [Fact]
     public async Task Every_documented_request_constraint_is_the_one_the_endpoint_enforces()
@@ -178,6 +182,22 @@ public sealed class RequestSchemaDriftTests(ServerFixture fixture)
                     foreach (var c in Walk(document, propertySchema!.AsObject(), obj[name]!, [.. path, name]))
                     {
                         yield return c;
+                    }
+                }
+
+                // if/then rules (a field's range that depends on another field): the bounds of "then" under each value of "if".
+                foreach (var rule in schema["allOf"]?.AsArray().Select(r => r!.AsObject()) ?? [])
+                {
+                    var (field, condition) = rule["if"]!["properties"]!.AsObject().Single();
+                    foreach (var given in condition!["enum"]!.AsArray())
+                    {
+                        foreach (var (name, bounds) in rule["then"]!["properties"]!.AsObject())
+                        {
+                            foreach (var c in Walk(document, bounds!.AsObject(), obj[name]!, [.. path, name]))
+                            {
+                                yield return c with { What = $"{c.What} when {field} is {given}", Given = ([.. path, field], given!.DeepClone()) };
+                            }
+                        }
                     }
                 }
 
@@ -371,26 +391,34 @@ public sealed class RequestSchemaDriftTests(ServerFixture fixture)
     private static JsonNode Apply(JsonNode example, Case c)
     {
         var body = example.DeepClone();
-        if (c.Path.Count == 0)
+        if (c.Given is { } given)
         {
-            return body;
+            Set(body, given.Path, given.Value, remove: false);
         }
 
-        var parent = c.Path.SkipLast(1).Aggregate(body, (node, step) => step is int index ? node[index]! : node[(string)step]!);
-        switch (c.Path[^1])
+        if (c.Path.Count > 0)
         {
-            case int index:
-                parent.AsArray()[index] = c.Value?.DeepClone();
-                break;
-            case string name when c.Remove:
-                parent.AsObject().Remove(name);
-                break;
-            case string name:
-                parent[name] = c.Value?.DeepClone();
-                break;
+            Set(body, c.Path, c.Value, c.Remove);
         }
 
         return body;
+    }
+
+    private static void Set(JsonNode body, IReadOnlyList<object> path, JsonNode? value, bool remove)
+    {
+        var parent = path.SkipLast(1).Aggregate(body, (node, step) => step is int index ? node[index]! : node[(string)step]!);
+        switch (path[^1])
+        {
+            case int index:
+                parent.AsArray()[index] = value?.DeepClone();
+                break;
+            case string name when remove:
+                parent.AsObject().Remove(name);
+                break;
+            case string name:
+                parent[name] = value?.DeepClone();
+                break;
+        }
     }
 
     /// <summary>

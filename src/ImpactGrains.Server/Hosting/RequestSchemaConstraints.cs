@@ -130,11 +130,22 @@ internal static class RequestSchemaConstraints
         Text(Property(schema, "target"), 1, RequestRules.MaxTargetLength, RequestRules.TargetPattern);
         Enumeration(Property(schema, "metric"), AlertMetrics.All);
 
-        // The range depends on the metric, which a schema of this document cannot tie to another field: said in words.
-        var threshold = Property(schema, "threshold");
-        threshold.Description = "By metric: " + string.Join("; ", AlertMetrics.All
-            .GroupBy(AlertsEndpoints.ThresholdRange)
+        // The threshold's range depends on the metric: one if/then per range, with the same range in words.
+        var ranges = AlertMetrics.All.GroupBy(AlertsEndpoints.ThresholdRange).ToList();
+        Property(schema, "threshold").Description = "By metric: " + string.Join("; ", ranges
             .Select(g => $"{string.Join(", ", g)} from {Format(g.Key.Min)} to {Format(g.Key.Max)}")) + ".";
+        schema.AllOf = ranges.Select(g => (IOpenApiSchema)new OpenApiSchema
+        {
+            If = new OpenApiSchema
+            {
+                Required = new HashSet<string> { "metric" },
+                Properties = new Dictionary<string, IOpenApiSchema> { ["metric"] = Enumeration(new OpenApiSchema { Type = JsonSchemaType.String }, g) },
+            },
+            Then = new OpenApiSchema
+            {
+                Properties = new Dictionary<string, IOpenApiSchema> { ["threshold"] = new OpenApiSchema { Minimum = Number(g.Key.Min), Maximum = Number(g.Key.Max) } },
+            },
+        }).ToList();
 
         Property(schema, "coolDown").Format = "duration";
         var webhook = Property(schema, "webhook");

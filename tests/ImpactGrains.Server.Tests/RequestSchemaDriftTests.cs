@@ -31,7 +31,9 @@ public sealed class RequestSchemaDriftTests(ServerFixture fixture)
         ["EventRequest"] =
             """{"id":"drift-event","entity":"drift-a","type":"statement","occurredAt":"2025-01-01T00:00:00Z","region":"US","confidence":0.5,"source":"wire",""" +
             // Fields for every type at once (a type ignores the others'), so that each type of the enum is valid as it is.
-            """ "data":{"reports":10,"participants":10,"percent":-5,"deltaUsd":-1000,"severity":"minor","status":"resolved","baselineMean":1,"baselineStdDev":1,"zScore":0,"startedAt":"2025-01-01T00:00:00Z"}}""",
+            """ "data":{"reports":10,"baselineReports":5,"durationMinutes":30,"claimed":true,"attribution":"a group","participants":10,"locations":2,""" +
+            """ "percent":-5,"units":3,"period":"Q1","closePrice":10,"deltaUsd":-1000,"netWorthUsd":5000,"severity":"minor","description":"a recall",""" +
+            """ "status":"resolved","baselineMean":1,"baselineStdDev":1,"zScore":0,"peakReports":12,"startedAt":"2025-01-01T00:00:00Z"}}""",
         ["GroupRequest"] = """{"name":"Drift group","method":"max","members":["drift-a",{"entity":"drift-b","weight":0.5}]}""",
         ["AlertRuleRequest"] = """{"target":"group:drift-g","metric":"score","threshold":50,"coolDown":"PT10M","webhook":"http://127.0.0.1:9/hook","secret":"drift-secret"}""",
         ["RescoreRequest"] = """{"version":"v1","at":"2025-01-01T00:00:00Z","limit":10}""",

@@ -112,6 +112,84 @@ internal static class RequestSchemaConstraints
 
         // The type's own fields; an event whose type needs none may leave it out, but null is not taken for the others.
         Property(schema, "data").Type = JsonSchemaType.Object;
+
+        // Each type's fields, as an if/then per type: a field of another type is ignored, as the endpoint ignores it.
+        schema.AllOf = EventTypes.All.Select(type => (IOpenApiSchema)new OpenApiSchema
+        {
+            If = new OpenApiSchema
+            {
+                Required = new HashSet<string> { "type" },
+                Properties = new Dictionary<string, IOpenApiSchema> { ["type"] = Enumeration(new OpenApiSchema { Type = JsonSchemaType.String }, [type.WireName()]) },
+            },
+            Then = new OpenApiSchema { Properties = new Dictionary<string, IOpenApiSchema> { ["data"] = EventData(type) } },
+        }).ToList();
+    }
+
+    /// <summary>The data fields of one event type, with the bounds <see cref="EventJson"/> reads them within.</summary>
+    private static OpenApiSchema EventData(EventType type)
+    {
+        var fields = new Dictionary<string, IOpenApiSchema>();
+        var required = new HashSet<string>();
+        void Field(string name, OpenApiSchema field, bool isRequired = false)
+        {
+            fields[name] = field;
+            if (isRequired)
+            {
+                required.Add(name);
+            }
+        }
+
+        OpenApiSchema Range(JsonSchemaType kind, double min, double max) => new() { Type = kind, Minimum = Number(min), Maximum = Number(max) };
+        OpenApiSchema Count(double max) => Range(JsonSchemaType.Integer, 0, max);
+        OpenApiSchema Amount(double min, double max) => Range(JsonSchemaType.Number, min, max);
+        OpenApiSchema Words(int max) => new() { Type = JsonSchemaType.String, MaxLength = max, Pattern = RequestRules.NoControlCharactersPattern };
+
+        string? description = null;
+        switch (type)
+        {
+            case EventType.Outage:
+                Field("reports", Count(EventJson.MaxCount), isRequired: true);
+                Field("baselineReports", Count(EventJson.MaxCount));
+                Field("durationMinutes", Amount(0, EventJson.MaxDurationMinutes));
+                break;
+            case EventType.Cyberattack:
+                Field("claimed", new OpenApiSchema { Type = JsonSchemaType.Boolean });
+                Field("attribution", Words(EventJson.MaxShortTextLength));
+                break;
+            case EventType.Protest:
+                Field("participants", Count(EventJson.MaxCount));
+                Field("locations", Count(EventJson.MaxLocations));
+                description = "At least one of participants and locations.";
+                break;
+            case EventType.SalesChange:
+                Field("percent", Amount(EventJson.MinPercent, EventJson.MaxPercent), isRequired: true);
+                Field("units", Count(EventJson.MaxCount));
+                Field("period", Words(EventJson.MaxShortTextLength));
+                break;
+            case EventType.StockChange:
+                Field("percent", Amount(EventJson.MinPercent, EventJson.MaxPercent), isRequired: true);
+                Field("closePrice", Amount(0, EventJson.MaxMoney));
+                break;
+            case EventType.NetWorthChange:
+                Field("deltaUsd", Amount(-EventJson.MaxMoney, EventJson.MaxMoney), isRequired: true);
+                Field("netWorthUsd", Amount(0, EventJson.MaxMoney));
+                break;
+            case EventType.ProductFailure or EventType.Statement:
+                Field("severity", Enumeration(new OpenApiSchema { Type = JsonSchemaType.String }, Enum.GetValues<Severity>().Select(s => s.WireName())), isRequired: true);
+                Field("description", Words(EventJson.MaxTextLength));
+                break;
+            case EventType.Incident:
+                Field("status", Enumeration(new OpenApiSchema { Type = JsonSchemaType.String }, [EventJson.IncidentDetected, EventJson.IncidentResolved]), isRequired: true);
+                Field("reports", Count(EventJson.MaxCount), isRequired: true);
+                Field("baselineMean", Amount(0, EventJson.MaxCount), isRequired: true);
+                Field("baselineStdDev", Amount(0, EventJson.MaxCount), isRequired: true);
+                Field("zScore", Amount(-EventJson.MaxCount, EventJson.MaxCount), isRequired: true);
+                Field("peakReports", Count(EventJson.MaxCount));
+                Field("startedAt", new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" }, isRequired: true);
+                break;
+        }
+
+        return new OpenApiSchema { Type = JsonSchemaType.Object, Description = description, Properties = fields, Required = required };
     }
 
     private static void Group(OpenApiSchema schema)

@@ -14,9 +14,12 @@ public interface ILeaderboardGrain : IGrainWithIntegerKey
     [ReadOnly]
     Task<CandidatesSnapshot> CandidatesAsync(long knownVersion);
 
-    /// <summary>The top entities now, optionally of one kind, by a category or a region instead of the overall score.</summary>
+    /// <summary>
+    /// The top entities now, optionally of one kind, by a category or a region instead of the overall score. Kind and
+    /// category arrive as enums, parsed once from the query string by the endpoint.
+    /// </summary>
     [ReadOnly]
-    Task<IReadOnlyList<RankedEntry>> TopAsync(string? kind, string? category, string? region, int limit, DateTimeOffset at);
+    Task<IReadOnlyList<RankedEntry>> TopAsync(EntityKindCode? kind, EventCategoryCode? category, string? region, int limit, DateTimeOffset at);
 }
 
 /// <summary>

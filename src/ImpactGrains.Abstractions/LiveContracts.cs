@@ -32,11 +32,22 @@ public enum EntityKindCode : byte
     Product = EntityKind.Product,
 }
 
+/// <summary><see cref="EventCategory"/> as Orleans serializes it, for a leaderboard by category.</summary>
+[GenerateSerializer]
+public enum EventCategoryCode : byte
+{
+    Operational = EventCategory.Operational,
+    Market = EventCategory.Market,
+    Financial = EventCategory.Financial,
+    Reputational = EventCategory.Reputational,
+}
+
+/// <summary>A place on a leaderboard; the kind stays an enum until the HTTP answer writes its wire name.</summary>
 [GenerateSerializer, Immutable, SuppressReferenceTracking]
 public sealed record RankedEntry(
     [property: Id(0)] string Entity,
     [property: Id(1)] string Name,
-    [property: Id(2)] string Kind,
+    [property: Id(2)] EntityKindCode Kind,
     [property: Id(3)] double Score);
 
 /// <summary>

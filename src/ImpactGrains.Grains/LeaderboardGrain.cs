@@ -37,13 +37,11 @@ public sealed class LeaderboardGrain(DecayTable table) : Grain, ILeaderboardGrai
         return Task.FromResult(snapshot);
     }
 
-    public Task<IReadOnlyList<RankedEntry>> TopAsync(string? kind, string? category, string? region, int limit, DateTimeOffset at)
+    public Task<IReadOnlyList<RankedEntry>> TopAsync(EntityKindCode? kind, EventCategoryCode? category, string? region, int limit, DateTimeOffset at)
     {
-        EntityKind? kindFilter = kind is null ? null : EntityKinds.TryParse(kind, out var k) ? k : throw new ArgumentException($"unknown kind {kind}");
-        EventCategory? categoryFilter = category is null ? null : EventTypes.TryParseCategory(category, out var c) ? c : throw new ArgumentException($"unknown category {category}");
-        var board = new Board(kindFilter, categoryFilter, region);
+        var board = new Board((EntityKind?)kind, (EventCategory?)category, region);
         IReadOnlyList<RankedEntry> top = Rankings.Top(candidates.Values.SelectMany(s => s), board, at.UtcTicks, table, limit)
-            .Select(r => new RankedEntry(r.Standing.Entity, r.Standing.Name, r.Standing.Kind.WireName(), r.Score))
+            .Select(r => new RankedEntry(r.Standing.Entity, r.Standing.Name, (EntityKindCode)r.Standing.Kind, r.Score))
             .ToList();
         return Task.FromResult(top);
     }

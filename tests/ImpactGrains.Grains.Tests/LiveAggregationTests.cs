@@ -12,7 +12,7 @@ public sealed class LiveAggregationTests(ClusterFixture fixture) : IClassFixture
     private static ImpactEvent Outage(string id, string entity, DateTimeOffset at, long reports, string region = "US") =>
         new(id, entity, EventType.Outage, at, region, 1, null, new OutageData(reports, 500, null));
 
-    private async Task<IReadOnlyList<RankedEntry>> EventuallyTopAsync(string? kind, int limit, Func<IReadOnlyList<RankedEntry>, bool> done)
+    private async Task<IReadOnlyList<RankedEntry>> EventuallyTopAsync(EntityKindCode? kind, int limit, Func<IReadOnlyList<RankedEntry>, bool> done)
     {
         IReadOnlyList<RankedEntry> top = [];
         for (var i = 0; i < 300; i++)
@@ -42,13 +42,13 @@ public sealed class LiveAggregationTests(ClusterFixture fixture) : IClassFixture
         await fixture.IngestAsync(ids.Select((id, i) => Outage($"{id}-1", id, Recent, 1000 * (i + 1))).ToList());
         // Partitions publish on their own timers: wait until every one has (the bound is generous for a busy machine).
         string[] expected = ["rank-19", "rank-18", "rank-17", "rank-16", "rank-15"];
-        var top = await EventuallyTopAsync("organization", 5, t => t.Select(x => x.Entity).SequenceEqual(expected));
+        var top = await EventuallyTopAsync(EntityKindCode.Organization, 5, t => t.Select(x => x.Entity).SequenceEqual(expected));
 
         Assert.Equal(expected, top.Select(t => t.Entity));
         Assert.Equal("RANK-19", top[0].Name);
         // At one instant for both: the score decays by about 0.0005 a second here, more than the comparison allows.
         var at = DateTimeOffset.UtcNow;
-        var ranked = await fixture.Client.GetGrain<ILeaderboardGrain>(0).TopAsync("organization", null, null, 5, at);
+        var ranked = await fixture.Client.GetGrain<ILeaderboardGrain>(0).TopAsync(EntityKindCode.Organization, null, null, 5, at);
         var exact = await fixture.Client.GetGrain<IEntityGrain>("rank-19").GetImpactAsync(at);
         Assert.Equal(exact.Score, ranked[0].Score, 6);
 

@@ -6,6 +6,9 @@ using ImpactGrains.Scoring.Events;
 
 namespace ImpactGrains.Scoring.Model;
 
+/// <summary>The numbers a model parameter is read within: above (or from) <paramref name="Minimum"/>, up to <paramref name="Maximum"/> if any.</summary>
+public sealed record ParameterRange(string Name, double Minimum, bool MinimumExclusive, double? Maximum);
+
 /// <summary>The outcome of reading a model: the model, or every problem found, each naming its field.</summary>
 public sealed record ScoringModelParseResult(ScoringModel? Model, IReadOnlyList<string> Errors);
 
@@ -77,8 +80,24 @@ public static partial class ScoringModelJson
     /// <summary>The names of the numeric parameters outside types and severityMagnitudes, as written.</summary>
     public static IReadOnlyList<string> ScalarNames { get; } = Scalars.Select(s => s.Name).ToList();
 
+    /// <summary>The range each numeric parameter outside types and severityMagnitudes is read within, for the API's document.</summary>
+    public static IReadOnlyList<ParameterRange> ScalarRanges { get; } = Scalars.Select(s => s.Rule switch
+    {
+        Rule.Positive => new ParameterRange(s.Name, 0, MinimumExclusive: true, null),
+        Rule.NonNegative => new ParameterRange(s.Name, 0, MinimumExclusive: false, null),
+        _ => new ParameterRange(s.Name, 0, MinimumExclusive: false, 1),
+    }).ToList();
+
+    /// <summary>The least a type's severity or a severity magnitude may be.</summary>
+    public const double MinWeight = 0;
+
+    private const string VersionUnanchored = "[A-Za-z0-9][A-Za-z0-9._-]{0,63}";
+
+    /// <summary>A version name, as the OpenAPI document gives it (ECMA-262: $ is the end of the text).</summary>
+    public const string VersionPattern = "^" + VersionUnanchored + "$";
+
     // \z, not $, which would also take a name with a trailing newline.
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^" + VersionUnanchored + @"\z", RegexOptions.CultureInvariant)]
     private static partial Regex VersionName();
 
     /// <summary>Whether a version name may be registered: it appears in URLs and in every score.</summary>
@@ -259,7 +278,7 @@ public static partial class ScoringModelJson
                 switch (field.Name)
                 {
                     case "severity":
-                        if (Number(field.Value) is { } value && value >= 0)
+                        if (Number(field.Value) is { } value && value >= MinWeight)
                         {
                             severity = value;
                         }
@@ -312,7 +331,7 @@ public static partial class ScoringModelJson
             {
                 errors.Add($"{path}: unknown severity; expected minor, major or critical");
             }
-            else if (Number(entry.Value) is { } value && value >= 0)
+            else if (Number(entry.Value) is { } value && value >= MinWeight)
             {
                 magnitudes[severity] = value;
             }

@@ -108,7 +108,7 @@ internal static class EventFastReader
 
                     break;
                 case Confidence:
-                    if (token != JsonTokenType.Null && (!TryNumber(ref reader, out confidence) || confidence is < 0 or > 1))
+                    if (token != JsonTokenType.Null && (!TryNumber(ref reader, out confidence) || confidence is < EventJson.MinConfidence or > EventJson.MaxConfidence))
                     {
                         return false;
                     }

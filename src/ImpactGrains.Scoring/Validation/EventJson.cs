@@ -23,6 +23,10 @@ public static partial class EventJson
     public const int MaxTextLength = 2000;
     public const int MaxShortTextLength = 200;
 
+    /// <summary>How sure the reporter is, from 0 (not at all) to 1 (the default).</summary>
+    public const double MinConfidence = 0;
+    public const double MaxConfidence = 1;
+
     /// <summary>Events may claim to have happened at most this far in the future (clock skew).</summary>
     public static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(5);
 
@@ -148,7 +152,7 @@ public static partial class EventJson
         var confidenceValue = 1.0;
         if (confidence is { ValueKind: not JsonValueKind.Null } c)
         {
-            if (!TryReadNumber(c, out confidenceValue) || confidenceValue is < 0 or > 1)
+            if (!TryReadNumber(c, out confidenceValue) || confidenceValue is < MinConfidence or > MaxConfidence)
             {
                 return Fail("confidence: must be a number from 0 to 1");
             }
@@ -233,7 +237,7 @@ public static partial class EventJson
 
             case EventType.SalesChange:
             {
-                if (fields.Number("percent", -100, MaxPercent, required: true, out var percent) is { } e1) return e1;
+                if (fields.Number("percent", MinPercent, MaxPercent, required: true, out var percent) is { } e1) return e1;
                 if (fields.Integer("units", 0, MaxCount, required: false, out var units) is { } e2) return e2;
                 if (fields.Text("period", MaxShortTextLength, out var period) is { } e3) return e3;
                 result = new SalesChangeData(percent!.Value, units, period);
@@ -242,7 +246,7 @@ public static partial class EventJson
 
             case EventType.StockChange:
             {
-                if (fields.Number("percent", -100, MaxPercent, required: true, out var percent) is { } e1) return e1;
+                if (fields.Number("percent", MinPercent, MaxPercent, required: true, out var percent) is { } e1) return e1;
                 if (fields.Number("closePrice", 0, MaxMoney, required: false, out var close) is { } e2) return e2;
                 result = new StockChangeData(percent!.Value, close);
                 return null;
@@ -274,9 +278,9 @@ public static partial class EventJson
             {
                 var statusElement = fields.Get("status");
                 var status = statusElement is { ValueKind: JsonValueKind.String } ? statusElement.Value.GetString() : null;
-                if (status is not ("detected" or "resolved"))
+                if (status is not (IncidentDetected or IncidentResolved))
                 {
-                    return "data.status: required, detected or resolved";
+                    return $"data.status: required, {IncidentDetected} or {IncidentResolved}";
                 }
 
                 if (fields.Integer("reports", 0, MaxCount, required: true, out var reports) is { } e1) return e1;
@@ -291,7 +295,7 @@ public static partial class EventJson
                     return "data.startedAt: required RFC 3339 timestamp with an offset";
                 }
 
-                result = new IncidentData(status == "detected" ? IncidentStatus.Detected : IncidentStatus.Resolved,
+                result = new IncidentData(status == IncidentDetected ? IncidentStatus.Detected : IncidentStatus.Resolved,
                     reports!.Value, mean!.Value, stdDev!.Value, z!.Value, started.Value.ToUniversalTime(), peak ?? reports.Value);
                 return null;
             }
@@ -301,11 +305,15 @@ public static partial class EventJson
         }
     }
 
-    private const double MaxCount = 1e12;
-    private const double MaxLocations = 1e6;
-    private const double MaxPercent = 1e6;
-    private const double MaxMoney = 1e15;
-    private const double MaxDurationMinutes = 5_256_000; // ten years
+    // The bounds of the data fields, public for the API's document, which states them from here.
+    public const double MaxCount = 1e12;
+    public const double MaxLocations = 1e6;
+    public const double MinPercent = -100;
+    public const double MaxPercent = 1e6;
+    public const double MaxMoney = 1e15;
+    public const double MaxDurationMinutes = 5_256_000; // ten years
+    public const string IncidentDetected = "detected";
+    public const string IncidentResolved = "resolved";
 
     /// <summary>The data object's fields, read once so that duplicates are caught.</summary>
     private readonly struct DataFields
@@ -491,7 +499,7 @@ public static partial class EventJson
                 WriteOptional(writer, "description", s.Description);
                 break;
             case IncidentData i:
-                writer.WriteString("status", i.Status == IncidentStatus.Detected ? "detected" : "resolved");
+                writer.WriteString("status", i.Status == IncidentStatus.Detected ? IncidentDetected : IncidentResolved);
                 writer.WriteNumber("reports", i.Reports);
                 writer.WriteNumber("baselineMean", i.BaselineMean);
                 writer.WriteNumber("baselineStdDev", i.BaselineStdDev);

@@ -17,6 +17,9 @@ public static class Regions
         .Append(Events.ImpactEvent.GlobalRegion)
         .ToFrozenSet(StringComparer.Ordinal);
 
+    /// <summary>Every region taken, in upper case and in order (the API takes them in any case).</summary>
+    public static IReadOnlyList<string> All { get; } = Codes.Order(StringComparer.Ordinal).ToList();
+
     // The two-letter codes by their letters (A–Z each), for reading a code straight from UTF-8 without a string.
     private static readonly string?[] ByLetters = BuildByLetters();
 

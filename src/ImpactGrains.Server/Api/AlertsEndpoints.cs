@@ -13,10 +13,7 @@ namespace ImpactGrains.Server.Api;
 public static class AlertsEndpoints
 {
     private const int DefaultAlertsLimit = 50;
-    private const int MinSecretLength = 8;
-    private const int MaxSecretLength = 200;
-    private const int MaxWebhookLength = 2000;
-    private const string GroupPrefix = "group:";
+    private const string GroupPrefix = RequestRules.GroupTargetPrefix;
 
     public static RouteGroupBuilder MapAlerts(this RouteGroupBuilder api)
     {
@@ -53,13 +50,13 @@ public static class AlertsEndpoints
         using (document)
         {
             var body = document!.RootElement;
-            var target = RequestJson.RequiredString(body, "target", 64 + GroupPrefix.Length, out _);
+            var target = RequestJson.RequiredString(body, "target", RequestRules.MaxTargetLength, out _);
             if (target is null)
             {
                 return Problems.BadRequest("target: required string: an entity id, group:<group-id> or *");
             }
 
-            if (target != "*")
+            if (target != RequestRules.AnyTarget)
             {
                 var id = target.StartsWith(GroupPrefix, StringComparison.Ordinal) ? target[GroupPrefix.Length..] : target;
                 if (!EntityIds.IsValid(id))
@@ -95,11 +92,11 @@ public static class AlertsEndpoints
             }
 
             if (!body.TryGetProperty("webhook", out var webhookElement) || webhookElement.ValueKind != JsonValueKind.String ||
-                webhookElement.GetString() is not { Length: > 0 and <= MaxWebhookLength } webhookText ||
+                webhookElement.GetString() is not { Length: > 0 and <= RequestRules.MaxWebhookLength } webhookText ||
                 !Uri.TryCreate(webhookText, UriKind.Absolute, out var webhook) ||
                 webhook.Scheme is not ("http" or "https") || string.IsNullOrEmpty(webhook.Host))
             {
-                return Problems.BadRequest($"webhook: required absolute http or https URL of at most {MaxWebhookLength} characters");
+                return Problems.BadRequest($"webhook: required absolute http or https URL of at most {RequestRules.MaxWebhookLength} characters");
             }
 
             // SSRF: no internal address unless allowed; checked again, on the address connected to, at every delivery.
@@ -109,16 +106,16 @@ public static class AlertsEndpoints
             }
 
             if (!body.TryGetProperty("secret", out var secretElement) || secretElement.ValueKind != JsonValueKind.String ||
-                secretElement.GetString() is not { Length: >= MinSecretLength and <= MaxSecretLength } secret || secret.Any(char.IsControl))
+                secretElement.GetString() is not { Length: >= RequestRules.MinSecretLength and <= RequestRules.MaxSecretLength } secret || secret.Any(char.IsControl))
             {
-                return Problems.BadRequest($"secret: required string of {MinSecretLength}–{MaxSecretLength} characters without control characters");
+                return Problems.BadRequest($"secret: required string of {RequestRules.MinSecretLength}–{RequestRules.MaxSecretLength} characters without control characters");
             }
 
             rule = new AlertRule("", target, metric, threshold, coolDown, webhook, secret, time.GetUtcNow());
         }
 
         // There is no group store yet: a group target is checked for its syntax only.
-        if (rule.Target != "*" && !rule.Target.StartsWith(GroupPrefix, StringComparison.Ordinal) &&
+        if (rule.Target != RequestRules.AnyTarget && !rule.Target.StartsWith(GroupPrefix, StringComparison.Ordinal) &&
             !await catalog.ExistsAsync(rule.Target, cancellationToken))
         {
             return Problems.UnknownEntity(rule.Target);
@@ -131,7 +128,7 @@ public static class AlertsEndpoints
     }
 
     /// <summary>score and the categories lie in [0, 100]; trend24h, a difference of scores, in [−100, 100]; spike is a z-score.</summary>
-    private static (double Min, double Max) ThresholdRange(string metric) => metric switch
+    internal static (double Min, double Max) ThresholdRange(string metric) => metric switch
     {
         AlertMetrics.Trend24h => (-100, 100),
         AlertMetrics.Spike => (0, 1000),

@@ -12,10 +12,6 @@ namespace ImpactGrains.Server.Api;
 /// <summary>Registering and listing entities.</summary>
 public static class EntitiesEndpoints
 {
-    private const int MaxNameLength = 200;
-    private const int MaxTags = 32;
-    private const int MaxTagLength = 64;
-
     public static RouteGroupBuilder MapEntities(this RouteGroupBuilder api)
     {
         api.MapPut("/entities/{id}", PutEntity)
@@ -40,7 +36,7 @@ public static class EntitiesEndpoints
     /// <summary>Reads one entity's fields; the same rules for a single PUT and for each item of a bulk one.</summary>
     private static EntityInput? ParseEntity(string id, JsonElement body, out string? error)
     {
-        var name = RequestJson.RequiredString(body, "name", MaxNameLength, out error);
+        var name = RequestJson.RequiredString(body, "name", RequestRules.MaxNameLength, out error);
         if (name is null)
         {
             return null;
@@ -56,17 +52,17 @@ public static class EntitiesEndpoints
         var tags = new List<string>();
         if (body.TryGetProperty("tags", out var tagsElement) && tagsElement.ValueKind != JsonValueKind.Null)
         {
-            if (tagsElement.ValueKind != JsonValueKind.Array || tagsElement.GetArrayLength() > MaxTags)
+            if (tagsElement.ValueKind != JsonValueKind.Array || tagsElement.GetArrayLength() > RequestRules.MaxTags)
             {
-                error = $"tags: must be an array of at most {MaxTags} strings";
+                error = $"tags: must be an array of at most {RequestRules.MaxTags} strings";
                 return null;
             }
 
             foreach (var tag in tagsElement.EnumerateArray())
             {
-                if (tag.ValueKind != JsonValueKind.String || tag.GetString() is not { Length: > 0 and <= MaxTagLength } text || text.Any(char.IsControl))
+                if (tag.ValueKind != JsonValueKind.String || tag.GetString() is not { Length: > 0 and <= RequestRules.MaxTagLength } text || text.Any(char.IsControl))
                 {
-                    error = $"tags: each tag must be a string of 1–{MaxTagLength} characters without control characters";
+                    error = $"tags: each tag must be a string of 1–{RequestRules.MaxTagLength} characters without control characters";
                     return null;
                 }
 

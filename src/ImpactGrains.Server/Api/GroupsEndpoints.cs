@@ -12,8 +12,6 @@ namespace ImpactGrains.Server.Api;
 /// <summary>Groups (portfolios): define them, and read their combined impact, history and explanation.</summary>
 public static class GroupsEndpoints
 {
-    private const int MaxMembers = 1000;
-
     public sealed record GroupResponse(string Id, string Name, string Method, IReadOnlyList<GroupMember> Members, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
         public static GroupResponse Of(GroupRecord g) => new(g.Id, g.Name, g.Method.WireName(), g.Members, g.CreatedAt, g.UpdatedAt);
@@ -63,7 +61,7 @@ public static class GroupsEndpoints
         using (document)
         {
             var body = document!.RootElement;
-            name = RequestJson.RequiredString(body, "name", 200, out var error)!;
+            name = RequestJson.RequiredString(body, "name", RequestRules.MaxNameLength, out var error)!;
             if (name is null)
             {
                 return Problems.BadRequest(error!);
@@ -76,9 +74,9 @@ public static class GroupsEndpoints
             }
 
             if (!body.TryGetProperty("members", out var membersElement) || membersElement.ValueKind != JsonValueKind.Array ||
-                membersElement.GetArrayLength() is 0 or > MaxMembers)
+                membersElement.GetArrayLength() is 0 or > RequestRules.MaxGroupMembers)
             {
-                return Problems.BadRequest($"members: required array of 1–{MaxMembers} entity ids or {{\"entity\", \"weight\"}} objects");
+                return Problems.BadRequest($"members: required array of 1–{RequestRules.MaxGroupMembers} entity ids or {{\"entity\", \"weight\"}} objects");
             }
 
             var index = 0;
@@ -96,9 +94,9 @@ public static class GroupsEndpoints
                     return Problems.BadRequest($"members[{index}]: " + EntityIds.Describe(entity));
                 }
 
-                if (!(weight > 0 && weight <= 1))
+                if (!RequestRules.IsWeight(weight))
                 {
-                    return Problems.BadRequest($"members[{index}].weight: must be a number in (0, 1]");
+                    return Problems.BadRequest($"members[{index}].weight: must be a number in (0, {RequestRules.MaxWeight}]");
                 }
 
                 if (members.Any(m => m.Entity == entity))

@@ -42,9 +42,15 @@ public static class LeaderboardEndpoints
             kindFilter = parsedKind;
         }
 
-        if (!string.IsNullOrEmpty(category) && !EventTypes.TryParseCategory(category, out _))
+        EventCategory? categoryFilter = null;
+        if (!string.IsNullOrEmpty(category))
         {
-            return Problems.BadRequest("category: must be one of operational, market, financial, reputational");
+            if (!EventTypes.TryParseCategory(category, out var parsedCategory))
+            {
+                return Problems.BadRequest("category: must be one of operational, market, financial, reputational");
+            }
+
+            categoryFilter = parsedCategory;
         }
 
         string? regionCode = null;
@@ -58,7 +64,7 @@ public static class LeaderboardEndpoints
             regionCode = normalized;
         }
 
-        if (!string.IsNullOrEmpty(category) && regionCode is not null)
+        if (categoryFilter is not null && regionCode is not null)
         {
             return Problems.BadRequest("category, region: rank by a category or by a region, not both");
         }
@@ -69,11 +75,12 @@ public static class LeaderboardEndpoints
             return Problems.BadRequest(error!);
         }
 
-        var categoryName = string.IsNullOrEmpty(category) ? null : category;
+        // The answer names the category by its wire name, which is the text the query gave (names parse exactly).
+        var categoryName = categoryFilter?.WireName();
         if (string.IsNullOrEmpty(at) && count <= live.Value.Candidates)
         {
             // From this silo's copy of the published standings, ranked at the start of the publish interval: no grain call.
-            if (copy.Find(kind, kindFilter, categoryName, regionCode, count) is { } answer)
+            if (copy.Find(kind, kindFilter, categoryFilter, regionCode, count) is { } answer)
             {
                 return JsonAnswer<LeaderboardResponse>.Matches(request, answer.ETag)
                     ? JsonAnswer<LeaderboardResponse>.NotModified(answer.ETag, copy.CacheControl)
@@ -81,9 +88,9 @@ public static class LeaderboardEndpoints
             }
 
             // A silo that has no copy yet (just started) asks the leaderboard grain.
-            var top = await grains.GetGrain<ILeaderboardGrain>(0).TopAsync(kindFilter?.WireName(), categoryName, regionCode, count, instant);
+            var top = await grains.GetGrain<ILeaderboardGrain>(0).TopAsync((EntityKindCode?)kindFilter, (EventCategoryCode?)categoryFilter, regionCode, count, instant);
             return JsonAnswer<LeaderboardResponse>.Ok(new LeaderboardResponse(instant, kind, categoryName, regionCode,
-                top.Select(t => new LeaderboardEntry(t.Entity, t.Name, t.Kind, t.Score)).ToList()), ReadJson.Default.LeaderboardResponse);
+                top.Select(t => new LeaderboardEntry(t.Entity, t.Name, ((EntityKind)t.Kind).WireName(), t.Score)).ToList()), ReadJson.Default.LeaderboardResponse);
         }
 
         var entities = (await catalog.ListEntitiesAsync(cancellationToken)).Where(e => kindFilter is null || e.Kind == kindFilter).ToList();

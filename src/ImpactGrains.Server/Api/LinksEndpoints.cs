@@ -11,8 +11,6 @@ namespace ImpactGrains.Server.Api;
 /// <summary>Links: <c>from</c>'s direct impact flows into <c>to</c>'s inherited impact at <c>weight</c>.</summary>
 public static class LinksEndpoints
 {
-    private const int MaxRelationLength = 64;
-
     public static RouteGroupBuilder MapLinks(this RouteGroupBuilder api)
     {
         api.MapPut("/links", PutLink)
@@ -30,8 +28,8 @@ public static class LinksEndpoints
     /// <summary>Reads one link's fields; the same rules for a single PUT and for each item of a bulk one.</summary>
     private static LinkRecord? ParseLink(JsonElement body, out string? error)
     {
-        var from = RequestJson.RequiredString(body, "from", 64, out error);
-        var to = from is null ? null : RequestJson.RequiredString(body, "to", 64, out error);
+        var from = RequestJson.RequiredString(body, "from", EntityIds.MaxLength, out error);
+        var to = from is null ? null : RequestJson.RequiredString(body, "to", EntityIds.MaxLength, out error);
         if (from is null || to is null)
         {
             return null;
@@ -53,13 +51,13 @@ public static class LinksEndpoints
         }
 
         if (!body.TryGetProperty("weight", out var weightElement) || weightElement.ValueKind != JsonValueKind.Number ||
-            !weightElement.TryGetDouble(out var weight) || !(weight > 0 && weight <= 1))
+            !weightElement.TryGetDouble(out var weight) || !RequestRules.IsWeight(weight))
         {
-            error = "weight: required number in (0, 1]";
+            error = $"weight: required number in (0, {RequestRules.MaxWeight}]";
             return null;
         }
 
-        var relation = RequestJson.RequiredString(body, "relation", MaxRelationLength, out error);
+        var relation = RequestJson.RequiredString(body, "relation", RequestRules.MaxRelationLength, out error);
         return relation is null ? null : new LinkRecord(from, to, weight, relation);
     }
 

@@ -56,6 +56,16 @@ public static class OpenApiSetup
                 DescribeDocument(document);
                 return Task.CompletedTask;
             });
+            options.AddSchemaTransformer((schema, context, _) =>
+            {
+                // Only a type's own schema, not each use of it as a property: the constraints go on its properties.
+                if (context.JsonPropertyInfo is null)
+                {
+                    RequestSchemaConstraints.Apply(schema, context.JsonTypeInfo.Type, context.ApplicationServices);
+                }
+
+                return Task.CompletedTask;
+            });
             options.AddOperationTransformer(async (operation, context, cancellationToken) =>
             {
                 var problem = await context.GetOrCreateSchemaAsync(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails), null, cancellationToken);
@@ -142,9 +152,10 @@ public static class OpenApiSetup
             "415 wrong media type, 503 storage unavailable (with Retry-After).", problem));
 
         var route = context.Description.RelativePath ?? "";
+        var maxLimit = context.ApplicationServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ImpactOptions>>().Value.Query.MaxLimit;
         foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
         {
-            DescribeParameter(parameter, route);
+            DescribeParameter(parameter, route, maxLimit);
         }
 
         if (route == "api/stream")
@@ -182,7 +193,7 @@ public static class OpenApiSetup
     };
 
     /// <summary>The query and path parameters are read as text and validated by the endpoints: say what each takes.</summary>
-    private static void DescribeParameter(OpenApiParameter parameter, string route)
+    private static void DescribeParameter(OpenApiParameter parameter, string route, int maxLimit)
     {
         (string Description, OpenApiSchema Schema)? described = parameter.Name switch
         {
@@ -193,9 +204,14 @@ public static class OpenApiSetup
             "to" => ("An RFC 3339 instant; default now.", Instant()),
             "step" => ("An ISO 8601 duration of at least one second in weeks, days, hours, minutes or seconds, such as PT15M or P1D; default PT1H.",
                 new OpenApiSchema { Type = JsonSchemaType.String, Format = "duration" }),
-            "limit" => ("How many, 1 to Impact:Query:MaxLimit (1000).", new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "1", Maximum = "1000" }),
-            "kind" => ("Only entities of this kind.", Enumeration("company", "person", "organization", "product")),
-            "category" => ("Rank by this category's score (not together with region).", Enumeration("operational", "market", "financial", "reputational")),
+            "limit" => ($"How many, 1 to Impact:Query:MaxLimit ({maxLimit}).", new OpenApiSchema
+            {
+                Type = JsonSchemaType.Integer,
+                Minimum = "1",
+                Maximum = maxLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }),
+            "kind" => ("Only entities of this kind.", Enumeration(Enum.GetValues<EntityKind>().Select(k => k.WireName()))),
+            "category" => ("Rank by this category's score (not together with region).", Enumeration(EventTypes.Categories.Select(c => c.WireName()))),
             "region" => ("Rank by this region's score: an ISO 3166-1 alpha-2 code or GLOBAL.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^([A-Za-z]{2}|GLOBAL)$" }),
             "types" => ("Comma-separated event types: score, alert, incident; default all.", new OpenApiSchema { Type = JsonSchemaType.String }),
             "entity" => ("Only this entity's events.", EntityId()),
@@ -216,9 +232,9 @@ public static class OpenApiSetup
 
     private static OpenApiSchema Instant() => new() { Type = JsonSchemaType.String, Format = "date-time" };
 
-    private static OpenApiSchema EntityId() => new() { Type = JsonSchemaType.String, Pattern = "^[a-z0-9][a-z0-9-]{0,63}$" };
+    private static OpenApiSchema EntityId() => new() { Type = JsonSchemaType.String, Pattern = EntityIds.Pattern };
 
-    private static OpenApiSchema Enumeration(params string[] values) =>
+    private static OpenApiSchema Enumeration(IEnumerable<string> values) =>
         new() { Type = JsonSchemaType.String, Enum = values.Select(v => (JsonNode)JsonValue.Create(v)).ToList() };
 
     /// <summary>An event as the log stores it (written by LoggedEventJsonConverter, which the generator cannot see into).</summary>

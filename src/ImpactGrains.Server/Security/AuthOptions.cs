@@ -20,6 +20,13 @@ public sealed class AuthOptions
 
     /// <summary>Let anyone read (every GET and the stream) without a key: a public, read-only viewer.</summary>
     public bool PublicRead { get; set; }
+
+    /// <summary>The first problem with the configured keys (a name, roles or hash), naming its setting; null when they are good.</summary>
+    public string? Validate()
+    {
+        ApiKeyRing.Parse(this, out var error);
+        return error;
+    }
 }
 
 /// <summary>One configured key: its roles (comma-separated) and <c>sha256:</c> followed by the hex digest of the key.</summary>

@@ -12,18 +12,16 @@ public static class AuthSetup
     public static WebApplicationBuilder AddImpactAuth(this WebApplicationBuilder builder)
     {
         var configuration = builder.Configuration;
+        // The keys' names, roles and hashes: refused now if bad, and validated again on start like every option.
+        builder.AddValidatedOptions<AuthOptions>(AuthOptions.Section, o => o.Validate());
         var options = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
-        var configured = ApiKeyRing.Parse(options, out var error);
-        if (error is not null)
-        {
-            StartupRefusal.Exit(error);
-        }
+        var configured = ApiKeyRing.Parse(options, out _);
 
         var ring = configured;
         KeyDirectoryReading? reading = null;
         if (!string.IsNullOrWhiteSpace(options.KeysDirectory))
         {
-            ring = ApiKeyDirectoryWatcher.ReadInitial(options.KeysDirectory, configured, out reading, out error);
+            ring = ApiKeyDirectoryWatcher.ReadInitial(options.KeysDirectory, configured, out reading, out var error);
             if (error is not null)
             {
                 StartupRefusal.Exit(error);

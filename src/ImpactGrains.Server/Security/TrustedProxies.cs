@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 using IPNetwork = System.Net.IPNetwork;
 
 namespace ImpactGrains.Server.Security;
@@ -63,12 +64,16 @@ public sealed class TrustedProxies
     }
 
     /// <summary>Reads and checks the section; the error names the offending setting.</summary>
-    public static TrustedProxies Read(IConfiguration configuration, out string? error)
+    public static TrustedProxies Read(IConfiguration configuration, out string? error) =>
+        From(TrustedProxyOptions.Read(configuration), out error);
+
+    /// <summary>The trusted proxies the settings list; the error names the first offending setting.</summary>
+    public static TrustedProxies From(TrustedProxyOptions settings, out string? error)
     {
         error = null;
         var proxies = new HashSet<IPAddress>();
         var networks = new List<IPNetwork>();
-        foreach (var (setting, entry) in ReadList(configuration, "KnownProxies"))
+        foreach (var (setting, entry) in settings.KnownProxies)
         {
             if (entry.Contains('/', StringComparison.Ordinal))
             {
@@ -85,7 +90,7 @@ public sealed class TrustedProxies
             proxies.Add(address);
         }
 
-        foreach (var (setting, entry) in error is null ? ReadList(configuration, "KnownNetworks") : [])
+        foreach (var (setting, entry) in error is null ? settings.KnownNetworks : [])
         {
             if (!TryParseNetwork(entry, out var network))
             {
@@ -103,33 +108,6 @@ public sealed class TrustedProxies
         }
 
         return new TrustedProxies(proxies, [.. networks]);
-    }
-
-    /// <summary>
-    /// Every entry of a list key with the setting it came from: indexed children (<c>:0</c>, <c>:1</c>, …) and the key's
-    /// own value, each split at commas, so that a list given as one environment variable is not silently ignored.
-    /// </summary>
-    private static IEnumerable<(string Setting, string Entry)> ReadList(IConfiguration configuration, string key)
-    {
-        var section = configuration.GetSection($"{Section}:{key}");
-        var sources = new List<(string, string)>();
-        if (section.Value is { } own)
-        {
-            sources.Add((section.Path, own));
-        }
-
-        sources.AddRange(section.GetChildren()
-            .OrderBy(c => int.TryParse(c.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : int.MaxValue)
-            .ThenBy(c => c.Key, StringComparer.Ordinal)
-            .Where(c => c.Value is not null)
-            .Select(c => (c.Path, c.Value!)));
-        foreach (var (setting, value) in sources)
-        {
-            foreach (var entry in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                yield return (setting, entry);
-            }
-        }
     }
 
     /// <summary>
@@ -177,26 +155,97 @@ public sealed class TrustedProxies
     }
 }
 
+/// <summary>
+/// The <see cref="TrustedProxies.Section"/> section as written: each list entry with the setting it came from, so that a
+/// refusal names it, and ASP.NET Core's own forwarded-headers switch, which must stay off.
+/// </summary>
+public sealed class TrustedProxyOptions
+{
+    /// <summary>The check run when the host is built and again on start: one line naming the first bad setting.</summary>
+    public static readonly IValidateOptions<TrustedProxyOptions> Validator = new Hosting.OptionsCheck<TrustedProxyOptions>(o => o.Validate());
+
+    public List<(string Setting, string Entry)> KnownProxies { get; } = [];
+
+    public List<(string Setting, string Entry)> KnownNetworks { get; } = [];
+
+    /// <summary>ASPNETCORE_FORWARDEDHEADERS_ENABLED, which adds the middleware trusting every address.</summary>
+    public bool ForwardedHeadersEnabled { get; set; }
+
+    public static TrustedProxyOptions Read(IConfiguration configuration)
+    {
+        var options = new TrustedProxyOptions();
+        options.ReadFrom(configuration);
+        return options;
+    }
+
+    public void ReadFrom(IConfiguration configuration)
+    {
+        KnownProxies.Clear();
+        KnownProxies.AddRange(ReadList(configuration, "KnownProxies"));
+        KnownNetworks.Clear();
+        KnownNetworks.AddRange(ReadList(configuration, "KnownNetworks"));
+        ForwardedHeadersEnabled = configuration.GetValue("FORWARDEDHEADERS_ENABLED", false);
+    }
+
+    public string? Validate()
+    {
+        TrustedProxies.From(this, out var error);
+        if (error is null && ForwardedHeadersEnabled)
+        {
+            // Anyone could choose the address they are counted by.
+            error = "ASPNETCORE_FORWARDEDHEADERS_ENABLED trusts X-Forwarded-For from every address, so any client could choose the " +
+                    $"address its limits are counted by; unset it and list the proxies in {TrustedProxies.Section}:KnownProxies or KnownNetworks";
+        }
+
+        return error;
+    }
+
+    /// <summary>
+    /// Every entry of a list key with the setting it came from: indexed children (<c>:0</c>, <c>:1</c>, …) and the key's
+    /// own value, each split at commas, so that a list given as one environment variable is not silently ignored.
+    /// </summary>
+    private static List<(string Setting, string Entry)> ReadList(IConfiguration configuration, string key)
+    {
+        var section = configuration.GetSection($"{TrustedProxies.Section}:{key}");
+        var sources = new List<(string, string)>();
+        if (section.Value is { } own)
+        {
+            sources.Add((section.Path, own));
+        }
+
+        sources.AddRange(section.GetChildren()
+            .OrderBy(c => int.TryParse(c.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : int.MaxValue)
+            .ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Where(c => c.Value is not null)
+            .Select(c => (c.Path, c.Value!)));
+        return sources
+            .SelectMany(s => s.Item2.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(entry => (s.Item1, entry)))
+            .ToList();
+    }
+}
+
 /// <summary>Where the forwarded headers are read: first in the pipeline, and only for requests from a trusted proxy.</summary>
 public static class ForwardedHeadersSetup
 {
     public static WebApplicationBuilder AddImpactTrustedProxies(this WebApplicationBuilder builder)
     {
-        var trusted = TrustedProxies.Read(builder.Configuration, out var error);
-        if (error is not null)
+        // Refused now, before Orleans or the database is touched, and checked again on start like every option.
+        var validator = TrustedProxyOptions.Validator;
+        if (validator.Validate(Options.DefaultName, TrustedProxyOptions.Read(builder.Configuration)) is { Failed: true } invalid)
         {
-            Hosting.StartupRefusal.Exit(error);
+            Hosting.StartupRefusal.Exit(invalid.FailureMessage);
         }
 
-        // ASP.NET Core's own switch adds the middleware trusting every address: anyone could choose their address.
-        if (builder.Configuration.GetValue("FORWARDEDHEADERS_ENABLED", false))
-        {
-            Hosting.StartupRefusal.Exit("ASPNETCORE_FORWARDEDHEADERS_ENABLED trusts X-Forwarded-For from every address, so any client could choose the " +
-                                        $"address its limits are counted by; unset it and list the proxies in {TrustedProxies.Section}:KnownProxies or KnownNetworks");
-        }
-
-        builder.Services.AddSingleton(trusted);
+        builder.Services.AddTrustedProxyOptions(builder.Configuration);
+        builder.Services.AddSingleton(sp => TrustedProxies.From(sp.GetRequiredService<IOptions<TrustedProxyOptions>>().Value, out _));
         return builder;
+    }
+
+    /// <summary>The <see cref="TrustedProxies.Section"/> settings as options, validated on start.</summary>
+    public static OptionsBuilder<TrustedProxyOptions> AddTrustedProxyOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(TrustedProxyOptions.Validator);
+        return services.AddOptions<TrustedProxyOptions>().Configure(o => o.ReadFrom(configuration)).ValidateOnStart();
     }
 
     /// <summary>

@@ -8,10 +8,8 @@ using static ImpactGrains.Storage.CatalogRows<ImpactGrains.Storage.TimestampColu
 namespace ImpactGrains.Storage.Postgres;
 
 /// <summary>The entity catalog on PostgreSQL, shared by every silo.</summary>
-public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCatalog
+public sealed class PostgresEntityCatalog(PostgresDatabase database) : EntityCatalogBase, IEntityCatalog
 {
-    private readonly KnownEntities known = new();
-
     private NpgsqlDataSource Source => database.DataSource;
 
     public async Task<bool> UpsertEntityAsync(string id, string name, EntityKind kind, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
@@ -26,28 +24,20 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
         command.Parameters.AddWithValue(kind.WireName());
         command.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(tags), NpgsqlDbType = NpgsqlDbType.Jsonb });
         var created = (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
-        known.Add(id);
+        Known.Add(id);
         return created;
     }
 
-    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default) =>
-        (await QueryEntitiesAsync("WHERE id = $1", id, cancellationToken)).FirstOrDefault();
-
-    public ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default) =>
-        known.Contains(id) ? new(true) : LookUpAsync(id, cancellationToken);
-
-    private async ValueTask<bool> LookUpAsync(string id, CancellationToken cancellationToken)
+    private protected override async Task<bool> EntityRowExistsAsync(string id, CancellationToken cancellationToken)
     {
         await using var command = Source.CreateCommand("SELECT 1 FROM entities WHERE id = $1");
         command.Parameters.AddWithValue(id);
-        return known.Found(id, await command.ExecuteScalarAsync(cancellationToken) is not null);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
-    public Task<IReadOnlyList<EntityRecord>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
-        QueryEntitiesAsync("", null, cancellationToken);
-
-    private async Task<IReadOnlyList<EntityRecord>> QueryEntitiesAsync(string where, string? id, CancellationToken cancellationToken)
+    private protected override async Task<IReadOnlyList<EntityRecord>> QueryEntitiesAsync(string? id, CancellationToken cancellationToken)
     {
+        var where = id is null ? "" : "WHERE id = $1";
         await using var command = Source.CreateCommand($"SELECT id, name, kind, tags::text, created_at, updated_at FROM entities {where} ORDER BY id");
         if (id is not null)
         {
@@ -58,7 +48,7 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
     }
 
     private async Task<IReadOnlyList<EntityRecord>> ReadEntitiesAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
-        await StoredRows.ReadAllAsync(command, reader => known.Seen(ReadEntity(reader)), cancellationToken);
+        await StoredRows.ReadAllAsync(command, reader => Known.Seen(ReadEntity(reader)), cancellationToken);
 
     public async Task<IReadOnlyList<UpsertOutcome>> UpsertEntitiesAsync(IReadOnlyList<EntityInput> entities, CancellationToken cancellationToken = default)
     {
@@ -102,7 +92,7 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : IEntityCa
             var id = entities[i].Id;
             outcomes[i] = last[id] != i || !written.TryGetValue(id, out var created) ? UpsertOutcome.Unchanged
                 : created ? UpsertOutcome.Created : UpsertOutcome.Updated;
-            known.Add(id);
+            Known.Add(id);
         }
 
         return outcomes;

@@ -7,10 +7,8 @@ using static ImpactGrains.Storage.CatalogRows<ImpactGrains.Storage.TicksColumn>;
 namespace ImpactGrains.Storage.Sqlite;
 
 /// <summary>The entity catalog of the embedded profile, in the same file as the event log.</summary>
-public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalog
+public sealed class SqliteEntityCatalog(SqliteDatabase database) : EntityCatalogBase, IEntityCatalog
 {
-    private readonly KnownEntities known = new();
-
     public async Task<bool> UpsertEntityAsync(string id, string name, EntityKind kind, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
@@ -27,27 +25,18 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
         command.Parameters.AddWithValue("$tags", JsonSerializer.Serialize(tags));
         command.Parameters.AddWithValue("$now", now);
         var created = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken)) == 1;
-        known.Add(id);
+        Known.Add(id);
         return created;
     }
 
-    public async Task<EntityRecord?> FindEntityAsync(string id, CancellationToken cancellationToken = default) =>
-        (await QueryEntitiesAsync("WHERE id = $id", id, cancellationToken)).FirstOrDefault();
-
-    public ValueTask<bool> ExistsAsync(string id, CancellationToken cancellationToken = default) =>
-        known.Contains(id) ? new(true) : LookUpAsync(id, cancellationToken);
-
-    private async ValueTask<bool> LookUpAsync(string id, CancellationToken cancellationToken)
+    private protected override async Task<bool> EntityRowExistsAsync(string id, CancellationToken cancellationToken)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT 1 FROM entities WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
-        return known.Found(id, await command.ExecuteScalarAsync(cancellationToken) is not null);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
-
-    public Task<IReadOnlyList<EntityRecord>> ListEntitiesAsync(CancellationToken cancellationToken = default) =>
-        QueryEntitiesAsync("", null, cancellationToken);
 
     public async Task<IReadOnlyList<UpsertOutcome>> UpsertEntitiesAsync(IReadOnlyList<EntityInput> entities, CancellationToken cancellationToken = default)
     {
@@ -85,7 +74,7 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
         await transaction.CommitAsync(cancellationToken);
         foreach (var e in entities)
         {
-            known.Add(e.Id);
+            Known.Add(e.Id);
         }
 
         return outcomes;
@@ -162,8 +151,9 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
         return outcomes;
     }
 
-    private async Task<IReadOnlyList<EntityRecord>> QueryEntitiesAsync(string where, string? id, CancellationToken cancellationToken)
+    private protected override async Task<IReadOnlyList<EntityRecord>> QueryEntitiesAsync(string? id, CancellationToken cancellationToken)
     {
+        var where = id is null ? "" : "WHERE id = $id";
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = $"SELECT id, name, kind, tags, created_at, updated_at FROM entities {where} ORDER BY id";
@@ -176,7 +166,7 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : IEntityCatalo
     }
 
     private async Task<IReadOnlyList<EntityRecord>> ReadEntitiesAsync(SqliteCommand command, CancellationToken cancellationToken) =>
-        await StoredRows.ReadAllAsync(command, reader => known.Seen(ReadEntity(reader)), cancellationToken);
+        await StoredRows.ReadAllAsync(command, reader => Known.Seen(ReadEntity(reader)), cancellationToken);
 
     public async Task<bool> UpsertLinkAsync(LinkRecord link, CancellationToken cancellationToken = default)
     {

@@ -34,7 +34,8 @@ public sealed partial class LiveLeaderboard(
     public bool Ready => copy is not null;
 
     /// <summary>The answer to a live query (no <c>at</c>, a limit within the candidates), serialized, with its ETag; null before the first copy.</summary>
-    public (ReadOnlyMemory<byte> Utf8, string ETag)? Find(string? kind, EntityKind? kindFilter, string? category, string? region, int limit)
+    /// <param name="kind">The kind as the query gave it, echoed in the answer.</param>
+    public (ReadOnlyMemory<byte> Utf8, string ETag)? Find(string? kind, EntityKind? kindFilter, EventCategory? category, string? region, int limit)
     {
         if (copy is not { } current)
         {
@@ -48,12 +49,11 @@ public sealed partial class LiveLeaderboard(
             return (known.Utf8, known.ETag);
         }
 
-        EventCategory? categoryFilter = category is null ? null : EventTypes.TryParseCategory(category, out var c) ? c : null;
         var at = new DateTimeOffset(bucket, TimeSpan.Zero);
-        var entries = Rankings.Top(current.Standings, new Board(kindFilter, categoryFilter, region), bucket, table, limit)
+        var entries = Rankings.Top(current.Standings, new Board(kindFilter, category, region), bucket, table, limit)
             .Select(r => new LeaderboardEntry(r.Standing.Entity, r.Standing.Name, r.Standing.Kind.WireName(), r.Score))
             .ToList();
-        var utf8 = JsonSerializer.SerializeToUtf8Bytes(new LeaderboardResponse(at, kind, category, region, entries), ReadJson.Default.LeaderboardResponse);
+        var utf8 = JsonSerializer.SerializeToUtf8Bytes(new LeaderboardResponse(at, kind, category?.WireName(), region, entries), ReadJson.Default.LeaderboardResponse);
         var answer = new Answer(current.Version, bucket, utf8, string.Create(CultureInfo.InvariantCulture, $"\"lb-{current.Version:x}-{bucket:x}\""));
         if (answers.Count >= MaxAnswers)
         {
@@ -100,7 +100,7 @@ public sealed partial class LiveLeaderboard(
 
     private sealed record Copy(long Version, IReadOnlyList<Standing> Standings);
 
-    private readonly record struct Query(string? Kind, string? Category, string? Region, int Limit);
+    private readonly record struct Query(string? Kind, EventCategory? Category, string? Region, int Limit);
 
     private sealed record Answer(long Version, long Bucket, byte[] Utf8, string ETag);
 }

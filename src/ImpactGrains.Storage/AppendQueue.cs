@@ -66,6 +66,21 @@ internal sealed class AppendQueue<TPending>(Func<IReadOnlyList<ImpactEvent>, TPe
         return count;
     }
 
+    /// <summary>
+    /// Moves more whole appends into <paramref name="group"/> (kept) while it holds fewer than
+    /// <paramref name="maxEvents"/> events; returns how many events it holds, starting from <paramref name="eventCount"/>.
+    /// </summary>
+    public int TakeMore(List<TPending> group, int eventCount, int maxEvents)
+    {
+        while (eventCount < maxEvents && channel.Reader.TryRead(out var pending))
+        {
+            group.Add(pending);
+            eventCount += pending.Events.Count;
+        }
+
+        return eventCount;
+    }
+
     /// <summary>No more appends: the writer stops once it has taken the last.</summary>
     public void Complete() => channel.Writer.TryComplete();
 }

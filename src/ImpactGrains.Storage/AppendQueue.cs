@@ -66,11 +66,47 @@ internal sealed class AppendQueue<TPending>(Func<IReadOnlyList<ImpactEvent>, TPe
         return count;
     }
 
+    /// <summary>A group this large, from two appends or more, marks the log as busy: the next one may gather.</summary>
+    public const int BusyGroupEvents = 1_000;
+
+    /// <summary>How many events a busy log's next group waits for, at most <see cref="GatherWait"/>.</summary>
+    public const int GatherEvents = 8_000;
+
+    /// <summary>How long a busy log's next group may wait for more appends.</summary>
+    public static readonly TimeSpan GatherWait = TimeSpan.FromMilliseconds(30);
+
+    // The last group taken; only the one reader touches it.
+    private (int Appends, int Events) lastGroup;
+
+    /// <summary>
+    /// <see cref="TakeGroup"/>, and under load from several clients (the last group held two appends or more and
+    /// <see cref="BusyGroupEvents"/> events) waits up to <see cref="GatherWait"/> for more, up to
+    /// <see cref="GatherEvents"/> events. Most of a commit's cost is the pages it writes, and events for the same
+    /// entities share them: over 2,000 entities, a commit of 2,100 events wrote 2.2 pages per event and one of 8,000
+    /// events 1.2 (docs/performance.md). A lone client, whose next append waits for this commit, never waits here.
+    /// </summary>
+    public async ValueTask<int> TakeGroupAsync(List<TPending> group, int maxEvents)
+    {
+        var count = TakeGroup(group, maxEvents);
+        if (lastGroup.Appends >= 2 && lastGroup.Events >= BusyGroupEvents && count < Math.Min(GatherEvents, maxEvents))
+        {
+            var deadline = DateTime.UtcNow + GatherWait;
+            while (count < Math.Min(GatherEvents, maxEvents) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(1);
+                count = TakeMore(group, count, maxEvents);
+            }
+        }
+
+        lastGroup = (group.Count, count);
+        return count;
+    }
+
     /// <summary>
     /// Moves more whole appends into <paramref name="group"/> (kept) while it holds fewer than
     /// <paramref name="maxEvents"/> events; returns how many events it holds, starting from <paramref name="eventCount"/>.
     /// </summary>
-    public int TakeMore(List<TPending> group, int eventCount, int maxEvents)
+    private int TakeMore(List<TPending> group, int eventCount, int maxEvents)
     {
         while (eventCount < maxEvents && channel.Reader.TryRead(out var pending))
         {

@@ -58,7 +58,7 @@ public sealed class PostgresEventLog : IEventLog, IAsyncDisposable
         var completed = new List<(long Id, TaskCompletionSource Removed)>();
         while (await queue.WaitToReadAsync())
         {
-            var count = queue.TakeGroup(group, MaxEventsPerCommit);
+            var count = await queue.TakeGroupAsync(group, MaxEventsPerCommit);
 
             confirmedDeliveries.TakeInto(completed);
 

@@ -21,15 +21,6 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
     /// <summary>How many events one commit may carry; more wait for the next commit.</summary>
     public const int MaxEventsPerCommit = 50_000;
 
-    /// <summary>A commit this large, from two appends or more, marks the log as busy: the next one may gather.</summary>
-    public const int BusyCommitEvents = 1_000;
-
-    /// <summary>How many events a busy log's commit waits for, at most <see cref="GatherWait"/>.</summary>
-    public const int GatherEvents = 8_000;
-
-    /// <summary>How long a busy log's commit may wait for more appends.</summary>
-    public static readonly TimeSpan GatherWait = TimeSpan.FromMilliseconds(30);
-
     /// <summary>The WAL file's size past which the writer restarts it.</summary>
     public const long DefaultWalLimitBytes = 64L << 20;
 
@@ -161,18 +152,11 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
         using var deleteOutbox = new Statement(db, "DELETE FROM pending_deliveries WHERE id = ?1");
 
         var group = new List<PendingAppend>();
-        (int Appends, int Events) lastCommit = (0, 0);
         var zones = new EventTimeZones();
         var completed = new List<(long Id, TaskCompletionSource Removed)>();
         while (queue.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            var eventCount = queue.TakeGroup(group, MaxEventsPerCommit);
-            if (lastCommit.Appends >= 2 && lastCommit.Events >= BusyCommitEvents && eventCount < GatherEvents)
-            {
-                eventCount = GatherMore(group, eventCount);
-            }
-
-            lastCommit = (group.Count, eventCount);
+            var eventCount = queue.TakeGroupAsync(group, MaxEventsPerCommit).AsTask().GetAwaiter().GetResult();
 
             confirmedDeliveries.TakeInto(completed);
 
@@ -280,24 +264,6 @@ public sealed class SqliteEventLog : IEventLog, IDisposable
                 RestartWal(connection);
             }
         }
-    }
-
-    /// <summary>
-    /// Under load from several clients, waits up to <see cref="GatherWait"/> for more appends, up to
-    /// <see cref="GatherEvents"/> events. Most of a commit's cost is the pages it writes, and events for the same
-    /// entities share them: over 2,000 entities a commit of 2,100 events wrote 2.2 pages per event, one of 8,000 events
-    /// 1.2 (docs/performance.md). A lone client, whose next append waits for this commit, never waits here.
-    /// </summary>
-    private int GatherMore(List<PendingAppend> group, int eventCount)
-    {
-        var deadline = Stopwatch.GetTimestamp() + (long)(GatherWait.TotalSeconds * Stopwatch.Frequency);
-        while (eventCount < GatherEvents && Stopwatch.GetTimestamp() < deadline)
-        {
-            Thread.Sleep(1);
-            eventCount = queue.TakeMore(group, eventCount, MaxEventsPerCommit);
-        }
-
-        return eventCount;
     }
 
     /// <summary>

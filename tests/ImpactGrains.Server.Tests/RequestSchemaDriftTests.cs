@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ImpactGrains.Scoring.Model;
+using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Server.Hosting;
 
 namespace ImpactGrains.Server.Tests;
@@ -292,6 +293,21 @@ public sealed class RequestSchemaDriftTests(ServerFixture fixture)
                 .FirstOrDefault(t => !pattern.IsMatch(t));
             Assert.True(breaking is not null, $"'{string.Join(".", path)}': no text breaks the pattern {pattern}");
             yield return new Case($"'{Escape(breaking)}' (pattern {pattern})", path, JsonValue.Create(breaking), false, false);
+
+            // The value in lower case, judged by the pattern itself: a region, say, is documented and taken in any case.
+            var lower = value.ToLowerInvariant();
+            if (lower != value)
+            {
+                yield return new Case($"'{lower}' (lower case, pattern {pattern})", path, JsonValue.Create(lower), false, pattern.IsMatch(lower));
+            }
+
+            if (pattern.ToString() == Regions.CaseInsensitivePattern)
+            {
+                // Two letters that are no assigned code, in either case: the list, not the shape, decides.
+                yield return new Case("'zz' (no region)", path, JsonValue.Create("zz"), false, false);
+                yield return new Case("'ıt' (a non-ASCII letter whose upper case is I)", path, JsonValue.Create("ıt"), false, false);
+                yield return new Case("'gLoBaL' (a region in mixed case)", path, JsonValue.Create("gLoBaL"), false, true);
+            }
         }
 
         switch (schema["format"]?.GetValue<string>())

@@ -212,7 +212,7 @@ public static class OpenApiSetup
             }),
             "kind" => ("Only entities of this kind.", Enumeration(Enum.GetValues<EntityKind>().Select(k => k.WireName()))),
             "category" => ("Rank by this category's score (not together with region).", Enumeration(EventTypes.Categories.Select(c => c.WireName()))),
-            "region" => ("Rank by this region's score: an ISO 3166-1 alpha-2 code or GLOBAL.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^([A-Za-z]{2}|GLOBAL)$" }),
+            "region" => ("Rank by this region's score: an assigned ISO 3166-1 alpha-2 code or GLOBAL, in any case.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = Regions.CaseInsensitivePattern }),
             "types" => ("Comma-separated event types: score, alert, incident; default all.", new OpenApiSchema { Type = JsonSchemaType.String }),
             "entity" => ("Only this entity's events.", EntityId()),
             "group" => ("Only the events of this group's members, and its alerts.", EntityId()),

@@ -97,10 +97,10 @@ internal static class RequestSchemaConstraints
         EntityId(Property(schema, "entity"));
         Enumeration(Property(schema, "type"), EventTypes.All.Select(t => t.WireName()));
 
-        // Upper case as listed; the endpoint takes any case and stores upper case (the description says so).
+        // Any case, as the endpoint takes it (and stores upper case): a case-insensitive pattern over the same list.
         var region = Property(schema, "region");
         region.Type = JsonSchemaType.String;
-        Enumeration(region, Regions.All);
+        region.Pattern = Regions.CaseInsensitivePattern;
 
         var confidence = Property(schema, "confidence");
         confidence.Minimum = Number(EventJson.MinConfidence);

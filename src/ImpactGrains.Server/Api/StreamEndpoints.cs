@@ -15,7 +15,14 @@ namespace ImpactGrains.Server.Api;
 public static class StreamEndpoints
 {
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
-    private static readonly string[] Types = ["score", "alert", "incident"];
+    /// <summary>The message types a client may ask for in <c>types</c>.</summary>
+    public static IReadOnlyList<string> Types { get; } = ["score", "alert", "incident"];
+
+    /// <summary>
+    /// <c>types</c> as the endpoint reads it, in ECMA-262 for the document: comma-separated, entries trimmed, empty
+    /// entries skipped, at least one type.
+    /// </summary>
+    public static string TypesPattern { get; } = $@"^(?:\s*,)*\s*(?:{string.Join("|", Types)})\s*(?:,\s*(?:(?:{string.Join("|", Types)})\s*)?)*$";
 
     public static RouteGroupBuilder MapStream(this RouteGroupBuilder api)
     {
@@ -32,7 +39,16 @@ public static class StreamEndpoints
         HttpContext context, string? entity, string? group, string? kind, string? types, LiveFeedHub hub, IEntityCatalog catalog,
         CancellationToken cancellationToken)
     {
-        if (entity is not null && !(EntityIds.IsValid(entity) && await catalog.ExistsAsync(entity, cancellationToken)))
+        // A filter that can name no entity or group is a bad request (as in DELETE /api/links), not an unknown one.
+        foreach (var (name, value) in new[] { ("entity", entity), ("group", group) })
+        {
+            if (value is not null && !EntityIds.IsValid(value))
+            {
+                return Problems.BadRequest($"{name}: " + EntityIds.Describe(value));
+            }
+        }
+
+        if (entity is not null && !await catalog.ExistsAsync(entity, cancellationToken))
         {
             return Problems.UnknownEntity(entity);
         }
@@ -40,7 +56,7 @@ public static class StreamEndpoints
         HashSet<string>? members = null;
         if (group is not null)
         {
-            var found = EntityIds.IsValid(group) ? await catalog.FindGroupAsync(group, cancellationToken) : null;
+            var found = await catalog.FindGroupAsync(group, cancellationToken);
             if (found is null)
             {
                 return Problems.NotFound($"there is no group '{group}'");

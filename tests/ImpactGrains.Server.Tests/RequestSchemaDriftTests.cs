@@ -104,7 +104,12 @@ public sealed class RequestSchemaDriftTests(ServerFixture fixture)
     private static IEnumerable<Case> Walk(JsonObject document, JsonObject schemaNode, JsonNode value, List<object> path, bool typeChecked = false)
     {
         var schema = Resolve(document, schemaNode);
-        var branches = (schema["anyOf"] ?? schema["oneOf"])?.AsArray().Select(b => Resolve(document, b!.AsObject())).ToList();
+
+        // An anyOf whose branches only require a field each: "at least one of these fields", not a choice of types.
+        var atLeastOne = schema["anyOf"] is JsonArray any && any.All(b => b is JsonObject { Count: 1 } o && o["required"] is JsonArray { Count: 1 })
+            ? any.Select(b => b!["required"]![0]!.GetValue<string>()).ToList()
+            : null;
+        var branches = atLeastOne is null ? (schema["anyOf"] ?? schema["oneOf"])?.AsArray().Select(b => Resolve(document, b!.AsObject())).ToList() : null;
         var types = branches is null ? TypesOf(schema) : branches.SelectMany(TypesOf).ToHashSet();
         if (path.Count > 0 && !typeChecked)
         {
@@ -174,6 +179,26 @@ public sealed class RequestSchemaDriftTests(ServerFixture fixture)
                 break;
             case JsonValueKind.Object:
                 var obj = value.AsObject();
+                if (atLeastOne is not null)
+                {
+                    JsonObject Without(IEnumerable<string> names)
+                    {
+                        var copy = obj.DeepClone().AsObject();
+                        foreach (var name in names)
+                        {
+                            copy.Remove(name);
+                        }
+
+                        return copy;
+                    }
+
+                    yield return new Case($"none of {string.Join(", ", atLeastOne)} (anyOf required)", path, Without(atLeastOne), false, false);
+                    foreach (var kept in atLeastOne)
+                    {
+                        yield return new Case($"only {kept} of {string.Join(", ", atLeastOne)} (anyOf required)", path, Without(atLeastOne.Where(f => f != kept)), false, true);
+                    }
+                }
+
                 foreach (var required in schema["required"]?.AsArray().Select(r => r!.GetValue<string>()) ?? [])
                 {
                     yield return new Case("left out (required)", [.. path, required], null, true, false);

@@ -65,9 +65,15 @@ public static class StreamEndpoints
             members = found.Members.Select(m => m.Entity).ToHashSet(StringComparer.Ordinal);
         }
 
-        if (kind is not null && !EntityKinds.TryParse(kind, out _))
+        EntityKind? kindFilter = null;
+        if (kind is not null)
         {
-            return Problems.BadRequest("kind: must be one of company, person, organization, product");
+            if (!EntityKinds.TryParse(kind, out var parsedKind))
+            {
+                return Problems.BadRequest("kind: must be one of company, person, organization, product");
+            }
+
+            kindFilter = parsedKind;
         }
 
         var wanted = types?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
@@ -76,14 +82,9 @@ public static class StreamEndpoints
             return Problems.BadRequest("types: a comma-separated list of score, alert, incident");
         }
 
-        bool Matches(LiveMessage m) =>
-            (wanted is null || wanted.Contains(m.Type)) &&
-            (entity is null || m.Entity == entity) &&
-            (kind is null || m.EntityKind == kind) &&
-            (members is null || m.Group == group || (m.Entity is not null && members.Contains(m.Entity)));
-
+        var filter = new StreamFilter(wanted, entity, kindFilter, group, members);
         var lastEventId = context.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? context.Request.Query["lastEventId"].FirstOrDefault();
-        var client = hub.Connect(Matches, lastEventId, out var resumed);
+        var client = hub.Connect(filter.Matches, lastEventId, out var resumed);
         if (client is null)
         {
             return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Too many streams", "this instance serves its maximum number of streams; try another or later");
@@ -151,6 +152,19 @@ public static class StreamEndpoints
         }
 
         return TypedResults.Empty;
+    }
+
+    /// <summary>A client's filters, each already parsed and checked at the endpoint; null means any.</summary>
+    private sealed record StreamFilter(HashSet<string>? Types, string? Entity, EntityKind? Kind, string? Group, HashSet<string>? Members)
+    {
+        // The feed's messages carry the kind by its wire name: the enum's name, taken once rather than per message.
+        private readonly string? kindName = Kind?.WireName();
+
+        public bool Matches(LiveMessage m) =>
+            (Types is null || Types.Contains(m.Type)) &&
+            (Entity is null || m.Entity == Entity) &&
+            (kindName is null || m.EntityKind == kindName) &&
+            (Members is null || m.Group == Group || (m.Entity is not null && Members.Contains(m.Entity)));
     }
 
     private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ImpactGrains.Scoring.Model;
+using ImpactGrains.Scoring.Validation;
 using ImpactGrains.Server.Hosting;
 
 namespace ImpactGrains.Server.Tests;
@@ -103,7 +104,12 @@ public sealed class RequestSchemaDriftTests(ServerFixture fixture)
     private static IEnumerable<Case> Walk(JsonObject document, JsonObject schemaNode, JsonNode value, List<object> path, bool typeChecked = false)
     {
         var schema = Resolve(document, schemaNode);
-        var branches = (schema["anyOf"] ?? schema["oneOf"])?.AsArray().Select(b => Resolve(document, b!.AsObject())).ToList();
+
+        // An anyOf whose branches only require a field each: "at least one of these fields", not a choice of types.
+        var atLeastOne = schema["anyOf"] is JsonArray any && any.All(b => b is JsonObject { Count: 1 } o && o["required"] is JsonArray { Count: 1 })
+            ? any.Select(b => b!["required"]![0]!.GetValue<string>()).ToList()
+            : null;
+        var branches = atLeastOne is null ? (schema["anyOf"] ?? schema["oneOf"])?.AsArray().Select(b => Resolve(document, b!.AsObject())).ToList() : null;
         var types = branches is null ? TypesOf(schema) : branches.SelectMany(TypesOf).ToHashSet();
         if (path.Count > 0 && !typeChecked)
         {
@@ -173,6 +179,26 @@ public sealed class RequestSchemaDriftTests(ServerFixture fixture)
                 break;
             case JsonValueKind.Object:
                 var obj = value.AsObject();
+                if (atLeastOne is not null)
+                {
+                    JsonObject Without(IEnumerable<string> names)
+                    {
+                        var copy = obj.DeepClone().AsObject();
+                        foreach (var name in names)
+                        {
+                            copy.Remove(name);
+                        }
+
+                        return copy;
+                    }
+
+                    yield return new Case($"none of {string.Join(", ", atLeastOne)} (anyOf required)", path, Without(atLeastOne), false, false);
+                    foreach (var kept in atLeastOne)
+                    {
+                        yield return new Case($"only {kept} of {string.Join(", ", atLeastOne)} (anyOf required)", path, Without(atLeastOne.Where(f => f != kept)), false, true);
+                    }
+                }
+
                 foreach (var required in schema["required"]?.AsArray().Select(r => r!.GetValue<string>()) ?? [])
                 {
                     yield return new Case("left out (required)", [.. path, required], null, true, false);
@@ -292,6 +318,21 @@ public sealed class RequestSchemaDriftTests(ServerFixture fixture)
                 .FirstOrDefault(t => !pattern.IsMatch(t));
             Assert.True(breaking is not null, $"'{string.Join(".", path)}': no text breaks the pattern {pattern}");
             yield return new Case($"'{Escape(breaking)}' (pattern {pattern})", path, JsonValue.Create(breaking), false, false);
+
+            // The value in lower case, judged by the pattern itself: a region, say, is documented and taken in any case.
+            var lower = value.ToLowerInvariant();
+            if (lower != value)
+            {
+                yield return new Case($"'{lower}' (lower case, pattern {pattern})", path, JsonValue.Create(lower), false, pattern.IsMatch(lower));
+            }
+
+            if (pattern.ToString() == Regions.CaseInsensitivePattern)
+            {
+                // Two letters that are no assigned code, in either case: the list, not the shape, decides.
+                yield return new Case("'zz' (no region)", path, JsonValue.Create("zz"), false, false);
+                yield return new Case("'ıt' (a non-ASCII letter whose upper case is I)", path, JsonValue.Create("ıt"), false, false);
+                yield return new Case("'gLoBaL' (a region in mixed case)", path, JsonValue.Create("gLoBaL"), false, true);
+            }
         }
 
         switch (schema["format"]?.GetValue<string>())

@@ -110,6 +110,26 @@ public sealed class StreamTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Score_changes_arrive_live_filtered_by_kind()
+    {
+        await Api.RegisterAsync("sse-kind-person", kind: "person");
+        await Api.RegisterAsync("sse-kind-company");
+        await using var stream = await SseReader.OpenAsync(Api, "/api/stream?kind=person&types=score");
+
+        await (await Api.PostJsonAsync("/api/events",
+            "[" + Outage("sse-kind-c-1", "sse-kind-company", Now, 4000) + "," + Outage("sse-kind-p-1", "sse-kind-person", Now, 4000) + "]")).JsonAsync();
+        var message = await stream.NextMatchingAsync(e => e.Data.Contains("\"entity\":\"sse-kind-person\"", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        Assert.Contains("\"kind\":\"person\"", message.Data);
+
+        // Only people reach this stream, whatever else scores meanwhile.
+        await (await Api.PostJsonAsync("/api/events", Outage("sse-kind-c-2", "sse-kind-company", Now, 9000))).JsonAsync();
+        while (await stream.NextAsync(TimeSpan.FromSeconds(1.5)) is { } next)
+        {
+            Assert.Contains("\"kind\":\"person\"", next.Data);
+        }
+    }
+
+    [Fact]
     public async Task A_client_resumes_after_its_Last_Event_ID_and_an_unknown_id_asks_for_a_reset()
     {
         await Api.RegisterAsync("sse-resume");

@@ -62,9 +62,33 @@ public static class Regions
         return false;
     }
 
-    /// <summary>Normalises a region to upper case and checks it is assigned.</summary>
+    /// <summary>
+    /// Every region in any case, as an ECMA-262 pattern that takes exactly what <see cref="TryNormalize"/> takes: per
+    /// code, each letter as a class of its two cases, the two-letter codes grouped by their first letter.
+    /// </summary>
+    public static string CaseInsensitivePattern { get; } = BuildPattern();
+
+    private static string BuildPattern()
+    {
+        static string Letter(char c) => $"[{c}{char.ToLowerInvariant(c)}]";
+        var pairs = Codes.Where(c => c.Length == 2).GroupBy(c => c[0]).OrderBy(g => g.Key)
+            .Select(g => Letter(g.Key) + "[" + string.Concat(g.Select(c => c[1]).Order().Select(c => $"{c}{char.ToLowerInvariant(c)}")) + "]");
+        var words = Codes.Where(c => c.Length != 2).Order(StringComparer.Ordinal).Select(c => string.Concat(c.Select(Letter)));
+        return "^(?:" + string.Join("|", pairs.Concat(words)) + ")$";
+    }
+
+    /// <summary>
+    /// Normalises a region to upper case and checks it is assigned. ASCII only: Unicode upper-casing would turn
+    /// letters such as U+0131 (dotless i) into ASCII ones and take "ıt" for IT.
+    /// </summary>
     public static bool TryNormalize(string value, out string region)
     {
+        if (!System.Text.Ascii.IsValid(value))
+        {
+            region = value;
+            return false;
+        }
+
         region = value.ToUpperInvariant();
         if (Codes.TryGetValue(region, out var interned))
         {

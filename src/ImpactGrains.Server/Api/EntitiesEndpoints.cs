@@ -177,9 +177,9 @@ public static class EntitiesEndpoints
             kindFilter = parsed;
         }
 
-        if (q is { Length: > 200 })
+        if (q is { Length: > RequestRules.MaxSearchLength })
         {
-            return Problems.BadRequest("q: at most 200 characters");
+            return Problems.BadRequest($"q: at most {RequestRules.MaxSearchLength} characters");
         }
 
         var entities = await catalog.PageEntitiesAsync(after, count, string.IsNullOrWhiteSpace(q) ? null : q.Trim(), kindFilter, cancellationToken);

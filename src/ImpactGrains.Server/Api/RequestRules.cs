@@ -11,6 +11,14 @@ public static class RequestRules
     /// <summary>An entity's or a group's display name.</summary>
     public const int MaxNameLength = 200;
 
+    /// <summary>The text searched for in GET /api/entities?q=.</summary>
+    public const int MaxSearchLength = 200;
+
+    /// <summary>
+    /// GET /api/alert-rules' after: the last rule's creation in UTC ticks (a 64-bit count, at most 19 digits), a dot, its id.
+    /// </summary>
+    public const string RuleCursorPattern = @"^[0-9]{1,19}\.";
+
     public const int MaxTags = 32;
     public const int MaxTagLength = 64;
     public const int MaxRelationLength = 64;

@@ -15,7 +15,14 @@ namespace ImpactGrains.Server.Api;
 public static class StreamEndpoints
 {
     private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
-    private static readonly string[] Types = ["score", "alert", "incident"];
+    /// <summary>The message types a client may ask for in <c>types</c>.</summary>
+    public static IReadOnlyList<string> Types { get; } = ["score", "alert", "incident"];
+
+    /// <summary>
+    /// <c>types</c> as the endpoint reads it, in ECMA-262 for the document: comma-separated, entries trimmed, empty
+    /// entries skipped, at least one type.
+    /// </summary>
+    public static string TypesPattern { get; } = $@"^(?:\s*,)*\s*(?:{string.Join("|", Types)})\s*(?:,\s*(?:(?:{string.Join("|", Types)})\s*)?)*$";
 
     public static RouteGroupBuilder MapStream(this RouteGroupBuilder api)
     {
@@ -32,7 +39,16 @@ public static class StreamEndpoints
         HttpContext context, string? entity, string? group, string? kind, string? types, LiveFeedHub hub, IEntityCatalog catalog,
         CancellationToken cancellationToken)
     {
-        if (entity is not null && !(EntityIds.IsValid(entity) && await catalog.ExistsAsync(entity, cancellationToken)))
+        // A filter that can name no entity or group is a bad request (as in DELETE /api/links), not an unknown one.
+        foreach (var (name, value) in new[] { ("entity", entity), ("group", group) })
+        {
+            if (value is not null && !EntityIds.IsValid(value))
+            {
+                return Problems.BadRequest($"{name}: " + EntityIds.Describe(value));
+            }
+        }
+
+        if (entity is not null && !await catalog.ExistsAsync(entity, cancellationToken))
         {
             return Problems.UnknownEntity(entity);
         }
@@ -40,7 +56,7 @@ public static class StreamEndpoints
         HashSet<string>? members = null;
         if (group is not null)
         {
-            var found = EntityIds.IsValid(group) ? await catalog.FindGroupAsync(group, cancellationToken) : null;
+            var found = await catalog.FindGroupAsync(group, cancellationToken);
             if (found is null)
             {
                 return Problems.NotFound($"there is no group '{group}'");
@@ -49,9 +65,15 @@ public static class StreamEndpoints
             members = found.Members.Select(m => m.Entity).ToHashSet(StringComparer.Ordinal);
         }
 
-        if (kind is not null && !EntityKinds.TryParse(kind, out _))
+        EntityKind? kindFilter = null;
+        if (kind is not null)
         {
-            return Problems.BadRequest("kind: must be one of company, person, organization, product");
+            if (!EntityKinds.TryParse(kind, out var parsedKind))
+            {
+                return Problems.BadRequest("kind: must be one of company, person, organization, product");
+            }
+
+            kindFilter = parsedKind;
         }
 
         var wanted = types?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
@@ -60,14 +82,9 @@ public static class StreamEndpoints
             return Problems.BadRequest("types: a comma-separated list of score, alert, incident");
         }
 
-        bool Matches(LiveMessage m) =>
-            (wanted is null || wanted.Contains(m.Type)) &&
-            (entity is null || m.Entity == entity) &&
-            (kind is null || m.EntityKind == kind) &&
-            (members is null || m.Group == group || (m.Entity is not null && members.Contains(m.Entity)));
-
+        var filter = new StreamFilter(wanted, entity, kindFilter, group, members);
         var lastEventId = context.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? context.Request.Query["lastEventId"].FirstOrDefault();
-        var client = hub.Connect(Matches, lastEventId, out var resumed);
+        var client = hub.Connect(filter.Matches, lastEventId, out var resumed);
         if (client is null)
         {
             return Problems.Status(StatusCodes.Status503ServiceUnavailable, "Too many streams", "this instance serves its maximum number of streams; try another or later");
@@ -135,6 +152,19 @@ public static class StreamEndpoints
         }
 
         return TypedResults.Empty;
+    }
+
+    /// <summary>A client's filters, each already parsed and checked at the endpoint; null means any.</summary>
+    private sealed record StreamFilter(HashSet<string>? Types, string? Entity, EntityKind? Kind, string? Group, HashSet<string>? Members)
+    {
+        // The feed's messages carry the kind by its wire name: the enum's name, taken once rather than per message.
+        private readonly string? kindName = Kind?.WireName();
+
+        public bool Matches(LiveMessage m) =>
+            (Types is null || Types.Contains(m.Type)) &&
+            (Entity is null || m.Entity == Entity) &&
+            (kindName is null || m.EntityKind == kindName) &&
+            (Members is null || m.Group == Group || (m.Entity is not null && Members.Contains(m.Entity)));
     }
 
     private static async Task WriteAsync(HttpResponse response, string text, CancellationToken cancellationToken)

@@ -212,8 +212,13 @@ public static class OpenApiSetup
             }),
             "kind" => ("Only entities of this kind.", Enumeration(Enum.GetValues<EntityKind>().Select(k => k.WireName()))),
             "category" => ("Rank by this category's score (not together with region).", Enumeration(EventTypes.Categories.Select(c => c.WireName()))),
-            "region" => ("Rank by this region's score: an ISO 3166-1 alpha-2 code or GLOBAL.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = "^([A-Za-z]{2}|GLOBAL)$" }),
-            "types" => ("Comma-separated event types: score, alert, incident; default all.", new OpenApiSchema { Type = JsonSchemaType.String }),
+            "region" => ("Rank by this region's score: an assigned ISO 3166-1 alpha-2 code or GLOBAL, in any case.", new OpenApiSchema { Type = JsonSchemaType.String, Pattern = Regions.CaseInsensitivePattern }),
+            "types" => ($"Comma-separated message types ({string.Join(", ", Api.StreamEndpoints.Types)}); empty entries are skipped; default all.",
+                new OpenApiSchema { Type = JsonSchemaType.String, Pattern = Api.StreamEndpoints.TypesPattern }),
+            "q" => ($"Only entities whose id or name contains this text (case-insensitive), at most {Api.RequestRules.MaxSearchLength} characters.",
+                new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = Api.RequestRules.MaxSearchLength }),
+            "after" when route == "api/alert-rules" => ("The cursor from the Link header of the previous page: the last rule's creation in UTC ticks, a dot, its id.",
+                new OpenApiSchema { Type = JsonSchemaType.String, Pattern = Api.RequestRules.RuleCursorPattern }),
             "entity" => ("Only this entity's events.", EntityId()),
             "group" => ("Only the events of this group's members, and its alerts.", EntityId()),
             "name" => ("The model version's name.", new OpenApiSchema { Type = JsonSchemaType.String }),
@@ -227,6 +232,12 @@ public static class OpenApiSetup
         {
             parameter.Description = d.Description;
             parameter.Schema = d.Schema;
+        }
+
+        // DELETE /api/links names the link by both ends and refuses a request without either.
+        if (route == "api/links" && parameter.Name is "from" or "to")
+        {
+            parameter.Required = true;
         }
     }
 

@@ -97,10 +97,10 @@ internal static class RequestSchemaConstraints
         EntityId(Property(schema, "entity"));
         Enumeration(Property(schema, "type"), EventTypes.All.Select(t => t.WireName()));
 
-        // Upper case as listed; the endpoint takes any case and stores upper case (the description says so).
+        // Any case, as the endpoint takes it (and stores upper case): a case-insensitive pattern over the same list.
         var region = Property(schema, "region");
         region.Type = JsonSchemaType.String;
-        Enumeration(region, Regions.All);
+        region.Pattern = Regions.CaseInsensitivePattern;
 
         var confidence = Property(schema, "confidence");
         confidence.Minimum = Number(EventJson.MinConfidence);
@@ -145,6 +145,7 @@ internal static class RequestSchemaConstraints
         OpenApiSchema Words(int max) => new() { Type = JsonSchemaType.String, MaxLength = max, Pattern = RequestRules.NoControlCharactersPattern };
 
         string? description = null;
+        string[] atLeastOne = [];
         switch (type)
         {
             case EventType.Outage:
@@ -160,6 +161,7 @@ internal static class RequestSchemaConstraints
                 Field("participants", Count(EventJson.MaxCount));
                 Field("locations", Count(EventJson.MaxLocations));
                 description = "At least one of participants and locations.";
+                atLeastOne = ["participants", "locations"];
                 break;
             case EventType.SalesChange:
                 Field("percent", Amount(EventJson.MinPercent, EventJson.MaxPercent), isRequired: true);
@@ -189,7 +191,15 @@ internal static class RequestSchemaConstraints
                 break;
         }
 
-        return new OpenApiSchema { Type = JsonSchemaType.Object, Description = description, Properties = fields, Required = required };
+        return new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Description = description,
+            Properties = fields,
+            Required = required,
+            // "At least one of these fields", machine-readably: any one of the schemas that each require one of them.
+            AnyOf = atLeastOne.Length == 0 ? null : atLeastOne.Select(f => (IOpenApiSchema)new OpenApiSchema { Required = new HashSet<string> { f } }).ToList(),
+        };
     }
 
     private static void Group(OpenApiSchema schema)

@@ -13,7 +13,7 @@ namespace ImpactGrains.Server.Tests;
 /// the pattern takes and refuses (judged by the documented pattern itself), a date-time or duration and a malformed
 /// one. Inside must be answered with success or a documented 404, outside with a 400 problem+json.
 /// </summary>
-[Collection(ServerCollection.Name)]
+[Collection(DriftCollection.Name)]
 public sealed class QuerySchemaDriftTests(ServerFixture fixture)
 {
     private const string Entity = "drift-qa";

@@ -18,7 +18,7 @@ namespace ImpactGrains.Server.Tests;
 /// problem+json (or, where the endpoint judges items one by one, a rejection of that item). A limit changed in the
 /// validator and not in the document, or the other way round, fails here.
 /// </summary>
-[Collection(ServerCollection.Name)]
+[Collection(DriftCollection.Name)]
 public sealed class RequestSchemaDriftTests(ServerFixture fixture)
 {
     private const string PathId = "drift-path";

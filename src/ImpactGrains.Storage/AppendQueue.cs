@@ -90,8 +90,9 @@ internal sealed class AppendQueue<TPending>(Func<IReadOnlyList<ImpactEvent>, TPe
         var count = TakeGroup(group, maxEvents);
         if (lastGroup.Appends >= 2 && lastGroup.Events >= BusyGroupEvents && count < Math.Min(GatherEvents, maxEvents))
         {
-            var deadline = DateTime.UtcNow + GatherWait;
-            while (count < Math.Min(GatherEvents, maxEvents) && DateTime.UtcNow < deadline)
+            // A monotonic clock: a wall clock set back would stretch the wait.
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            while (count < Math.Min(GatherEvents, maxEvents) && System.Diagnostics.Stopwatch.GetElapsedTime(started) < GatherWait)
             {
                 await Task.Delay(1);
                 count = TakeMore(group, count, maxEvents);

@@ -11,10 +11,11 @@ namespace ImpactGrains.Storage.Sqlite;
 /// The embedded event log. Appends from all requests queue to one writer thread, which commits whatever has gathered
 /// in a single transaction (group commit): one fsync serves many requests, and no request is answered before its
 /// commit. Per event it writes two B-tree entries (docs/architecture.md), the id's hash and the row clustered by
-/// (entity, sequence), and widens its zone's range in the time map (<see cref="EventTimeZones"/>, a row per 256 events);
-/// each entity's next sequence comes from memory, since this thread is the file's only writer. Removing delivered outbox rows also goes through this writer, in its next transaction: SQLite
-/// has one write lock per file, and a second writing connection made every commit wait on the busy handler's sleeps.
-/// WAL checkpoints run on a thread of their own, off the commit path.
+/// (entity, sequence), and widens its zone's range in the time map (<see cref="EventTimeZones"/>, a row per 256
+/// events); each entity's next sequence comes from memory, since this thread is the file's only writer. Removing
+/// delivered outbox rows also goes through this writer, in its next transaction: SQLite has one write lock per file,
+/// and a second writing connection made every commit wait on the busy handler's sleeps. WAL checkpoints run on a
+/// thread of their own, off the commit path.
 /// </summary>
 public sealed class SqliteEventLog : IEventLog, IDisposable
 {

@@ -22,9 +22,6 @@ public sealed partial class EntityGrain(
     IEventLog log,
     IEntityCatalog catalog,
     ITimelineStore timelines,
-    IStandingStore standings,
-    Orleans.Serialization.Serializer serializer,
-    IOptions<LeaderboardOptions> leaderboardOptions,
     IModelRegistry models,
     ImpactCalculator calculator,
     DecayTable table,
@@ -71,6 +68,9 @@ public sealed partial class EntityGrain(
     private int savedContributions;
     private IGrainTimer? snapshotTimer;
     private bool snapshotInFlight;
+
+    // A rebuilt timeline has a generation of its own that no snapshot names yet: written whatever its size.
+    private bool rebuiltSinceSave;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -226,9 +226,9 @@ public sealed partial class EntityGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (HasUnsavedChanges)
+        if (SnapshotDue)
         {
-            await SaveSnapshotAsync();
+            await SaveSnapshotAsync(cancellationToken);
         }
     }
 
@@ -398,11 +398,13 @@ public sealed partial class EntityGrain(
             new IncidentData(status, signal.Reports, signal.BaselineMean, signal.BaselineStdDev, signal.ZScore, signal.StartedAt, signal.PeakReports));
     }
 
-    private bool HasUnsavedChanges => appliedSequence > savedSequence || unsavedChunks.Count > 0 || timeline.Count != savedContributions;
+    /// <summary>Whether a snapshot pays for its write (<see cref="SnapshotOptions.MinChanges"/>).</summary>
+    private bool SnapshotDue =>
+        rebuiltSinceSave || unsavedChunks.Count > 0 || timeline.Count - savedContributions >= Math.Max(1, snapshotOptions.Value.MinChanges);
 
     private void ScheduleSnapshot()
     {
-        if (HasUnsavedChanges && snapshotTimer is null)
+        if (SnapshotDue && snapshotTimer is null)
         {
             // Up to half an interval of jitter, so that grains activated together do not all write together.
             var interval = snapshotOptions.Value.Interval * (1 + Random.Shared.NextDouble() / 2);
@@ -415,16 +417,21 @@ public sealed partial class EntityGrain(
 
     /// <summary>
     /// Writes the changed chunks of sealed intervals as new versions, then the snapshot that names them, then drops
-    /// the versions it no longer names: a snapshot and its chunks agree whatever fails in between.
+    /// the versions it no longer names: a snapshot and its chunks agree whatever fails in between. A deactivation passes
+    /// its token: when the write cannot start in time the grain goes without it, and the log still has every event.
     /// </summary>
-    private async Task SaveSnapshotAsync()
+    private async Task SaveSnapshotAsync(CancellationToken deactivation = default)
     {
         snapshotTimer?.Dispose();
         snapshotTimer = null;
         if (snapshotInFlight || !ServesCurrentModel)
         {
             // One write at a time per grain; and an older model's state is not written over its snapshot again.
-            ScheduleSnapshot();
+            if (!deactivation.CanBeCanceled)
+            {
+                ScheduleSnapshot();
+            }
+
             return;
         }
 
@@ -442,7 +449,11 @@ public sealed partial class EntityGrain(
         {
             LogSnapshotFailed(ex, Id);
             snapshotInFlight = false;
-            ScheduleSnapshot();
+            if (!deactivation.CanBeCanceled)
+            {
+                ScheduleSnapshot();
+            }
+
             return;
         }
 
@@ -478,15 +489,22 @@ public sealed partial class EntityGrain(
         state.SaveNumber = version;
         state.Spikes = spikes.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
         state.Sources = sources.Values.Select(s => new InheritedSnapshot { From = s.From, Weight = s.Weight, AppliedSequence = s.AppliedSequence }).ToList();
-        await storageGates.Writes.WaitAsync();
+        try
+        {
+            await storageGates.Writes.WaitAsync(deactivation);
+        }
+        catch (OperationCanceledException)
+        {
+            LogSnapshotSkipped(Id);
+            snapshotInFlight = false;
+            state.Timeline = null;
+            return;
+        }
+
         try
         {
             await timelines.SaveAsync(Id, writtenGeneration, chunks);
             await snapshot.WriteStateAsync();
-
-            // The standing too, for the partition to load should it move: it holds this entity after its grain is gone.
-            var standing = StandingReport.From(Id, name, kind, timeline.VectorAt(time.GetUtcNow().UtcTicks));
-            await standings.SaveAsync([new StoredStanding(Id, leaderboardOptions.Value.PartitionOf(Id), serializer.SerializeToArray(standing))]);
             savedSequence = sequence;
             savedContributions = contributions;
             if (generation == writtenGeneration && ReferenceEquals(written, timeline))
@@ -501,6 +519,7 @@ public sealed partial class EntityGrain(
 
                 // The store has these chunks now, and the snapshot names them: their pages may leave memory.
                 written.MarkPersisted(chunks.Select(c => c.Index));
+                rebuiltSinceSave = false;
             }
 
             await timelines.PruneAsync(Id, writtenGeneration, chunks);
@@ -509,7 +528,10 @@ public sealed partial class EntityGrain(
         {
             // The log still holds every event; a failed snapshot only means a longer replay next time.
             LogSnapshotFailed(ex, Id);
-            ScheduleSnapshot();
+            if (!deactivation.CanBeCanceled)
+            {
+                ScheduleSnapshot();
+            }
         }
         finally
         {
@@ -665,6 +687,7 @@ public sealed partial class EntityGrain(
         }
 
         LogRebuilt(Id, timeline.Count);
+        rebuiltSinceSave = true;
         ScheduleSnapshot();
     }
 
@@ -794,6 +817,9 @@ public sealed partial class EntityGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity} replayed {Count} events from the log after sequence {Sequence}")]
     private partial void LogReplayed(string entity, long sequence, int count);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Entity {Entity} deactivated before its snapshot could be written; its next activation replays more of the log")]
+    private partial void LogSnapshotSkipped(string entity);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity}: spike detection logged {Count} incident events")]
     private partial void LogIncidents(string entity, int count);

@@ -17,6 +17,12 @@ public sealed class LeaderboardOptions
     /// <summary>How many entities per board each partition publishes: the largest live leaderboard limit.</summary>
     public int Candidates { get; set; } = 100;
 
+    /// <summary>
+    /// How often a partition writes the standings that changed since its last write, in one transaction: what it
+    /// reloads when it moves or the process restarts (IStandingStore). Also written when it deactivates.
+    /// </summary>
+    public TimeSpan SaveInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     public int PartitionOf(string entity)
     {
         // A stable hash (string.GetHashCode is randomised per process, and every silo must agree).

@@ -20,9 +20,10 @@ public sealed class LeaderboardPartitionState
 
 /// <inheritdoc cref="ILeaderboardPartitionGrain"/>
 /// <remarks>
-/// It persists nothing itself: every entity grain stores its own standing with its snapshot (IStandingStore), so a
-/// partition that moves reloads its entities' last standings, idle ones included, without ever writing a million of
-/// them again because one changed.
+/// It stores its entities' standings (IStandingStore), a row each, writing only those that changed since its last write
+/// every <see cref="LeaderboardOptions.SaveInterval"/>, in one transaction: a partition that moves reloads its
+/// entities' last standings, idle ones included, without a write per entity per change (the entities' own snapshots,
+/// which used to carry them, are skipped for short tails) and without writing a million again because one changed.
 /// </remarks>
 public sealed partial class LeaderboardPartitionGrain(
     [PersistentState(GrainStorageNames.LeaderboardPartition, GrainStorageNames.Snapshots)] IPersistentState<LeaderboardPartitionState> legacy,
@@ -31,6 +32,7 @@ public sealed partial class LeaderboardPartitionGrain(
     DecayTable table,
     TimeProvider time,
     IOptions<LeaderboardOptions> options,
+    StorageGates storageGates,
     ILogger<LeaderboardPartitionGrain> logger) : Grain, ILeaderboardPartitionGrain
 {
     private readonly Dictionary<string, StandingReport> reports = new(StringComparer.Ordinal);
@@ -40,6 +42,9 @@ public sealed partial class LeaderboardPartitionGrain(
     private static readonly double[] NothingInherited = new double[EventTypes.Count];
 
     private readonly HashSet<string> changed = new(StringComparer.Ordinal);
+
+    // The entities whose standing changed since the last write to the store.
+    private readonly HashSet<string> unsaved = new(StringComparer.Ordinal);
 
     // The reports as rankable standings, converted once per report rather than every entity on every publication.
     private readonly Dictionary<string, Standing> standings = new(StringComparer.Ordinal);
@@ -57,11 +62,18 @@ public sealed partial class LeaderboardPartitionGrain(
             Accept(serializer.Deserialize<StandingReport>(standing.Data)!);
         }
 
+        unsaved.Clear(); // as stored; the legacy ones below are not, until the first write
         if (legacy.State.Standings.Count > 0)
         {
             foreach (var report in legacy.State.Standings.Values)
             {
                 Accept(report);
+            }
+
+            await SaveAsync(cancellationToken); // stored as rows before the old state goes
+            if (unsaved.Count > 0)
+            {
+                throw new InvalidOperationException($"leaderboard partition {partition}: the standings of its old state could not be stored");
             }
 
             await legacy.ClearStateAsync(cancellationToken);
@@ -70,6 +82,44 @@ public sealed partial class LeaderboardPartitionGrain(
         changed.Clear(); // loaded, not changed: nothing to announce on the live feed
         var interval = options.Value.PublishInterval;
         this.RegisterGrainTimer(PublishAsync, interval, interval);
+        // Interleaved: waiting for the process's storage gate must not hold up reports and score queries.
+        this.RegisterGrainTimer(_ => SaveAsync(CancellationToken.None), new GrainTimerCreationOptions(options.Value.SaveInterval, options.Value.SaveInterval) { Interleave = true });
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => SaveAsync(cancellationToken);
+
+    /// <summary>Writes the standings that changed since the last write; on failure they stay due for the next one.</summary>
+    private async Task SaveAsync(CancellationToken cancellationToken)
+    {
+        if (unsaved.Count == 0)
+        {
+            return;
+        }
+
+        var partition = (int)this.GetPrimaryKeyLong();
+        var due = unsaved.Where(reports.ContainsKey).Select(id => new StoredStanding(id, partition, serializer.SerializeToArray(reports[id]))).ToList();
+        unsaved.Clear();
+        try
+        {
+            await storageGates.Writes.WaitAsync(cancellationToken);
+            try
+            {
+                await stored.SaveAsync(due, cancellationToken);
+            }
+            finally
+            {
+                storageGates.Writes.Release();
+            }
+        }
+        catch (Exception ex)
+        {
+            foreach (var standing in due)
+            {
+                unsaved.Add(standing.Entity);
+            }
+
+            LogSaveFailed(ex, partition, due.Count);
+        }
     }
 
     public Task ReportManyAsync(IReadOnlyList<StandingReport> received)
@@ -95,6 +145,7 @@ public sealed partial class LeaderboardPartitionGrain(
             reports[report.Entity] = report;
             standings.Remove(report.Entity);
             changed.Add(report.Entity);
+            unsaved.Add(report.Entity);
         }
     }
 
@@ -173,6 +224,9 @@ public sealed partial class LeaderboardPartitionGrain(
         return LiveMessage.Unnumbered(new ScoreChanged(
             standing.Entity, standing.Name, standing.Kind.WireName(), now, scores.Score, scores.Direct, scores.Inherited, scores.Categories, scores.Regions));
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leaderboard partition {Partition} could not store {Count} standings; it will try again")]
+    private partial void LogSaveFailed(Exception exception, int partition, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Leaderboard partition {Partition} could not publish; it will on its next tick")]
     private partial void LogPublishFailed(Exception exception, long partition);

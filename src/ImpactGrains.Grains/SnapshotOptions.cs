@@ -10,6 +10,15 @@ public sealed class SnapshotOptions
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Fewer contributions (own and inherited) than this since the last snapshot are not worth one: an activation reads
+    /// the log after the snapshot anyway, and replaying a few more events there costs less than a write (three commits
+    /// in a store that takes one writer at a time). Without this, 100,000 entities of one event each wrote 100,000
+    /// snapshots as their grains were collected, a backlog that outlived Orleans' deactivation timeout
+    /// (docs/performance.md, memory per idle entity). A rebuilt timeline or a chunk left unwritten is always saved.
+    /// </summary>
+    public int MinChanges { get; set; } = 128;
+
+    /// <summary>
     /// How many entity grains of one process may write their snapshots at once. SQLite takes one writer at a time;
     /// more made the others sleep in its busy handler on thread-pool threads, and when thousands of timers fell due
     /// together every request stalled for seconds (bench/, docs/performance.md). Waiting here costs no thread.

@@ -114,8 +114,10 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.Configure<SnapshotOptions>(o =>
             {
                 o.EveryEvents = 5;
+                o.MinChanges = 1;
                 configureSnapshots(o);
             });
+            silo.Services.Configure<LeaderboardOptions>(o => o.SaveInterval = TimeSpan.FromMilliseconds(500));
             silo.AddStandingReports();
             silo.AddEntityOwnership();
             silo.AddSnapshotStorage(SqliteDatabase.OrleansInvariant, Database.SnapshotConnectionString);

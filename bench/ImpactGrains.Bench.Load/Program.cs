@@ -194,8 +194,10 @@ async Task MemoryAsync(BenchServer server)
     await Workloads.RegisterAsync(server.Http, memoryRun, warm, options.MemoryEntities, "company");
     report.RegistrationPerSecond = options.MemoryEntities / watch.Elapsed.TotalSeconds;
     Log($"  registered in bulk in {watch.Elapsed.TotalSeconds:0.0} s, {report.RegistrationPerSecond:N0} entities/s");
+    var oneEach = Stopwatch.StartNew();
     await OneEventEachAsync(server.Http, memoryRun, warm, options.MemoryEntities);
-    Log($"  one event each, {watch.Elapsed.TotalSeconds:0.0} s so far; idle, grains still active");
+    report.FirstEventsPerSecond = options.MemoryEntities / oneEach.Elapsed.TotalSeconds;
+    Log($"  one event each, {report.FirstEventsPerSecond:N0} entities/s (a cold activation each), {watch.Elapsed.TotalSeconds:0.0} s so far; idle");
     await Task.Delay(options.Smoke ? 1000 : 5000);
     var active = await MemoryNowAsync(server);
     report.MemoryActive = (active - before) / options.MemoryEntities;
@@ -204,6 +206,15 @@ async Task MemoryAsync(BenchServer server)
     var collected = await MemoryNowAsync(server);
     report.MemoryCollected = (collected - before) / options.MemoryEntities;
     Log($"  grains collected: {report.MemoryCollected}");
+
+    // Queries among that many entities: the leaderboard from the partitions' standings, a search by name, and the
+    // impact of an idle entity (its grain activated again, from its snapshot or the log).
+    var seconds = options.Smoke ? 1 : 5;
+    string AnyEntity(Random r) => BenchEvents.EntityId(memoryRun, warm + r.Next(options.MemoryEntities));
+    report.ManyLeaderboard = await Workloads.QueryAsync(server.Http, _ => "/api/leaderboard?limit=10", options.QueryWorkers, seconds);
+    report.ManySearch = await Workloads.QueryAsync(server.Http, r => $"/api/entities?q={Uri.EscapeDataString(AnyEntity(r)[..^1])}&limit=20", options.QueryWorkers, seconds);
+    report.ManyIdleImpact = await Workloads.QueryAsync(server.Http, r => $"/api/entities/{AnyEntity(r)}/impact", options.QueryWorkers, seconds);
+    Log(F($"  among them: leaderboard {report.ManyLeaderboard.PerSecond:N0}/s, search {report.ManySearch.PerSecond:N0}/s, an idle entity's impact {report.ManyIdleImpact.PerSecond:N0}/s"));
 }
 
 // Resident memory from /proc, and the live managed heap after a full collection induced through the diagnostics port.

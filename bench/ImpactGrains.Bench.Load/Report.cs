@@ -67,6 +67,16 @@ public sealed class Report(BenchOptions options)
     public Throughput? FeedHttp { get; set; }
     public Throughput? Feed { get; set; }
     public double? RegistrationPerSecond { get; set; }
+
+    /// <summary>The memory phase's first event to each entity: a cold activation each.</summary>
+    public double? FirstEventsPerSecond { get; set; }
+
+    /// <summary>Queries once the memory phase's entities are registered, scored and idle.</summary>
+    public Throughput? ManyLeaderboard { get; set; }
+
+    public Throughput? ManySearch { get; set; }
+
+    public Throughput? ManyIdleImpact { get; set; }
     public Throughput? Naive { get; set; }
     public Throughput? PostgresImpact { get; set; }
     public Throughput? Postgres { get; set; }
@@ -90,7 +100,7 @@ public sealed class Report(BenchOptions options)
                                        RecoverySeconds is not null)) &&
         (!options.Runs("reads") || Reads is { Complete: true }) &&
         (!options.Runs("reads-postgres") || PostgresReads is { Complete: true }) &&
-        (!options.Runs("memory") || (MemoryActive is not null && MemoryCollected is not null)) &&
+        (!options.Runs("memory") || (MemoryActive is not null && MemoryCollected is not null && ManyLeaderboard is not null && ManySearch is not null && ManyIdleImpact is not null)) &&
         (!options.Runs("history") || History is { RestartSeconds: not null, HistoryPoints.Operations: > 0 }) &&
         (!options.Runs("feed") || (FeedHttp is { Operations: > 0 } && Feed is { Operations: > 0 })) &&
         (!options.Runs("postgres") || (Naive is { Operations: > 0 } && Postgres is { Operations: > 0 } && PostgresHot is { Operations: > 0 })) &&
@@ -258,7 +268,13 @@ public sealed class Report(BenchOptions options)
         if (MemoryActive is { } active && MemoryCollected is { } collected)
         {
             s.AppendLine();
-            s.AppendLine(F($"Memory per idle entity ({options.MemoryEntities:N0} entities, one event each; live heap after an induced full collection): grain still active {active}; grain collected {collected}."));
+            s.AppendLine(F($"Memory per idle entity ({options.MemoryEntities:N0} entities, one event each; live heap after an induced full collection): grain still active {active}; grain collected {collected}. The first event to each, a cold activation each: {FirstEventsPerSecond:N0} entities/s. Among them, {options.QueryWorkers} clients:"));
+            s.AppendLine();
+            s.AppendLine("| workload | throughput | latency p50 / p99 / p99.9 (ms) |");
+            s.AppendLine("|---|---|---|");
+            Query("leaderboard (limit 10)", ManyLeaderboard);
+            Query("search by name (`q=`, limit 20)", ManySearch);
+            Query("impact of a random idle entity (its grain activated again)", ManyIdleImpact);
         }
 
         if (ScaleOut.Count + ScaleOutFailures.Count > 0)

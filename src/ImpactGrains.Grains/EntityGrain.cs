@@ -42,8 +42,7 @@ public sealed partial class EntityGrain(
 
     private readonly RecentEvents recent = new(4096);
     private readonly Dictionary<string, SourceState> sources = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SpikeDetector> spikes = new(StringComparer.Ordinal);
-    private readonly List<OutageObservation> pendingOutages = [];
+    private OutageSpikeWatch spikes = null!;
     private List<string> outbound = [];
     private string name = "";
     private EntityKind kind;
@@ -98,6 +97,7 @@ public sealed partial class EntityGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var saved = snapshot.State;
+        spikes = new OutageSpikeWatch(Id, spikeOptions.Value);
         await storageGates.Loads.WaitAsync(cancellationToken);
         try
         {
@@ -175,7 +175,7 @@ public sealed partial class EntityGrain(
         await timeline.RestoreTailAsync(History(), cancellationToken);
         foreach (var (region, state) in saved.Spikes)
         {
-            spikes[region] = new SpikeDetector(spikeOptions.Value, state.ToState());
+            spikes.Restore(region, state.ToState());
         }
 
         (generation, chunkVersions, saveNumber) = (saved.Generation, saved.ChunkVersions.ToList(), saved.SaveNumber);
@@ -240,7 +240,7 @@ public sealed partial class EntityGrain(
     {
         if (outage is not null)
         {
-            pendingOutages.Add(outage);
+            spikes.Add(outage.Region, outage.OccurredAtTicks, outage.Reports);
         }
 
         timeline.Add(Contribution.OwnEvent(e, Id));
@@ -351,27 +351,7 @@ public sealed partial class EntityGrain(
     /// </summary>
     private async Task DetectSpikesAsync()
     {
-        if (pendingOutages.Count == 0)
-        {
-            return;
-        }
-
-        var incidents = new List<ImpactEvent>();
-        foreach (var outage in pendingOutages)
-        {
-            if (!spikes.TryGetValue(outage.Region, out var detector))
-            {
-                spikes[outage.Region] = detector = new SpikeDetector(spikeOptions.Value);
-            }
-
-            if (detector.Observe(new DateTimeOffset(outage.OccurredAtTicks, TimeSpan.Zero), outage.Reports) is { } signal)
-            {
-                incidents.Add(IncidentEvent(outage.Region, signal));
-            }
-        }
-
-        pendingOutages.Clear();
-        if (incidents.Count == 0)
+        if (spikes.DetectPending() is not { } incidents)
         {
             return;
         }
@@ -388,14 +368,6 @@ public sealed partial class EntityGrain(
         var messages = fresh.Select(e => LiveMessage.Unnumbered(IncidentLogged.Of(e, kind.WireName()))).ToList();
         GrainFactory.GetGrain<ILiveFeedGrain>(0).PublishAsync(messages).Ignore();
         LogIncidents(Id, fresh.Count);
-    }
-
-    private ImpactEvent IncidentEvent(string region, SpikeSignal signal)
-    {
-        var status = signal.Transition == SpikeTransition.Detected ? IncidentStatus.Detected : IncidentStatus.Resolved;
-        var id = $"incident-{Id}-{region}-{signal.StartedAt.UtcTicks}-{(status == IncidentStatus.Detected ? "detected" : "resolved")}";
-        return new ImpactEvent(id, Id, EventType.Incident, signal.At, region, 1.0, "spike-detector",
-            new IncidentData(status, signal.Reports, signal.BaselineMean, signal.BaselineStdDev, signal.ZScore, signal.StartedAt, signal.PeakReports));
     }
 
     private bool HasUnsavedChanges => appliedSequence > savedSequence || unsavedChunks.Count > 0 || timeline.Count != savedContributions;
@@ -476,7 +448,7 @@ public sealed partial class EntityGrain(
         state.Generation = generation;
         state.ChunkVersions = versions.ToArray();
         state.SaveNumber = version;
-        state.Spikes = spikes.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
+        state.Spikes = spikes.Detectors.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
         state.Sources = sources.Values.Select(s => new InheritedSnapshot { From = s.From, Weight = s.Weight, AppliedSequence = s.AppliedSequence }).ToList();
         await storageGates.Writes.WaitAsync();
         try
@@ -645,7 +617,7 @@ public sealed partial class EntityGrain(
         answerVersion++;
         recent.Clear();
         await CatchUpAsync(previousApplied); // own events applied while it was built
-        pendingOutages.Clear(); // the detectors saw these already
+        spikes.ClearPending(); // the detectors saw these already
         foreach (var source in sources.Values)
         {
             source.AppliedSequence = rebuilt.SourceThrough.GetValueOrDefault(source.From);

@@ -41,7 +41,7 @@ public sealed partial class EntityGrain(
     private static readonly TimeSpan RebuildWait = TimeSpan.FromSeconds(3);
 
     private readonly RecentEvents recent = new(4096);
-    private readonly Dictionary<string, SourceState> sources = new(StringComparer.Ordinal);
+    private readonly InboundLinks sources = new();
     private OutageSpikeWatch spikes = null!;
     private List<string> outbound = [];
     private string name = "";
@@ -79,16 +79,6 @@ public sealed partial class EntityGrain(
 
     private bool ServesCurrentModel => olderModel is null;
 
-    /// <summary>What this grain has taken from one entity linked into it.</summary>
-    private sealed class SourceState(string from, double weight)
-    {
-        public string From { get; } = from;
-
-        public double Weight { get; set; } = weight;
-
-        public long AppliedSequence { get; set; }
-    }
-
     /// <summary>A timeline built from the log, and how far it read: the own events, and each source.</summary>
     private sealed record Rebuilt(EntityTimeline Timeline, long OwnThrough, IReadOnlyDictionary<string, long> SourceThrough, string Generation);
 
@@ -108,10 +98,7 @@ public sealed partial class EntityGrain(
                 // No snapshot of this format: everything from the log, in sequence order, spike detection included.
                 timeline = NewTimeline();
                 appliedSequence = 0;
-                foreach (var source in sources.Values)
-                {
-                    source.AppliedSequence = 0;
-                }
+                sources.ApplyFromStart();
             }
 
             savedSequence = restored ? appliedSequence : 0;
@@ -164,11 +151,7 @@ public sealed partial class EntityGrain(
 
         olderModel = ReferenceEquals(model, calculator) ? null : model;
         appliedSequence = saved.AppliedSequence;
-        var savedSources = saved.Sources.ToDictionary(s => s.From, StringComparer.Ordinal);
-        foreach (var source in sources.Values)
-        {
-            source.AppliedSequence = savedSources.TryGetValue(source.From, out var s) && s.Weight == source.Weight ? s.AppliedSequence : 0;
-        }
+        var linksChanged = sources.Restore(saved.Sources.Select(s => (s.From, s.Weight, s.AppliedSequence)).ToList());
 
         // Only the index of the sealed past stays in memory; its pages are read back from the timeline store on demand.
         timeline = TimelineCodec.Read(new DecayTable(model.Model), timelineOptions.Value, saved.Timeline!, chunks, new StoredChunks(this, saved.Generation));
@@ -179,7 +162,6 @@ public sealed partial class EntityGrain(
         }
 
         (generation, chunkVersions, saveNumber) = (saved.Generation, saved.ChunkVersions.ToList(), saved.SaveNumber);
-        var linksChanged = saved.Sources.Count != sources.Count || sources.Values.Any(s => !savedSources.TryGetValue(s.From, out var k) || k.Weight != s.Weight);
         if (!ServesCurrentModel || linksChanged)
         {
             // Answer from what is there while the timeline for the configured model and links is built from the log.
@@ -234,7 +216,7 @@ public sealed partial class EntityGrain(
 
     /// <summary>The log, as the timeline's cold path sees it: up to what this grain has applied of itself and of each source.</summary>
     private LogContributionHistory History() =>
-        new(log, Scoring, Id, appliedSequence, sources.Values.Select(s => new InheritedStream(s.From, s.Weight, s.AppliedSequence)).ToList());
+        new(log, Scoring, Id, appliedSequence, sources.All.Select(s => new InheritedStream(s.From, s.Weight, s.AppliedSequence)).ToList());
 
     private void Append(in ScoredEvent e, OutageObservation? outage)
     {
@@ -449,7 +431,7 @@ public sealed partial class EntityGrain(
         state.ChunkVersions = versions.ToArray();
         state.SaveNumber = version;
         state.Spikes = spikes.Detectors.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
-        state.Sources = sources.Values.Select(s => new InheritedSnapshot { From = s.From, Weight = s.Weight, AppliedSequence = s.AppliedSequence }).ToList();
+        state.Sources = sources.All.Select(s => new InheritedSnapshot { From = s.From, Weight = s.Weight, AppliedSequence = s.AppliedSequence }).ToList();
         await storageGates.Writes.WaitAsync();
         try
         {
@@ -513,9 +495,7 @@ public sealed partial class EntityGrain(
 
     public async Task ReloadAsync()
     {
-        var before = sources.ToDictionary(p => p.Key, p => p.Value.Weight, StringComparer.Ordinal);
-        await LoadProfileAsync(CancellationToken.None);
-        if (before.Count != sources.Count || sources.Values.Any(s => !before.TryGetValue(s.From, out var w) || w != s.Weight))
+        if (await LoadProfileAsync(CancellationToken.None))
         {
             // A link added, removed or reweighted changes the inherited past too: the timeline is built again from the
             // log. A small one is ready before this answers; a large one takes over when it is.
@@ -534,7 +514,8 @@ public sealed partial class EntityGrain(
         ReportStanding();
     }
 
-    private async Task LoadProfileAsync(CancellationToken cancellationToken)
+    /// <summary>Loads the entity's name, kind and links; true when its inbound links changed.</summary>
+    private async Task<bool> LoadProfileAsync(CancellationToken cancellationToken)
     {
         if (await catalog.FindEntityAsync(Id, cancellationToken) is { } profile)
         {
@@ -543,23 +524,7 @@ public sealed partial class EntityGrain(
 
         var links = await catalog.LinksOfAsync(Id, cancellationToken);
         outbound = links.Where(l => l.From == Id && l.To != Id).Select(l => l.To).ToList();
-        var inbound = links.Where(l => l.To == Id && l.From != Id).ToList();
-        foreach (var stale in sources.Keys.Except(inbound.Select(l => l.From)).ToList())
-        {
-            sources.Remove(stale);
-        }
-
-        foreach (var link in inbound)
-        {
-            if (sources.TryGetValue(link.From, out var existing))
-            {
-                existing.Weight = link.Weight;
-            }
-            else
-            {
-                sources[link.From] = new SourceState(link.From, link.Weight);
-            }
-        }
+        return sources.Relink(links.Where(l => l.To == Id && l.From != Id).Select(l => (l.From, l.Weight)).ToList());
     }
 
     /// <summary>
@@ -569,7 +534,7 @@ public sealed partial class EntityGrain(
     private void StartRebuild()
     {
         var ownThrough = appliedSequence;
-        var streams = sources.Values.Select(s => new InheritedStream(s.From, s.Weight, long.MaxValue)).ToList();
+        var streams = sources.All.Select(s => new InheritedStream(s.From, s.Weight, long.MaxValue)).ToList();
         var options = timelineOptions.Value;
         var entity = Id;
         var self = this.AsReference<IEntityGrain>();
@@ -618,10 +583,7 @@ public sealed partial class EntityGrain(
         recent.Clear();
         await CatchUpAsync(previousApplied); // own events applied while it was built
         spikes.ClearPending(); // the detectors saw these already
-        foreach (var source in sources.Values)
-        {
-            source.AppliedSequence = rebuilt.SourceThrough.GetValueOrDefault(source.From);
-        }
+        sources.ApplyThrough(rebuilt.SourceThrough);
 
         (generation, chunkVersions, saveNumber) = (rebuilt.Generation, [], 0);
         timeline.PageTo(new StoredChunks(this, generation)); // built in memory; its pages go once its first snapshot is written
@@ -650,7 +612,7 @@ public sealed partial class EntityGrain(
         }
 
         var inherited = 0;
-        var pulls = sources.Values.Select(s => (Source: s, Pull: GrainFactory.GetEntityGrain(s.From).GetDirectEventsAsync(s.AppliedSequence))).ToList();
+        var pulls = sources.All.Select(s => (Source: s, Pull: GrainFactory.GetEntityGrain(s.From).GetDirectEventsAsync(s.AppliedSequence))).ToList();
         foreach (var (source, pull) in pulls)
         {
             try

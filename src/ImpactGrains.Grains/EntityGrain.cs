@@ -59,10 +59,7 @@ public sealed partial class EntityGrain(
     private Task<Rebuilt>? rebuilding;
 
     // Persistence: the timeline generation, the stored version of each chunk, and the chunks changed since.
-    private string generation = NewGeneration(table.Model.Identity);
-    private List<int> chunkVersions = [];
-    private int saveNumber;
-    private readonly SortedSet<int> unsavedChunks = [];
+    private readonly TimelineChunkBook chunkBook = new(TimelineChunkBook.NewGeneration(table.Model.Identity));
     private long savedSequence;
 
     // The timeline's contributions (own and inherited) when the last snapshot was taken: an entity that only inherits
@@ -81,8 +78,6 @@ public sealed partial class EntityGrain(
 
     /// <summary>A timeline built from the log, and how far it read: the own events, and each source.</summary>
     private sealed record Rebuilt(EntityTimeline Timeline, long OwnThrough, IReadOnlyDictionary<string, long> SourceThrough, string Generation);
-
-    private static string NewGeneration(string identity) => $"{identity}/{Guid.NewGuid():N}";
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -161,7 +156,7 @@ public sealed partial class EntityGrain(
             spikes.Restore(region, state.ToState());
         }
 
-        (generation, chunkVersions, saveNumber) = (saved.Generation, saved.ChunkVersions.ToList(), saved.SaveNumber);
+        chunkBook.Restore(saved.Generation, saved.ChunkVersions, saved.SaveNumber);
         if (!ServesCurrentModel || linksChanged)
         {
             // Answer from what is there while the timeline for the configured model and links is built from the log.
@@ -181,7 +176,7 @@ public sealed partial class EntityGrain(
     private EntityTimeline NewTimeline()
     {
         var fresh = new EntityTimeline(Id, table, timelineOptions.Value);
-        fresh.PageTo(new StoredChunks(this, generation));
+        fresh.PageTo(new StoredChunks(this, chunkBook.Generation));
         return fresh;
     }
 
@@ -197,13 +192,13 @@ public sealed partial class EntityGrain(
 
     private Task<byte[]?> ReadStoredChunkAsync(string ofGeneration, int chunk, CancellationToken cancellationToken)
     {
-        if (ofGeneration != generation || chunk >= chunkVersions.Count)
+        if (!chunkBook.TryGetVersion(ofGeneration, chunk, out var version))
         {
             // A timeline replaced by a rebuild while a query on it was under way: its chunks are no longer named.
             return Task.FromResult<byte[]?>(null);
         }
 
-        return timelines.LoadChunkAsync(Id, generation, chunk, chunkVersions[chunk], cancellationToken);
+        return timelines.LoadChunkAsync(Id, ofGeneration, chunk, version, cancellationToken);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -352,7 +347,7 @@ public sealed partial class EntityGrain(
         LogIncidents(Id, fresh.Count);
     }
 
-    private bool HasUnsavedChanges => appliedSequence > savedSequence || unsavedChunks.Count > 0 || timeline.Count != savedContributions;
+    private bool HasUnsavedChanges => appliedSequence > savedSequence || chunkBook.HasUnsaved || timeline.Count != savedContributions;
 
     private void ScheduleSnapshot()
     {
@@ -401,41 +396,25 @@ public sealed partial class EntityGrain(
         }
 
         var written = timeline;
-        var writtenGeneration = generation;
         var sequence = appliedSequence;
         var contributions = timeline.Count;
-        foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
-        {
-            unsavedChunks.Add(chunk);
-        }
-
-        var version = saveNumber + 1;
-        var chunks = unsavedChunks.Select(c => new TimelineChunk(c, version, TimelineCodec.WriteChunk(timeline, c))).ToList();
-        var versions = new List<int>(chunkVersions);
-        while (versions.Count < TimelineCodec.ChunkCount(timeline.IntervalCount))
-        {
-            versions.Add(0);
-        }
-
-        foreach (var chunk in chunks)
-        {
-            versions[chunk.Index] = version;
-        }
+        var write = chunkBook.PlanWrite(timeline.TakeDirtyIntervals(), timeline.IntervalCount);
+        var stored = write.Chunks.Select(c => new TimelineChunk(c, write.Version, TimelineCodec.WriteChunk(timeline, c))).ToList();
 
         var state = snapshot.State;
         state.AppliedSequence = sequence;
         state.ModelVersion = ModelIdentity;
         state.Events = [];
         state.Timeline = TimelineCodec.WriteLive(timeline);
-        state.Generation = generation;
-        state.ChunkVersions = versions.ToArray();
-        state.SaveNumber = version;
+        state.Generation = write.Generation;
+        state.ChunkVersions = write.ChunkVersions;
+        state.SaveNumber = write.Version;
         state.Spikes = spikes.Detectors.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
         state.Sources = sources.All.Select(s => new InheritedSnapshot { From = s.From, Weight = s.Weight, AppliedSequence = s.AppliedSequence }).ToList();
         await storageGates.Writes.WaitAsync();
         try
         {
-            await timelines.SaveAsync(Id, writtenGeneration, chunks);
+            await timelines.SaveAsync(Id, write.Generation, stored);
             await snapshot.WriteStateAsync();
 
             // The standing too, for the partition to load should it move: it holds this entity after its grain is gone.
@@ -443,21 +422,14 @@ public sealed partial class EntityGrain(
             await standings.SaveAsync([new StoredStanding(Id, leaderboardOptions.Value.PartitionOf(Id), serializer.SerializeToArray(standing))]);
             savedSequence = sequence;
             savedContributions = contributions;
-            if (generation == writtenGeneration && ReferenceEquals(written, timeline))
+            if (ReferenceEquals(written, timeline) && chunkBook.Commit(write))
             {
-                // Not after a rebuild took over meanwhile: these versions are the old generation's.
-                saveNumber = version;
-                chunkVersions = versions;
-                foreach (var chunk in chunks)
-                {
-                    unsavedChunks.Remove(chunk.Index);
-                }
-
-                // The store has these chunks now, and the snapshot names them: their pages may leave memory.
-                written.MarkPersisted(chunks.Select(c => c.Index));
+                // Not after a rebuild took over meanwhile (the versions were the old generation's). The store has these
+                // chunks now, and the snapshot names them: their pages may leave memory.
+                written.MarkPersisted(write.Chunks);
             }
 
-            await timelines.PruneAsync(Id, writtenGeneration, chunks);
+            await timelines.PruneAsync(Id, write.Generation, stored);
         }
         catch (Exception ex)
         {
@@ -551,7 +523,7 @@ public sealed partial class EntityGrain(
                 }
             }
 
-            return new Rebuilt(rebuilt, ownThrough, through, NewGeneration(ModelIdentity));
+            return new Rebuilt(rebuilt, ownThrough, through, TimelineChunkBook.NewGeneration(ModelIdentity));
         });
         rebuilding.ContinueWith(_ => self.InheritedChangedAsync().Ignore(), TaskScheduler.Default).Ignore();
     }
@@ -585,18 +557,8 @@ public sealed partial class EntityGrain(
         spikes.ClearPending(); // the detectors saw these already
         sources.ApplyThrough(rebuilt.SourceThrough);
 
-        (generation, chunkVersions, saveNumber) = (rebuilt.Generation, [], 0);
-        timeline.PageTo(new StoredChunks(this, generation)); // built in memory; its pages go once its first snapshot is written
-        unsavedChunks.Clear();
-        foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
-        {
-            unsavedChunks.Add(chunk);
-        }
-
-        for (var c = 0; c < TimelineCodec.ChunkCount(timeline.IntervalCount); c++)
-        {
-            unsavedChunks.Add(c);
-        }
+        chunkBook.StartOver(rebuilt.Generation, timeline.TakeDirtyIntervals(), timeline.IntervalCount);
+        timeline.PageTo(new StoredChunks(this, chunkBook.Generation)); // built in memory; its pages go once its first snapshot is written
 
         LogRebuilt(Id, timeline.Count);
         ScheduleSnapshot();

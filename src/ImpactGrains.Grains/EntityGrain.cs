@@ -14,7 +14,9 @@ namespace ImpactGrains.Grains;
 /// One entity's live impact. It applies the entity's committed events in sequence order (1…N, no gaps) and the events
 /// of the entities linked into it, and answers every impact query. The scoring state is an <see cref="EntityTimeline"/>,
 /// bounded by what still matters; its older past is read back from the log when a query asks for it. On activation it
-/// loads its snapshot and replays only the newer events.
+/// loads its snapshot and replays only the newer events. The grain does the calls, the storage and the timing; what it
+/// keeps is in plain types of Scoring: <see cref="EntityLiveState"/>, <see cref="InboundLinks"/>,
+/// <see cref="OutageSpikeWatch"/> and <see cref="TimelineChunkBook"/>.
 /// </summary>
 [Ownership.EntityOwnerPlacement]
 public sealed partial class EntityGrain(
@@ -40,33 +42,23 @@ public sealed partial class EntityGrain(
     /// <summary>How long a link change waits for the timeline's rebuild before answering (it goes on in the background).</summary>
     private static readonly TimeSpan RebuildWait = TimeSpan.FromSeconds(3);
 
-    private readonly RecentEvents recent = new(4096);
     private readonly InboundLinks sources = new();
+    private readonly TimelineChunkBook chunkBook = new(TimelineChunkBook.NewGeneration(table.Model.Identity));
+    private readonly EntitySnapshotWriter snapshotWriter =
+        new(snapshot, timelines, standings, serializer, leaderboardOptions.Value, storageGates, logger);
+
+    // What answers queries (set on activation, which knows the entity), and the model it was scored under: an older
+    // one while a rebuild for the configured model runs in the background.
+    private EntityLiveState live = null!;
+    private ImpactCalculator? olderModel;
+    private Task<RebuiltTimeline>? rebuilding;
     private OutageSpikeWatch spikes = null!;
+    private StoredTimelineChunks storedChunks = null!;
+    private InheritedEventPull inheritedPull = null!;
     private List<string> outbound = [];
     private string name = "";
     private EntityKind kind;
-
-    // What answers queries: the timeline, and the model it was scored under (an older one while a rebuild for the
-    // configured model runs in the background).
-    private EntityTimeline timeline = null!;
-    private ImpactCalculator? olderModel;
-    private long appliedSequence;
-
-    // The version stamp of what answers depend on (VersionedImpact): from the activation's clock, so that a later
-    // activation never repeats an earlier one's stamps, then one more for every change.
-    private long answerVersion = DateTime.UtcNow.Ticks;
-    private Task<Rebuilt>? rebuilding;
-
-    // Persistence: the timeline generation, the stored version of each chunk, and the chunks changed since.
-    private readonly TimelineChunkBook chunkBook = new(TimelineChunkBook.NewGeneration(table.Model.Identity));
-    private long savedSequence;
-
-    // The timeline's contributions (own and inherited) when the last snapshot was taken: an entity that only inherits
-    // never moves appliedSequence, yet its sealed intervals must be written for their pages to leave memory.
-    private int savedContributions;
     private IGrainTimer? snapshotTimer;
-    private bool snapshotInFlight;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -76,13 +68,13 @@ public sealed partial class EntityGrain(
 
     private bool ServesCurrentModel => olderModel is null;
 
-    /// <summary>A timeline built from the log, and how far it read: the own events, and each source.</summary>
-    private sealed record Rebuilt(EntityTimeline Timeline, long OwnThrough, IReadOnlyDictionary<string, long> SourceThrough, string Generation);
-
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var saved = snapshot.State;
+        live = new EntityLiveState(Id, DateTime.UtcNow.Ticks);
         spikes = new OutageSpikeWatch(Id, spikeOptions.Value);
+        storedChunks = new StoredTimelineChunks(timelines, Id, chunkBook, logger);
+        inheritedPull = new InheritedEventPull(GrainFactory, log, StartRebuild, logger);
         await storageGates.Loads.WaitAsync(cancellationToken);
         try
         {
@@ -91,17 +83,15 @@ public sealed partial class EntityGrain(
             if (!restored)
             {
                 // No snapshot of this format: everything from the log, in sequence order, spike detection included.
-                timeline = NewTimeline();
-                appliedSequence = 0;
+                live.Start(NewTimeline(), 0);
                 sources.ApplyFromStart();
             }
 
-            savedSequence = restored ? appliedSequence : 0;
-            savedContributions = restored ? timeline.Count : 0;
+            snapshotWriter.Restored(restored ? live.AppliedSequence : 0, restored ? live.Timeline.Count : 0);
             var replayed = await CatchUpAsync(long.MaxValue, cancellationToken);
             if (replayed > 0)
             {
-                LogReplayed(Id, savedSequence, replayed);
+                LogReplayed(Id, snapshotWriter.SavedSequence, replayed);
             }
         }
         finally
@@ -112,7 +102,7 @@ public sealed partial class EntityGrain(
         saved.Events = []; // a first-format snapshot's events, now in the timeline
         await DetectSpikesAsync();
         ScheduleSnapshot();
-        if (appliedSequence > 0 || sources.Count > 0)
+        if (live.AppliedSequence > 0 || sources.Count > 0)
         {
             // Re-report once active (a partition may have lost this entity's last report with a dead silo), and pull
             // from linked entities. Not from here: pulling inside an activation could wait on theirs, which may wait on
@@ -130,27 +120,18 @@ public sealed partial class EntityGrain(
             return false;
         }
 
-        var stored = await timelines.LoadAsync(Id, saved.Generation, cancellationToken);
-        var chunks = new List<byte[]>();
-        for (var i = 0; i < saved.ChunkVersions.Length; i++)
+        if (await storedChunks.LoadNamedAsync(saved.Generation, saved.ChunkVersions, cancellationToken) is not { } chunks)
         {
-            var chunk = stored.FirstOrDefault(c => c.Index == i && c.Version == saved.ChunkVersions[i]);
-            if (chunk is null)
-            {
-                LogChunkMissing(Id, i);
-                return false;
-            }
-
-            chunks.Add(chunk.Data);
+            return false;
         }
 
         olderModel = ReferenceEquals(model, calculator) ? null : model;
-        appliedSequence = saved.AppliedSequence;
         var linksChanged = sources.Restore(saved.Sources.Select(s => (s.From, s.Weight, s.AppliedSequence)).ToList());
 
         // Only the index of the sealed past stays in memory; its pages are read back from the timeline store on demand.
-        timeline = TimelineCodec.Read(new DecayTable(model.Model), timelineOptions.Value, saved.Timeline!, chunks, new StoredChunks(this, saved.Generation));
-        await timeline.RestoreTailAsync(History(), cancellationToken);
+        var timeline = TimelineCodec.Read(new DecayTable(model.Model), timelineOptions.Value, saved.Timeline!, chunks, storedChunks.ReaderOf(saved.Generation));
+        live.Start(timeline, saved.AppliedSequence);
+        await live.Timeline.RestoreTailAsync(History(), cancellationToken);
         foreach (var (region, state) in saved.Spikes)
         {
             spikes.Restore(region, state.ToState());
@@ -176,34 +157,13 @@ public sealed partial class EntityGrain(
     private EntityTimeline NewTimeline()
     {
         var fresh = new EntityTimeline(Id, table, timelineOptions.Value);
-        fresh.PageTo(new StoredChunks(this, chunkBook.Generation));
+        fresh.PageTo(storedChunks.ReaderOf(chunkBook.Generation));
         return fresh;
-    }
-
-    /// <summary>
-    /// The stored chunks of one timeline generation, at the versions this grain's snapshot names: where its timeline
-    /// reads back the pages of sealed intervals it let go of (each was persisted, and named, before it could go).
-    /// </summary>
-    private sealed class StoredChunks(EntityGrain grain, string generation) : ISealedChunkReader
-    {
-        public async ValueTask<byte[]?> ReadChunkAsync(int chunk, CancellationToken cancellationToken = default) =>
-            await grain.ReadStoredChunkAsync(generation, chunk, cancellationToken);
-    }
-
-    private Task<byte[]?> ReadStoredChunkAsync(string ofGeneration, int chunk, CancellationToken cancellationToken)
-    {
-        if (!chunkBook.TryGetVersion(ofGeneration, chunk, out var version))
-        {
-            // A timeline replaced by a rebuild while a query on it was under way: its chunks are no longer named.
-            return Task.FromResult<byte[]?>(null);
-        }
-
-        return timelines.LoadChunkAsync(Id, ofGeneration, chunk, version, cancellationToken);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (HasUnsavedChanges)
+        if (snapshotWriter.HasUnsavedChanges(live, chunkBook))
         {
             await SaveSnapshotAsync();
         }
@@ -211,7 +171,7 @@ public sealed partial class EntityGrain(
 
     /// <summary>The log, as the timeline's cold path sees it: up to what this grain has applied of itself and of each source.</summary>
     private LogContributionHistory History() =>
-        new(log, Scoring, Id, appliedSequence, sources.All.Select(s => new InheritedStream(s.From, s.Weight, s.AppliedSequence)).ToList());
+        new(log, Scoring, Id, live.AppliedSequence, sources.All.Select(s => new InheritedStream(s.From, s.Weight, s.AppliedSequence)).ToList());
 
     private void Append(in ScoredEvent e, OutageObservation? outage)
     {
@@ -220,20 +180,17 @@ public sealed partial class EntityGrain(
             spikes.Add(outage.Region, outage.OccurredAtTicks, outage.Reports);
         }
 
-        timeline.Add(Contribution.OwnEvent(e, Id));
-        answerVersion++;
-        recent.Add(e);
-        appliedSequence = e.Sequence;
+        live.ApplyOwn(e);
     }
 
     /// <summary>Reads and applies logged events after the applied sequence, up to <paramref name="throughSequence"/>.</summary>
     private async Task<int> CatchUpAsync(long throughSequence, CancellationToken cancellationToken = default)
     {
-        var missing = await log.ReadEntityAsync(Id, appliedSequence, throughSequence, cancellationToken);
+        var missing = await log.ReadEntityAsync(Id, live.AppliedSequence, throughSequence, cancellationToken);
         var applied = 0;
         foreach (var logged in missing)
         {
-            if (logged.EntitySequence == appliedSequence + 1)
+            if (logged.EntitySequence == live.AppliedSequence + 1)
             {
                 Append(Scoring.Score(logged.Event, logged.EntitySequence), OutageObservation.Of(logged.Event, logged.EntitySequence));
                 applied++;
@@ -262,7 +219,7 @@ public sealed partial class EntityGrain(
         {
             // An older model answers until the rebuild for the configured one is done; the batch was scored under the
             // configured model, so this timeline takes the same events from the log, scored its own way.
-            await CatchUpAsync(batch.Events.Count == 0 ? appliedSequence : batch.Events[^1].Sequence);
+            await CatchUpAsync(batch.Events.Count == 0 ? live.AppliedSequence : batch.Events[^1].Sequence);
             await AfterAppliedAsync();
             return;
         }
@@ -275,18 +232,18 @@ public sealed partial class EntityGrain(
 
         foreach (var e in batch.Events)
         {
-            if (e.Sequence <= appliedSequence)
+            if (e.Sequence <= live.AppliedSequence)
             {
                 continue; // already applied: a redelivery, or replayed from the log at activation
             }
 
-            if (e.Sequence > appliedSequence + 1)
+            if (e.Sequence > live.AppliedSequence + 1)
             {
                 // A gap: an earlier delivery was lost or is still under way. The log has every committed event.
                 await CatchUpAsync(e.Sequence - 1);
-                if (e.Sequence > appliedSequence + 1)
+                if (e.Sequence > live.AppliedSequence + 1)
                 {
-                    throw new InvalidOperationException($"entity {Id}: the log has no events {appliedSequence + 1}–{e.Sequence - 1}");
+                    throw new InvalidOperationException($"entity {Id}: the log has no events {live.AppliedSequence + 1}–{e.Sequence - 1}");
                 }
             }
 
@@ -300,7 +257,7 @@ public sealed partial class EntityGrain(
     {
         await DetectSpikesAsync();
         OnOwnEventsChanged();
-        if (appliedSequence - savedSequence >= snapshotOptions.Value.EveryEvents)
+        if (live.AppliedSequence - snapshotWriter.SavedSequence >= snapshotOptions.Value.EveryEvents)
         {
             await SaveSnapshotAsync();
         }
@@ -312,7 +269,7 @@ public sealed partial class EntityGrain(
 
     public async Task EnsureAppliedAsync(long throughSequence)
     {
-        if (throughSequence > appliedSequence)
+        if (throughSequence > live.AppliedSequence)
         {
             await CatchUpAsync(throughSequence);
             await DetectSpikesAsync();
@@ -347,11 +304,9 @@ public sealed partial class EntityGrain(
         LogIncidents(Id, fresh.Count);
     }
 
-    private bool HasUnsavedChanges => appliedSequence > savedSequence || chunkBook.HasUnsaved || timeline.Count != savedContributions;
-
     private void ScheduleSnapshot()
     {
-        if (HasUnsavedChanges && snapshotTimer is null)
+        if (snapshotWriter.HasUnsavedChanges(live, chunkBook) && snapshotTimer is null)
         {
             // Up to half an interval of jitter, so that grains activated together do not all write together.
             var interval = snapshotOptions.Value.Interval * (1 + Random.Shared.NextDouble() / 2);
@@ -362,86 +317,20 @@ public sealed partial class EntityGrain(
         }
     }
 
-    /// <summary>
-    /// Writes the changed chunks of sealed intervals as new versions, then the snapshot that names them, then drops
-    /// the versions it no longer names: a snapshot and its chunks agree whatever fails in between.
-    /// </summary>
     private async Task SaveSnapshotAsync()
     {
         snapshotTimer?.Dispose();
         snapshotTimer = null;
-        if (snapshotInFlight || !ServesCurrentModel)
+        if (snapshotWriter.InFlight || !ServesCurrentModel)
         {
             // One write at a time per grain; and an older model's state is not written over its snapshot again.
             ScheduleSnapshot();
             return;
         }
 
-        snapshotInFlight = true;
-        try
+        if (!await snapshotWriter.WriteAsync(live, ModelIdentity, chunkBook, spikes, sources, Standing))
         {
-            // A chunk changed while its page was out of memory (a late event, a recomputed peak) is read back first:
-            // writing it needs the page. Then everything up to the writes runs in this one turn.
-            while (!timeline.UnpersistedInMemory)
-            {
-                await timeline.LoadUnpersistedAsync();
-            }
-        }
-        catch (Exception ex)
-        {
-            LogSnapshotFailed(ex, Id);
-            snapshotInFlight = false;
-            ScheduleSnapshot();
-            return;
-        }
-
-        var written = timeline;
-        var sequence = appliedSequence;
-        var contributions = timeline.Count;
-        var write = chunkBook.PlanWrite(timeline.TakeDirtyIntervals(), timeline.IntervalCount);
-        var stored = write.Chunks.Select(c => new TimelineChunk(c, write.Version, TimelineCodec.WriteChunk(timeline, c))).ToList();
-
-        var state = snapshot.State;
-        state.AppliedSequence = sequence;
-        state.ModelVersion = ModelIdentity;
-        state.Events = [];
-        state.Timeline = TimelineCodec.WriteLive(timeline);
-        state.Generation = write.Generation;
-        state.ChunkVersions = write.ChunkVersions;
-        state.SaveNumber = write.Version;
-        state.Spikes = spikes.Detectors.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
-        state.Sources = sources.All.Select(s => new InheritedSnapshot { From = s.From, Weight = s.Weight, AppliedSequence = s.AppliedSequence }).ToList();
-        await storageGates.Writes.WaitAsync();
-        try
-        {
-            await timelines.SaveAsync(Id, write.Generation, stored);
-            await snapshot.WriteStateAsync();
-
-            // The standing too, for the partition to load should it move: it holds this entity after its grain is gone.
-            var standing = StandingReport.From(Id, name, kind, timeline.VectorAt(time.GetUtcNow().UtcTicks));
-            await standings.SaveAsync([new StoredStanding(Id, leaderboardOptions.Value.PartitionOf(Id), serializer.SerializeToArray(standing))]);
-            savedSequence = sequence;
-            savedContributions = contributions;
-            if (ReferenceEquals(written, timeline) && chunkBook.Commit(write))
-            {
-                // Not after a rebuild took over meanwhile (the versions were the old generation's). The store has these
-                // chunks now, and the snapshot names them: their pages may leave memory.
-                written.MarkPersisted(write.Chunks);
-            }
-
-            await timelines.PruneAsync(Id, write.Generation, stored);
-        }
-        catch (Exception ex)
-        {
-            // The log still holds every event; a failed snapshot only means a longer replay next time.
-            LogSnapshotFailed(ex, Id);
-            ScheduleSnapshot();
-        }
-        finally
-        {
-            storageGates.Writes.Release();
-            snapshotInFlight = false;
-            state.Timeline = null; // the store has it; keeping the bytes would hold the state twice in memory
+            ScheduleSnapshot(); // tried again later: the log still holds every event
         }
     }
 
@@ -462,8 +351,9 @@ public sealed partial class EntityGrain(
     }
 
     /// <summary>The entity's standing, for its leaderboard partition: gathered by the silo and sent on in batches.</summary>
-    private void ReportStanding() =>
-        standingReports.Report(StandingReport.From(Id, name, kind, timeline.VectorAt(time.GetUtcNow().UtcTicks)));
+    private void ReportStanding() => standingReports.Report(Standing());
+
+    private StandingReport Standing() => StandingReport.From(Id, name, kind, live.Timeline.VectorAt(time.GetUtcNow().UtcTicks));
 
     public async Task ReloadAsync()
     {
@@ -505,26 +395,9 @@ public sealed partial class EntityGrain(
     /// </summary>
     private void StartRebuild()
     {
-        var ownThrough = appliedSequence;
         var streams = sources.All.Select(s => new InheritedStream(s.From, s.Weight, long.MaxValue)).ToList();
-        var options = timelineOptions.Value;
-        var entity = Id;
         var self = this.AsReference<IEntityGrain>();
-        rebuilding = Task.Run(async () =>
-        {
-            var rebuilt = new EntityTimeline(entity, table, options);
-            var through = streams.ToDictionary(s => s.From, _ => 0L, StringComparer.Ordinal);
-            await foreach (var c in new LogContributionHistory(log, calculator, entity, ownThrough, streams).ReadAsync(long.MinValue, long.MaxValue))
-            {
-                rebuilt.Add(c);
-                if (!c.Own)
-                {
-                    through[c.Source] = Math.Max(through[c.Source], c.Sequence);
-                }
-            }
-
-            return new Rebuilt(rebuilt, ownThrough, through, TimelineChunkBook.NewGeneration(ModelIdentity));
-        });
+        rebuilding = RebuiltTimeline.BuildAsync(log, calculator, table, timelineOptions.Value, Id, live.AppliedSequence, streams);
         rebuilding.ContinueWith(_ => self.InheritedChangedAsync().Ignore(), TaskScheduler.Default).Ignore();
     }
 
@@ -537,7 +410,7 @@ public sealed partial class EntityGrain(
         }
 
         rebuilding = null;
-        Rebuilt rebuilt;
+        RebuiltTimeline rebuilt;
         try
         {
             rebuilt = await done;
@@ -549,17 +422,15 @@ public sealed partial class EntityGrain(
             return;
         }
 
-        var previousApplied = appliedSequence;
-        (timeline, olderModel, appliedSequence) = (rebuilt.Timeline, null, rebuilt.OwnThrough);
-        answerVersion++;
-        recent.Clear();
+        var previousApplied = live.AppliedSequence;
+        olderModel = null;
+        live.TakeOver(rebuilt.Timeline, rebuilt.OwnThrough);
         await CatchUpAsync(previousApplied); // own events applied while it was built
         spikes.ClearPending(); // the detectors saw these already
         sources.ApplyThrough(rebuilt.SourceThrough);
-
+        var timeline = live.Timeline;
         chunkBook.StartOver(rebuilt.Generation, timeline.TakeDirtyIntervals(), timeline.IntervalCount);
-        timeline.PageTo(new StoredChunks(this, chunkBook.Generation)); // built in memory; its pages go once its first snapshot is written
-
+        timeline.PageTo(storedChunks.ReaderOf(chunkBook.Generation)); // built in memory; its pages go once its first snapshot is written
         LogRebuilt(Id, timeline.Count);
         ScheduleSnapshot();
     }
@@ -573,50 +444,11 @@ public sealed partial class EntityGrain(
             return;
         }
 
-        var inherited = 0;
-        var pulls = sources.All.Select(s => (Source: s, Pull: GrainFactory.GetEntityGrain(s.From).GetDirectEventsAsync(s.AppliedSequence))).ToList();
-        foreach (var (source, pull) in pulls)
-        {
-            try
-            {
-                var direct = await pull;
-                if (direct.AppliedSequence < source.AppliedSequence)
-                {
-                    // The source started over from its log (a restore that lost nothing but its count): build again.
-                    StartRebuild();
-                    continue;
-                }
-
-                IEnumerable<ScoredEvent> events = direct.Events;
-                if (!direct.Complete)
-                {
-                    // Fallen behind what the source keeps in memory: the rest comes from the log.
-                    events = (await log.ReadEntityAsync(source.From, source.AppliedSequence, direct.AppliedSequence))
-                        .Select(e => Scoring.Score(e.Event, e.EntitySequence));
-                }
-
-                foreach (var e in events)
-                {
-                    if (e.Sequence > source.AppliedSequence)
-                    {
-                        timeline.Add(Contribution.InheritedEvent(e, source.From, source.Weight));
-                        answerVersion++;
-                        source.AppliedSequence = e.Sequence;
-                        inherited++;
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                // Answer with what is known rather than fail the query; the next query pulls again.
-                LogInheritedUnavailable(ex, Id, source.From);
-            }
-        }
-
+        var inherited = await inheritedPull.PullAsync(live, sources, Scoring);
         if (inherited > 0)
         {
             // Inherited contributions seal intervals too: written as own events are, by count or after the interval.
-            if (timeline.Count - savedContributions >= snapshotOptions.Value.EveryEvents && ServesCurrentModel)
+            if (live.Timeline.Count - snapshotWriter.SavedContributions >= snapshotOptions.Value.EveryEvents && ServesCurrentModel)
             {
                 await SaveSnapshotAsync();
             }
@@ -628,9 +460,9 @@ public sealed partial class EntityGrain(
     }
 
     public Task<DirectEvents> GetDirectEventsAsync(long afterSequence) =>
-        Task.FromResult(recent.TryGetAfter(afterSequence, appliedSequence, out var events)
-            ? new DirectEvents(appliedSequence, events)
-            : new DirectEvents(appliedSequence, [], Complete: false));
+        Task.FromResult(live.TryGetOwnAfter(afterSequence, out var events)
+            ? new DirectEvents(live.AppliedSequence, events)
+            : new DirectEvents(live.AppliedSequence, [], Complete: false));
 
     public async Task<ImpactReport> GetImpactAsync(DateTimeOffset at)
     {
@@ -641,31 +473,17 @@ public sealed partial class EntityGrain(
     public async Task<VersionedImpact> GetImpactIfChangedAsync(DateTimeOffset at, long? knownVersion)
     {
         await SyncInheritedAsync();
-        return knownVersion == answerVersion ? new VersionedImpact(answerVersion, null) : new VersionedImpact(answerVersion, await ImpactAtAsync(at));
+        return knownVersion == live.AnswerVersion ? new VersionedImpact(live.AnswerVersion, null) : new VersionedImpact(live.AnswerVersion, await ImpactAtAsync(at));
     }
 
     public async Task<VersionedExplain> ExplainIfChangedAsync(DateTimeOffset at, int limit, long? knownVersion)
     {
         await SyncInheritedAsync();
-        return knownVersion == answerVersion ? new VersionedExplain(answerVersion, null) : new VersionedExplain(answerVersion, await ExplainAtAsync(at, limit));
+        return knownVersion == live.AnswerVersion ? new VersionedExplain(live.AnswerVersion, null) : new VersionedExplain(live.AnswerVersion, await ExplainAtAsync(at, limit));
     }
 
-    private async Task<ImpactReport> ImpactAtAsync(DateTimeOffset at)
-    {
-        var b = await timeline.EvaluateAsync(at, History());
-        return new ImpactReport(
-            Id,
-            at,
-            b.Score,
-            b.Direct,
-            b.Inherited,
-            b.Categories.ToDictionary(c => c.Key.WireName(), c => c.Value),
-            b.Regions,
-            new PeakReport(b.Peak.Score, b.Peak.At),
-            b.Trend24h,
-            b.EventCount,
-            Scoring.Model.Version);
-    }
+    private async Task<ImpactReport> ImpactAtAsync(DateTimeOffset at) =>
+        ImpactReport.From(Id, at, await live.Timeline.EvaluateAsync(at, History()), Scoring.Model.Version);
 
     public async Task<ExplainReport> ExplainAsync(DateTimeOffset at, int limit)
     {
@@ -673,18 +491,13 @@ public sealed partial class EntityGrain(
         return await ExplainAtAsync(at, limit);
     }
 
-    private async Task<ExplainReport> ExplainAtAsync(DateTimeOffset at, int limit)
-    {
-        var contributions = (await timeline.ExplainAsync(at, limit, History()))
-            .Select(c => new ContributionReport(c.EventId, c.Entity, c.Type.WireName(), c.OccurredAt, c.Category.WireName(), c.Contribution, c.Share))
-            .ToList();
-        return new ExplainReport(Id, at, contributions);
-    }
+    private async Task<ExplainReport> ExplainAtAsync(DateTimeOffset at, int limit) =>
+        new(Id, at, (await live.Timeline.ExplainAsync(at, limit, History())).Select(ContributionReport.From).ToList());
 
     public async Task<HistoryReport> GetHistoryAsync(IReadOnlyList<DateTimeOffset> points)
     {
         await SyncInheritedAsync();
-        var scores = await timeline.HistoryAsync(points, History());
+        var scores = await live.Timeline.HistoryAsync(points, History());
         return new HistoryReport(Id, points.Select((p, i) => new HistoryPoint(p, scores[i])).ToList());
     }
 
@@ -693,15 +506,6 @@ public sealed partial class EntityGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity}: spike detection logged {Count} incident events")]
     private partial void LogIncidents(string entity, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity} could not write its snapshot; it will retry")]
-    private partial void LogSnapshotFailed(Exception exception, string entity);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity} could not pull inherited events from {Source}; answering with what it has")]
-    private partial void LogInheritedUnavailable(Exception exception, string entity, string source);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity}: the stored timeline chunk {Chunk} is missing; the timeline is built from the log")]
-    private partial void LogChunkMissing(string entity, int chunk);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity}: timeline built again from the log ({Count} contributions)")]
     private partial void LogRebuilt(string entity, int count);

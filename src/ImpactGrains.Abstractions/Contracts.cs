@@ -1,3 +1,4 @@
+using ImpactGrains.Scoring.Events;
 using ImpactGrains.Scoring.Ledger;
 
 namespace ImpactGrains.Abstractions;
@@ -47,7 +48,12 @@ public sealed record ImpactReport(
     [property: Id(7)] PeakReport Peak,
     [property: Id(8)] double Trend24h,
     [property: Id(9)] int EventCount,
-    [property: Id(10)] string ModelVersion);
+    [property: Id(10)] string ModelVersion)
+{
+    public static ImpactReport From(string entity, DateTimeOffset at, ImpactBreakdown b, string modelVersion) =>
+        new(entity, at, b.Score, b.Direct, b.Inherited, b.Categories.ToDictionary(c => c.Key.WireName(), c => c.Value), b.Regions,
+            new PeakReport(b.Peak.Score, b.Peak.At), b.Trend24h, b.EventCount, modelVersion);
+}
 
 /// <summary>
 /// An entity's impact with its version stamp, or only the stamp when the caller's copy (of that version) is current
@@ -72,7 +78,11 @@ public sealed record ContributionReport(
     [property: Id(3)] DateTimeOffset OccurredAt,
     [property: Id(4)] string Category,
     [property: Id(5)] double Contribution,
-    [property: Id(6)] double Share);
+    [property: Id(6)] double Share)
+{
+    public static ContributionReport From(EventContribution c) =>
+        new(c.EventId, c.Entity, c.Type.WireName(), c.OccurredAt, c.Category.WireName(), c.Contribution, c.Share);
+}
 
 [GenerateSerializer, Immutable]
 public sealed record ExplainReport(

@@ -14,7 +14,9 @@ namespace ImpactGrains.Grains;
 /// One entity's live impact. It applies the entity's committed events in sequence order (1…N, no gaps) and the events
 /// of the entities linked into it, and answers every impact query. The scoring state is an <see cref="EntityTimeline"/>,
 /// bounded by what still matters; its older past is read back from the log when a query asks for it. On activation it
-/// loads its snapshot and replays only the newer events.
+/// loads its snapshot and replays only the newer events. The grain does the calls, the storage and the timing; what it
+/// keeps is in plain types of Scoring: <see cref="EntityLiveState"/>, <see cref="InboundLinks"/>,
+/// <see cref="OutageSpikeWatch"/> and <see cref="TimelineChunkBook"/>.
 /// </summary>
 [Ownership.EntityOwnerPlacement]
 public sealed partial class EntityGrain(
@@ -37,40 +39,23 @@ public sealed partial class EntityGrain(
     /// <summary>How long a link change waits for the timeline's rebuild before answering (it goes on in the background).</summary>
     private static readonly TimeSpan RebuildWait = TimeSpan.FromSeconds(3);
 
-    private readonly RecentEvents recent = new(4096);
-    private readonly Dictionary<string, SourceState> sources = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SpikeDetector> spikes = new(StringComparer.Ordinal);
-    private readonly List<OutageObservation> pendingOutages = [];
+    private readonly InboundLinks sources = new();
+    private readonly TimelineChunkBook chunkBook = new(TimelineChunkBook.NewGeneration(table.Model.Identity));
+    private readonly EntitySnapshotWriter snapshotWriter =
+        new(snapshot, timelines, storageGates, logger);
+
+    // What answers queries (set on activation, which knows the entity), and the model it was scored under: an older
+    // one while a rebuild for the configured model runs in the background.
+    private EntityLiveState live = null!;
+    private ImpactCalculator? olderModel;
+    private Task<RebuiltTimeline>? rebuilding;
+    private OutageSpikeWatch spikes = null!;
+    private StoredTimelineChunks storedChunks = null!;
+    private InheritedEventPull inheritedPull = null!;
     private List<string> outbound = [];
     private string name = "";
     private EntityKind kind;
-
-    // What answers queries: the timeline, and the model it was scored under (an older one while a rebuild for the
-    // configured model runs in the background).
-    private EntityTimeline timeline = null!;
-    private ImpactCalculator? olderModel;
-    private long appliedSequence;
-
-    // The version stamp of what answers depend on (VersionedImpact): from the activation's clock, so that a later
-    // activation never repeats an earlier one's stamps, then one more for every change.
-    private long answerVersion = DateTime.UtcNow.Ticks;
-    private Task<Rebuilt>? rebuilding;
-
-    // Persistence: the timeline generation, the stored version of each chunk, and the chunks changed since.
-    private string generation = NewGeneration(table.Model.Identity);
-    private List<int> chunkVersions = [];
-    private int saveNumber;
-    private readonly SortedSet<int> unsavedChunks = [];
-    private long savedSequence;
-
-    // The timeline's contributions (own and inherited) when the last snapshot was taken: an entity that only inherits
-    // never moves appliedSequence, yet its sealed intervals must be written for their pages to leave memory.
-    private int savedContributions;
     private IGrainTimer? snapshotTimer;
-    private bool snapshotInFlight;
-
-    // A rebuilt timeline has a generation of its own that no snapshot names yet: written whatever its size.
-    private bool rebuiltSinceSave;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -80,24 +65,13 @@ public sealed partial class EntityGrain(
 
     private bool ServesCurrentModel => olderModel is null;
 
-    /// <summary>What this grain has taken from one entity linked into it.</summary>
-    private sealed class SourceState(string from, double weight)
-    {
-        public string From { get; } = from;
-
-        public double Weight { get; set; } = weight;
-
-        public long AppliedSequence { get; set; }
-    }
-
-    /// <summary>A timeline built from the log, and how far it read: the own events, and each source.</summary>
-    private sealed record Rebuilt(EntityTimeline Timeline, long OwnThrough, IReadOnlyDictionary<string, long> SourceThrough, string Generation);
-
-    private static string NewGeneration(string identity) => $"{identity}/{Guid.NewGuid():N}";
-
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var saved = snapshot.State;
+        live = new EntityLiveState(Id, DateTime.UtcNow.Ticks);
+        spikes = new OutageSpikeWatch(Id, spikeOptions.Value);
+        storedChunks = new StoredTimelineChunks(timelines, Id, chunkBook, logger);
+        inheritedPull = new InheritedEventPull(GrainFactory, log, StartRebuild, logger);
         await storageGates.Loads.WaitAsync(cancellationToken);
         try
         {
@@ -106,20 +80,15 @@ public sealed partial class EntityGrain(
             if (!restored)
             {
                 // No snapshot of this format: everything from the log, in sequence order, spike detection included.
-                timeline = NewTimeline();
-                appliedSequence = 0;
-                foreach (var source in sources.Values)
-                {
-                    source.AppliedSequence = 0;
-                }
+                live.Start(NewTimeline(), 0);
+                sources.ApplyFromStart();
             }
 
-            savedSequence = restored ? appliedSequence : 0;
-            savedContributions = restored ? timeline.Count : 0;
+            snapshotWriter.Restored(restored ? live.AppliedSequence : 0, restored ? live.Timeline.Count : 0);
             var replayed = await CatchUpAsync(long.MaxValue, cancellationToken);
             if (replayed > 0)
             {
-                LogReplayed(Id, savedSequence, replayed);
+                LogReplayed(Id, snapshotWriter.SavedSequence, replayed);
             }
         }
         finally
@@ -130,7 +99,7 @@ public sealed partial class EntityGrain(
         saved.Events = []; // a first-format snapshot's events, now in the timeline
         await DetectSpikesAsync();
         ScheduleSnapshot();
-        if (appliedSequence > 0 || sources.Count > 0)
+        if (live.AppliedSequence > 0 || sources.Count > 0)
         {
             // Re-report once active (a partition may have lost this entity's last report with a dead silo), and pull
             // from linked entities. Not from here: pulling inside an activation could wait on theirs, which may wait on
@@ -148,38 +117,24 @@ public sealed partial class EntityGrain(
             return false;
         }
 
-        var stored = await timelines.LoadAsync(Id, saved.Generation, cancellationToken);
-        var chunks = new List<byte[]>();
-        for (var i = 0; i < saved.ChunkVersions.Length; i++)
+        if (await storedChunks.LoadNamedAsync(saved.Generation, saved.ChunkVersions, cancellationToken) is not { } chunks)
         {
-            var chunk = stored.FirstOrDefault(c => c.Index == i && c.Version == saved.ChunkVersions[i]);
-            if (chunk is null)
-            {
-                LogChunkMissing(Id, i);
-                return false;
-            }
-
-            chunks.Add(chunk.Data);
+            return false;
         }
 
         olderModel = ReferenceEquals(model, calculator) ? null : model;
-        appliedSequence = saved.AppliedSequence;
-        var savedSources = saved.Sources.ToDictionary(s => s.From, StringComparer.Ordinal);
-        foreach (var source in sources.Values)
-        {
-            source.AppliedSequence = savedSources.TryGetValue(source.From, out var s) && s.Weight == source.Weight ? s.AppliedSequence : 0;
-        }
+        var linksChanged = sources.Restore(saved.Sources.Select(s => (s.From, s.Weight, s.AppliedSequence)).ToList());
 
         // Only the index of the sealed past stays in memory; its pages are read back from the timeline store on demand.
-        timeline = TimelineCodec.Read(new DecayTable(model.Model), timelineOptions.Value, saved.Timeline!, chunks, new StoredChunks(this, saved.Generation));
-        await timeline.RestoreTailAsync(History(), cancellationToken);
+        var timeline = TimelineCodec.Read(new DecayTable(model.Model), timelineOptions.Value, saved.Timeline!, chunks, storedChunks.ReaderOf(saved.Generation));
+        live.Start(timeline, saved.AppliedSequence);
+        await live.Timeline.RestoreTailAsync(History(), cancellationToken);
         foreach (var (region, state) in saved.Spikes)
         {
-            spikes[region] = new SpikeDetector(spikeOptions.Value, state.ToState());
+            spikes.Restore(region, state.ToState());
         }
 
-        (generation, chunkVersions, saveNumber) = (saved.Generation, saved.ChunkVersions.ToList(), saved.SaveNumber);
-        var linksChanged = saved.Sources.Count != sources.Count || sources.Values.Any(s => !savedSources.TryGetValue(s.From, out var k) || k.Weight != s.Weight);
+        chunkBook.Restore(saved.Generation, saved.ChunkVersions, saved.SaveNumber);
         if (!ServesCurrentModel || linksChanged)
         {
             // Answer from what is there while the timeline for the configured model and links is built from the log.
@@ -199,29 +154,8 @@ public sealed partial class EntityGrain(
     private EntityTimeline NewTimeline()
     {
         var fresh = new EntityTimeline(Id, table, timelineOptions.Value);
-        fresh.PageTo(new StoredChunks(this, generation));
+        fresh.PageTo(storedChunks.ReaderOf(chunkBook.Generation));
         return fresh;
-    }
-
-    /// <summary>
-    /// The stored chunks of one timeline generation, at the versions this grain's snapshot names: where its timeline
-    /// reads back the pages of sealed intervals it let go of (each was persisted, and named, before it could go).
-    /// </summary>
-    private sealed class StoredChunks(EntityGrain grain, string generation) : ISealedChunkReader
-    {
-        public async ValueTask<byte[]?> ReadChunkAsync(int chunk, CancellationToken cancellationToken = default) =>
-            await grain.ReadStoredChunkAsync(generation, chunk, cancellationToken);
-    }
-
-    private Task<byte[]?> ReadStoredChunkAsync(string ofGeneration, int chunk, CancellationToken cancellationToken)
-    {
-        if (ofGeneration != generation || chunk >= chunkVersions.Count)
-        {
-            // A timeline replaced by a rebuild while a query on it was under way: its chunks are no longer named.
-            return Task.FromResult<byte[]?>(null);
-        }
-
-        return timelines.LoadChunkAsync(Id, generation, chunk, chunkVersions[chunk], cancellationToken);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -234,29 +168,26 @@ public sealed partial class EntityGrain(
 
     /// <summary>The log, as the timeline's cold path sees it: up to what this grain has applied of itself and of each source.</summary>
     private LogContributionHistory History() =>
-        new(log, Scoring, Id, appliedSequence, sources.Values.Select(s => new InheritedStream(s.From, s.Weight, s.AppliedSequence)).ToList());
+        new(log, Scoring, Id, live.AppliedSequence, sources.All.Select(s => new InheritedStream(s.From, s.Weight, s.AppliedSequence)).ToList());
 
     private void Append(in ScoredEvent e, OutageObservation? outage)
     {
         if (outage is not null)
         {
-            pendingOutages.Add(outage);
+            spikes.Add(outage.Region, outage.OccurredAtTicks, outage.Reports);
         }
 
-        timeline.Add(Contribution.OwnEvent(e, Id));
-        answerVersion++;
-        recent.Add(e);
-        appliedSequence = e.Sequence;
+        live.ApplyOwn(e);
     }
 
     /// <summary>Reads and applies logged events after the applied sequence, up to <paramref name="throughSequence"/>.</summary>
     private async Task<int> CatchUpAsync(long throughSequence, CancellationToken cancellationToken = default)
     {
-        var missing = await log.ReadEntityAsync(Id, appliedSequence, throughSequence, cancellationToken);
+        var missing = await log.ReadEntityAsync(Id, live.AppliedSequence, throughSequence, cancellationToken);
         var applied = 0;
         foreach (var logged in missing)
         {
-            if (logged.EntitySequence == appliedSequence + 1)
+            if (logged.EntitySequence == live.AppliedSequence + 1)
             {
                 Append(Scoring.Score(logged.Event, logged.EntitySequence), OutageObservation.Of(logged.Event, logged.EntitySequence));
                 applied++;
@@ -285,7 +216,7 @@ public sealed partial class EntityGrain(
         {
             // An older model answers until the rebuild for the configured one is done; the batch was scored under the
             // configured model, so this timeline takes the same events from the log, scored its own way.
-            await CatchUpAsync(batch.Events.Count == 0 ? appliedSequence : batch.Events[^1].Sequence);
+            await CatchUpAsync(batch.Events.Count == 0 ? live.AppliedSequence : batch.Events[^1].Sequence);
             await AfterAppliedAsync();
             return;
         }
@@ -298,18 +229,18 @@ public sealed partial class EntityGrain(
 
         foreach (var e in batch.Events)
         {
-            if (e.Sequence <= appliedSequence)
+            if (e.Sequence <= live.AppliedSequence)
             {
                 continue; // already applied: a redelivery, or replayed from the log at activation
             }
 
-            if (e.Sequence > appliedSequence + 1)
+            if (e.Sequence > live.AppliedSequence + 1)
             {
                 // A gap: an earlier delivery was lost or is still under way. The log has every committed event.
                 await CatchUpAsync(e.Sequence - 1);
-                if (e.Sequence > appliedSequence + 1)
+                if (e.Sequence > live.AppliedSequence + 1)
                 {
-                    throw new InvalidOperationException($"entity {Id}: the log has no events {appliedSequence + 1}–{e.Sequence - 1}");
+                    throw new InvalidOperationException($"entity {Id}: the log has no events {live.AppliedSequence + 1}–{e.Sequence - 1}");
                 }
             }
 
@@ -323,7 +254,7 @@ public sealed partial class EntityGrain(
     {
         await DetectSpikesAsync();
         OnOwnEventsChanged();
-        if (appliedSequence - savedSequence >= snapshotOptions.Value.EveryEvents)
+        if (live.AppliedSequence - snapshotWriter.SavedSequence >= snapshotOptions.Value.EveryEvents)
         {
             await SaveSnapshotAsync();
         }
@@ -335,7 +266,7 @@ public sealed partial class EntityGrain(
 
     public async Task EnsureAppliedAsync(long throughSequence)
     {
-        if (throughSequence > appliedSequence)
+        if (throughSequence > live.AppliedSequence)
         {
             await CatchUpAsync(throughSequence);
             await DetectSpikesAsync();
@@ -351,27 +282,7 @@ public sealed partial class EntityGrain(
     /// </summary>
     private async Task DetectSpikesAsync()
     {
-        if (pendingOutages.Count == 0)
-        {
-            return;
-        }
-
-        var incidents = new List<ImpactEvent>();
-        foreach (var outage in pendingOutages)
-        {
-            if (!spikes.TryGetValue(outage.Region, out var detector))
-            {
-                spikes[outage.Region] = detector = new SpikeDetector(spikeOptions.Value);
-            }
-
-            if (detector.Observe(new DateTimeOffset(outage.OccurredAtTicks, TimeSpan.Zero), outage.Reports) is { } signal)
-            {
-                incidents.Add(IncidentEvent(outage.Region, signal));
-            }
-        }
-
-        pendingOutages.Clear();
-        if (incidents.Count == 0)
+        if (spikes.DetectPending() is not { } incidents)
         {
             return;
         }
@@ -390,17 +301,7 @@ public sealed partial class EntityGrain(
         LogIncidents(Id, fresh.Count);
     }
 
-    private ImpactEvent IncidentEvent(string region, SpikeSignal signal)
-    {
-        var status = signal.Transition == SpikeTransition.Detected ? IncidentStatus.Detected : IncidentStatus.Resolved;
-        var id = $"incident-{Id}-{region}-{signal.StartedAt.UtcTicks}-{(status == IncidentStatus.Detected ? "detected" : "resolved")}";
-        return new ImpactEvent(id, Id, EventType.Incident, signal.At, region, 1.0, "spike-detector",
-            new IncidentData(status, signal.Reports, signal.BaselineMean, signal.BaselineStdDev, signal.ZScore, signal.StartedAt, signal.PeakReports));
-    }
-
-    /// <summary>Whether a snapshot pays for its write (<see cref="SnapshotOptions.MinChanges"/>).</summary>
-    private bool SnapshotDue =>
-        rebuiltSinceSave || unsavedChunks.Count > 0 || timeline.Count - savedContributions >= Math.Max(1, snapshotOptions.Value.MinChanges);
+    private bool SnapshotDue => snapshotWriter.IsDue(live, chunkBook, snapshotOptions.Value.MinChanges);
 
     private void ScheduleSnapshot()
     {
@@ -416,15 +317,14 @@ public sealed partial class EntityGrain(
     }
 
     /// <summary>
-    /// Writes the changed chunks of sealed intervals as new versions, then the snapshot that names them, then drops
-    /// the versions it no longer names: a snapshot and its chunks agree whatever fails in between. A deactivation passes
-    /// its token: when the write cannot start in time the grain goes without it, and the log still has every event.
+    /// Writes the snapshot now. A deactivation passes its token: when the write cannot start in time the grain goes
+    /// without it (its next activation replays more of the log), and nothing is scheduled on a grain that is going.
     /// </summary>
     private async Task SaveSnapshotAsync(CancellationToken deactivation = default)
     {
         snapshotTimer?.Dispose();
         snapshotTimer = null;
-        if (snapshotInFlight || !ServesCurrentModel)
+        if (snapshotWriter.InFlight || !ServesCurrentModel)
         {
             // One write at a time per grain; and an older model's state is not written over its snapshot again.
             if (!deactivation.CanBeCanceled)
@@ -435,109 +335,9 @@ public sealed partial class EntityGrain(
             return;
         }
 
-        snapshotInFlight = true;
-        try
+        if (!await snapshotWriter.WriteAsync(live, ModelIdentity, chunkBook, spikes, sources, deactivation) && !deactivation.CanBeCanceled)
         {
-            // A chunk changed while its page was out of memory (a late event, a recomputed peak) is read back first:
-            // writing it needs the page. Then everything up to the writes runs in this one turn.
-            while (!timeline.UnpersistedInMemory)
-            {
-                await timeline.LoadUnpersistedAsync();
-            }
-        }
-        catch (Exception ex)
-        {
-            LogSnapshotFailed(ex, Id);
-            snapshotInFlight = false;
-            if (!deactivation.CanBeCanceled)
-            {
-                ScheduleSnapshot();
-            }
-
-            return;
-        }
-
-        var written = timeline;
-        var writtenGeneration = generation;
-        var sequence = appliedSequence;
-        var contributions = timeline.Count;
-        foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
-        {
-            unsavedChunks.Add(chunk);
-        }
-
-        var version = saveNumber + 1;
-        var chunks = unsavedChunks.Select(c => new TimelineChunk(c, version, TimelineCodec.WriteChunk(timeline, c))).ToList();
-        var versions = new List<int>(chunkVersions);
-        while (versions.Count < TimelineCodec.ChunkCount(timeline.IntervalCount))
-        {
-            versions.Add(0);
-        }
-
-        foreach (var chunk in chunks)
-        {
-            versions[chunk.Index] = version;
-        }
-
-        var state = snapshot.State;
-        state.AppliedSequence = sequence;
-        state.ModelVersion = ModelIdentity;
-        state.Events = [];
-        state.Timeline = TimelineCodec.WriteLive(timeline);
-        state.Generation = generation;
-        state.ChunkVersions = versions.ToArray();
-        state.SaveNumber = version;
-        state.Spikes = spikes.ToDictionary(p => p.Key, p => SpikeStateSnapshot.From(p.Value.State), StringComparer.Ordinal);
-        state.Sources = sources.Values.Select(s => new InheritedSnapshot { From = s.From, Weight = s.Weight, AppliedSequence = s.AppliedSequence }).ToList();
-        try
-        {
-            await storageGates.Writes.WaitAsync(deactivation);
-        }
-        catch (OperationCanceledException)
-        {
-            LogSnapshotSkipped(Id);
-            snapshotInFlight = false;
-            state.Timeline = null;
-            return;
-        }
-
-        try
-        {
-            await timelines.SaveAsync(Id, writtenGeneration, chunks);
-            await snapshot.WriteStateAsync();
-            savedSequence = sequence;
-            savedContributions = contributions;
-            if (generation == writtenGeneration && ReferenceEquals(written, timeline))
-            {
-                // Not after a rebuild took over meanwhile: these versions are the old generation's.
-                saveNumber = version;
-                chunkVersions = versions;
-                foreach (var chunk in chunks)
-                {
-                    unsavedChunks.Remove(chunk.Index);
-                }
-
-                // The store has these chunks now, and the snapshot names them: their pages may leave memory.
-                written.MarkPersisted(chunks.Select(c => c.Index));
-                rebuiltSinceSave = false;
-            }
-
-            await timelines.PruneAsync(Id, writtenGeneration, chunks);
-        }
-        catch (Exception ex)
-        {
-            // The log still holds every event; a failed snapshot only means a longer replay next time.
-            LogSnapshotFailed(ex, Id);
-            if (!deactivation.CanBeCanceled)
-            {
-                ScheduleSnapshot();
-            }
-        }
-        finally
-        {
-            storageGates.Writes.Release();
-            snapshotInFlight = false;
-            state.Timeline = null; // the store has it; keeping the bytes would hold the state twice in memory
+            ScheduleSnapshot(); // tried again later: the log still holds every event
         }
     }
 
@@ -558,14 +358,13 @@ public sealed partial class EntityGrain(
     }
 
     /// <summary>The entity's standing, for its leaderboard partition: gathered by the silo and sent on in batches.</summary>
-    private void ReportStanding() =>
-        standingReports.Report(StandingReport.From(Id, name, kind, timeline.VectorAt(time.GetUtcNow().UtcTicks)));
+    private void ReportStanding() => standingReports.Report(Standing());
+
+    private StandingReport Standing() => StandingReport.From(Id, name, kind, live.Timeline.VectorAt(time.GetUtcNow().UtcTicks));
 
     public async Task ReloadAsync()
     {
-        var before = sources.ToDictionary(p => p.Key, p => p.Value.Weight, StringComparer.Ordinal);
-        await LoadProfileAsync(CancellationToken.None);
-        if (before.Count != sources.Count || sources.Values.Any(s => !before.TryGetValue(s.From, out var w) || w != s.Weight))
+        if (await LoadProfileAsync(CancellationToken.None))
         {
             // A link added, removed or reweighted changes the inherited past too: the timeline is built again from the
             // log. A small one is ready before this answers; a large one takes over when it is.
@@ -584,7 +383,8 @@ public sealed partial class EntityGrain(
         ReportStanding();
     }
 
-    private async Task LoadProfileAsync(CancellationToken cancellationToken)
+    /// <summary>Loads the entity's name, kind and links; true when its inbound links changed.</summary>
+    private async Task<bool> LoadProfileAsync(CancellationToken cancellationToken)
     {
         if (await catalog.FindEntityAsync(Id, cancellationToken) is { } profile)
         {
@@ -593,23 +393,7 @@ public sealed partial class EntityGrain(
 
         var links = await catalog.LinksOfAsync(Id, cancellationToken);
         outbound = links.Where(l => l.From == Id && l.To != Id).Select(l => l.To).ToList();
-        var inbound = links.Where(l => l.To == Id && l.From != Id).ToList();
-        foreach (var stale in sources.Keys.Except(inbound.Select(l => l.From)).ToList())
-        {
-            sources.Remove(stale);
-        }
-
-        foreach (var link in inbound)
-        {
-            if (sources.TryGetValue(link.From, out var existing))
-            {
-                existing.Weight = link.Weight;
-            }
-            else
-            {
-                sources[link.From] = new SourceState(link.From, link.Weight);
-            }
-        }
+        return sources.Relink(links.Where(l => l.To == Id && l.From != Id).Select(l => (l.From, l.Weight)).ToList());
     }
 
     /// <summary>
@@ -618,26 +402,9 @@ public sealed partial class EntityGrain(
     /// </summary>
     private void StartRebuild()
     {
-        var ownThrough = appliedSequence;
-        var streams = sources.Values.Select(s => new InheritedStream(s.From, s.Weight, long.MaxValue)).ToList();
-        var options = timelineOptions.Value;
-        var entity = Id;
+        var streams = sources.All.Select(s => new InheritedStream(s.From, s.Weight, long.MaxValue)).ToList();
         var self = this.AsReference<IEntityGrain>();
-        rebuilding = Task.Run(async () =>
-        {
-            var rebuilt = new EntityTimeline(entity, table, options);
-            var through = streams.ToDictionary(s => s.From, _ => 0L, StringComparer.Ordinal);
-            await foreach (var c in new LogContributionHistory(log, calculator, entity, ownThrough, streams).ReadAsync(long.MinValue, long.MaxValue))
-            {
-                rebuilt.Add(c);
-                if (!c.Own)
-                {
-                    through[c.Source] = Math.Max(through[c.Source], c.Sequence);
-                }
-            }
-
-            return new Rebuilt(rebuilt, ownThrough, through, NewGeneration(ModelIdentity));
-        });
+        rebuilding = RebuiltTimeline.BuildAsync(log, calculator, table, timelineOptions.Value, Id, live.AppliedSequence, streams);
         rebuilding.ContinueWith(_ => self.InheritedChangedAsync().Ignore(), TaskScheduler.Default).Ignore();
     }
 
@@ -650,7 +417,7 @@ public sealed partial class EntityGrain(
         }
 
         rebuilding = null;
-        Rebuilt rebuilt;
+        RebuiltTimeline rebuilt;
         try
         {
             rebuilt = await done;
@@ -662,32 +429,16 @@ public sealed partial class EntityGrain(
             return;
         }
 
-        var previousApplied = appliedSequence;
-        (timeline, olderModel, appliedSequence) = (rebuilt.Timeline, null, rebuilt.OwnThrough);
-        answerVersion++;
-        recent.Clear();
+        var previousApplied = live.AppliedSequence;
+        olderModel = null;
+        live.TakeOver(rebuilt.Timeline, rebuilt.OwnThrough);
         await CatchUpAsync(previousApplied); // own events applied while it was built
-        pendingOutages.Clear(); // the detectors saw these already
-        foreach (var source in sources.Values)
-        {
-            source.AppliedSequence = rebuilt.SourceThrough.GetValueOrDefault(source.From);
-        }
-
-        (generation, chunkVersions, saveNumber) = (rebuilt.Generation, [], 0);
-        timeline.PageTo(new StoredChunks(this, generation)); // built in memory; its pages go once its first snapshot is written
-        unsavedChunks.Clear();
-        foreach (var chunk in TimelineCodec.ChunksOf(timeline.TakeDirtyIntervals()))
-        {
-            unsavedChunks.Add(chunk);
-        }
-
-        for (var c = 0; c < TimelineCodec.ChunkCount(timeline.IntervalCount); c++)
-        {
-            unsavedChunks.Add(c);
-        }
-
+        spikes.ClearPending(); // the detectors saw these already
+        sources.ApplyThrough(rebuilt.SourceThrough);
+        var timeline = live.Timeline;
+        chunkBook.StartOver(rebuilt.Generation, timeline.TakeDirtyIntervals(), timeline.IntervalCount);
+        timeline.PageTo(storedChunks.ReaderOf(chunkBook.Generation)); // built in memory; its pages go once its first snapshot is written
         LogRebuilt(Id, timeline.Count);
-        rebuiltSinceSave = true;
         ScheduleSnapshot();
     }
 
@@ -700,50 +451,11 @@ public sealed partial class EntityGrain(
             return;
         }
 
-        var inherited = 0;
-        var pulls = sources.Values.Select(s => (Source: s, Pull: GrainFactory.GetEntityGrain(s.From).GetDirectEventsAsync(s.AppliedSequence))).ToList();
-        foreach (var (source, pull) in pulls)
-        {
-            try
-            {
-                var direct = await pull;
-                if (direct.AppliedSequence < source.AppliedSequence)
-                {
-                    // The source started over from its log (a restore that lost nothing but its count): build again.
-                    StartRebuild();
-                    continue;
-                }
-
-                IEnumerable<ScoredEvent> events = direct.Events;
-                if (!direct.Complete)
-                {
-                    // Fallen behind what the source keeps in memory: the rest comes from the log.
-                    events = (await log.ReadEntityAsync(source.From, source.AppliedSequence, direct.AppliedSequence))
-                        .Select(e => Scoring.Score(e.Event, e.EntitySequence));
-                }
-
-                foreach (var e in events)
-                {
-                    if (e.Sequence > source.AppliedSequence)
-                    {
-                        timeline.Add(Contribution.InheritedEvent(e, source.From, source.Weight));
-                        answerVersion++;
-                        source.AppliedSequence = e.Sequence;
-                        inherited++;
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                // Answer with what is known rather than fail the query; the next query pulls again.
-                LogInheritedUnavailable(ex, Id, source.From);
-            }
-        }
-
+        var inherited = await inheritedPull.PullAsync(live, sources, Scoring);
         if (inherited > 0)
         {
             // Inherited contributions seal intervals too: written as own events are, by count or after the interval.
-            if (timeline.Count - savedContributions >= snapshotOptions.Value.EveryEvents && ServesCurrentModel)
+            if (live.Timeline.Count - snapshotWriter.SavedContributions >= snapshotOptions.Value.EveryEvents && ServesCurrentModel)
             {
                 await SaveSnapshotAsync();
             }
@@ -755,9 +467,9 @@ public sealed partial class EntityGrain(
     }
 
     public Task<DirectEvents> GetDirectEventsAsync(long afterSequence) =>
-        Task.FromResult(recent.TryGetAfter(afterSequence, appliedSequence, out var events)
-            ? new DirectEvents(appliedSequence, events)
-            : new DirectEvents(appliedSequence, [], Complete: false));
+        Task.FromResult(live.TryGetOwnAfter(afterSequence, out var events)
+            ? new DirectEvents(live.AppliedSequence, events)
+            : new DirectEvents(live.AppliedSequence, [], Complete: false));
 
     public async Task<ImpactReport> GetImpactAsync(DateTimeOffset at)
     {
@@ -768,31 +480,17 @@ public sealed partial class EntityGrain(
     public async Task<VersionedImpact> GetImpactIfChangedAsync(DateTimeOffset at, long? knownVersion)
     {
         await SyncInheritedAsync();
-        return knownVersion == answerVersion ? new VersionedImpact(answerVersion, null) : new VersionedImpact(answerVersion, await ImpactAtAsync(at));
+        return knownVersion == live.AnswerVersion ? new VersionedImpact(live.AnswerVersion, null) : new VersionedImpact(live.AnswerVersion, await ImpactAtAsync(at));
     }
 
     public async Task<VersionedExplain> ExplainIfChangedAsync(DateTimeOffset at, int limit, long? knownVersion)
     {
         await SyncInheritedAsync();
-        return knownVersion == answerVersion ? new VersionedExplain(answerVersion, null) : new VersionedExplain(answerVersion, await ExplainAtAsync(at, limit));
+        return knownVersion == live.AnswerVersion ? new VersionedExplain(live.AnswerVersion, null) : new VersionedExplain(live.AnswerVersion, await ExplainAtAsync(at, limit));
     }
 
-    private async Task<ImpactReport> ImpactAtAsync(DateTimeOffset at)
-    {
-        var b = await timeline.EvaluateAsync(at, History());
-        return new ImpactReport(
-            Id,
-            at,
-            b.Score,
-            b.Direct,
-            b.Inherited,
-            b.Categories.ToDictionary(c => c.Key.WireName(), c => c.Value),
-            b.Regions,
-            new PeakReport(b.Peak.Score, b.Peak.At),
-            b.Trend24h,
-            b.EventCount,
-            Scoring.Model.Version);
-    }
+    private async Task<ImpactReport> ImpactAtAsync(DateTimeOffset at) =>
+        ImpactReport.From(Id, at, await live.Timeline.EvaluateAsync(at, History()), Scoring.Model.Version);
 
     public async Task<ExplainReport> ExplainAsync(DateTimeOffset at, int limit)
     {
@@ -800,38 +498,21 @@ public sealed partial class EntityGrain(
         return await ExplainAtAsync(at, limit);
     }
 
-    private async Task<ExplainReport> ExplainAtAsync(DateTimeOffset at, int limit)
-    {
-        var contributions = (await timeline.ExplainAsync(at, limit, History()))
-            .Select(c => new ContributionReport(c.EventId, c.Entity, c.Type.WireName(), c.OccurredAt, c.Category.WireName(), c.Contribution, c.Share))
-            .ToList();
-        return new ExplainReport(Id, at, contributions);
-    }
+    private async Task<ExplainReport> ExplainAtAsync(DateTimeOffset at, int limit) =>
+        new(Id, at, (await live.Timeline.ExplainAsync(at, limit, History())).Select(ContributionReport.From).ToList());
 
     public async Task<HistoryReport> GetHistoryAsync(IReadOnlyList<DateTimeOffset> points)
     {
         await SyncInheritedAsync();
-        var scores = await timeline.HistoryAsync(points, History());
+        var scores = await live.Timeline.HistoryAsync(points, History());
         return new HistoryReport(Id, points.Select((p, i) => new HistoryPoint(p, scores[i])).ToList());
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity} replayed {Count} events from the log after sequence {Sequence}")]
     private partial void LogReplayed(string entity, long sequence, int count);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Entity {Entity} deactivated before its snapshot could be written; its next activation replays more of the log")]
-    private partial void LogSnapshotSkipped(string entity);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity}: spike detection logged {Count} incident events")]
     private partial void LogIncidents(string entity, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity} could not write its snapshot; it will retry")]
-    private partial void LogSnapshotFailed(Exception exception, string entity);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity} could not pull inherited events from {Source}; answering with what it has")]
-    private partial void LogInheritedUnavailable(Exception exception, string entity, string source);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Entity {Entity}: the stored timeline chunk {Chunk} is missing; the timeline is built from the log")]
-    private partial void LogChunkMissing(string entity, int chunk);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Entity {Entity}: timeline built again from the log ({Count} contributions)")]
     private partial void LogRebuilt(string entity, int count);

@@ -33,6 +33,55 @@ public sealed class EventTimeZonesTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_cache_finds_exactly_the_zones_that_meet_an_interval_across_blocks_and_widened_zones(bool descending)
+    {
+        // 20 blocks of zones, mostly in time order, some widened by late events (in the load and in later commits).
+        var random = new Random(7);
+        var zoneCount = TimeMapCache.ZonesPerBlock * 20 + 5;
+        var truth = new (long Min, long Max)[zoneCount];
+        for (var z = 0; z < zoneCount; z++)
+        {
+            var min = z * 1_000L + random.Next(0, 500);
+            truth[z] = (min, min + random.Next(0, 1_500));
+            if (random.Next(50) == 0)
+            {
+                truth[z].Min -= random.Next(0, 200_000); // a late event, far back
+            }
+        }
+
+        var cache = new TimeMapCache();
+        var lastSequence = EventTimeZones.LastSequence(zoneCount - 1);
+        Task<(List<(long Zone, long Min, long Max)>, long)> Load() =>
+            Task.FromResult((truth.Select((t, z) => ((long)z, t.Min, t.Max)).ToList(), lastSequence));
+        await cache.FindAsync("e", descending, 0, 1, lastSequence, Load); // keeps the map
+
+        // Later commits widen some zones into other blocks' times.
+        var widened = new List<(string, long, long, long)>();
+        for (var i = 0; i < 30; i++)
+        {
+            var z = random.Next(zoneCount);
+            var late = random.Next(0, zoneCount * 1_000);
+            truth[z] = (Math.Min(truth[z].Min, late), Math.Max(truth[z].Max, late));
+            widened.Add(("e", z, late, late));
+        }
+
+        cache.Committed(widened, new Dictionary<string, long> { ["e"] = lastSequence });
+        for (var query = 0; query < 300; query++)
+        {
+            var after = random.Next(-250_000, zoneCount * 1_000);
+            var through = after + random.Next(1, query % 3 == 0 ? 200 : 60_000);
+            var (found, covered) = await cache.FindAsync("e", descending, after, through, lastSequence, Load);
+            var expected = Enumerable.Range(0, zoneCount)
+                .Where(z => truth[z].Max > after && truth[z].Min <= through)
+                .Select(z => ((long)z, descending ? truth[z].Max : truth[z].Min));
+            Assert.Equal(expected, found.OrderBy(f => f.Zone));
+            Assert.Equal(lastSequence, covered);
+        }
+    }
+
+    [Theory]
     [InlineData(false, 1)]
     [InlineData(false, 4)]
     [InlineData(true, 1)]

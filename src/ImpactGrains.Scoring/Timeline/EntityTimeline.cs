@@ -1253,11 +1253,15 @@ public sealed class EntityTimeline
     /// <summary>Drops the least recently used entries beyond <paramref name="capacity"/>.</summary>
     private static void Trim<T>(Dictionary<int, T> cache, int capacity, Func<T, long> used)
     {
-        var excess = cache.Count - Math.Max(1, capacity);
-        if (excess <= 0)
+        capacity = Math.Max(1, capacity);
+        if (cache.Count <= capacity)
         {
             return;
         }
+
+        // Down to three quarters, so that the sort runs once per quarter of the capacity added rather than on every
+        // addition: a 200-point /history at other instants each time added 200 slices, and sorted 256 on each.
+        var excess = cache.Count - (capacity - capacity / 4);
 
         foreach (var key in cache.OrderBy(e => used(e.Value)).Take(excess).Select(e => e.Key).ToList())
         {

@@ -7,11 +7,15 @@ namespace ImpactGrains.Storage.Sqlite;
 /// the log's writer after each commit. A history of 200 points reads as many intervals by time, and each had to scan the
 /// entity's zone rows: 3,900 of them at 1,000,000 events, 0.5 ms an interval. Only maps of
 /// <see cref="MinZonesKept"/> zones or more stay (a shorter one is read again each time, as cheaply), so the memory is
-/// about 16 bytes per 256 events of the long histories.
+/// about 16 bytes per 256 events of the long histories. Each block of <see cref="ZonesPerBlock"/> zones keeps the bounds
+/// of all of them, so a read passes over the blocks and scans only the zones of those that meet its interval: at
+/// 10,000,000 events a read scanned 39,000 zones, and a 200-point /history did 200 reads.
 /// </summary>
 internal sealed class TimeMapCache
 {
     public const int MinZonesKept = 16;
+
+    public const int ZonesPerBlock = 64;
 
     private readonly ConcurrentDictionary<string, Map> maps = new(StringComparer.Ordinal);
 
@@ -21,6 +25,9 @@ internal sealed class TimeMapCache
 
         // Indexed by zone number: an entity's sequence numbers have no gaps, so neither have its zones.
         public readonly List<(long Min, long Max)> Zones = [];
+
+        // Block b: the earliest and latest occurrence of zones b × ZonesPerBlock onwards (ZonesPerBlock of them).
+        public readonly List<(long Min, long Max)> Blocks = [];
 
         public long LastSequence;
 
@@ -35,6 +42,14 @@ internal sealed class TimeMapCache
 
             var (oldMin, oldMax) = Zones[(int)zone];
             Zones[(int)zone] = (Math.Min(oldMin, min), Math.Max(oldMax, max));
+            var block = (int)(zone / ZonesPerBlock);
+            while (Blocks.Count <= block)
+            {
+                Blocks.Add((long.MaxValue, long.MinValue));
+            }
+
+            var (blockMin, blockMax) = Blocks[block];
+            Blocks[block] = (Math.Min(blockMin, min), Math.Max(blockMax, max));
         }
     }
 
@@ -118,12 +133,21 @@ internal sealed class TimeMapCache
         {
             covered = Math.Min(throughSequence, map.LastSequence);
             var lastZone = Math.Min(map.Zones.Count - 1, EventTimeZones.ZoneOf(covered));
-            for (var zone = 0; zone <= lastZone; zone++)
+            for (var block = 0; block * ZonesPerBlock <= lastZone; block++)
             {
-                var (min, max) = map.Zones[zone];
-                if (max > afterTicks && min <= throughTicks)
+                var (blockMin, blockMax) = map.Blocks[block];
+                if (blockMax <= afterTicks || blockMin > throughTicks)
                 {
-                    found.Add((zone, descending ? max : min));
+                    continue;
+                }
+
+                for (var zone = block * ZonesPerBlock; zone <= Math.Min(lastZone, block * ZonesPerBlock + ZonesPerBlock - 1); zone++)
+                {
+                    var (min, max) = map.Zones[zone];
+                    if (max > afterTicks && min <= throughTicks)
+                    {
+                        found.Add((zone, descending ? max : min));
+                    }
                 }
             }
 

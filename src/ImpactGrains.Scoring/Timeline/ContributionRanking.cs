@@ -12,25 +12,26 @@ namespace ImpactGrains.Scoring.Timeline;
 public sealed class ContributionRanking
 {
     private readonly DecayTable table;
-    private readonly PriorityQueue<Contribution, (double Key, long Ticks, string Id)>[] byType;
+    // A queue per type, made at the type's first contribution: most entities see a few types, and an empty queue for
+    // each of the others in each of an entity's two rankings was about 900 bytes of every active grain.
+    private readonly PriorityQueue<Contribution, (double Key, long Ticks, string Id)>?[] byType = new PriorityQueue<Contribution, (double Key, long Ticks, string Id)>?[EventTypes.Count];
 
     public ContributionRanking(DecayTable table, int capacity)
     {
         this.table = table;
         Capacity = capacity;
-        byType = Enumerable.Range(0, EventTypes.Count)
-            .Select(_ => new PriorityQueue<Contribution, (double Key, long Ticks, string Id)>(Smallest))
-            .ToArray();
     }
+
+    private IEnumerable<PriorityQueue<Contribution, (double Key, long Ticks, string Id)>> Queues => byType.OfType<PriorityQueue<Contribution, (double Key, long Ticks, string Id)>>();
 
     public int Capacity { get; }
 
     /// <summary>Changes with every change of the members: what an encoding of them may be cached by.</summary>
     public long Version { get; private set; }
 
-    public int Count => byType.Sum(q => q.Count);
+    public int Count => Queues.Sum(q => q.Count);
 
-    public IEnumerable<Contribution> Members => byType.SelectMany(q => q.UnorderedItems.Select(i => i.Element));
+    public IEnumerable<Contribution> Members => Queues.SelectMany(q => q.UnorderedItems.Select(i => i.Element));
 
     /// <summary>Keeps the contribution if it is among its type's largest; contributions worth nothing are never listed.</summary>
     public void Add(in Contribution c)
@@ -40,7 +41,7 @@ public sealed class ContributionRanking
             return;
         }
 
-        var queue = byType[(int)c.Type];
+        var queue = byType[(int)c.Type] ??= new PriorityQueue<Contribution, (double Key, long Ticks, string Id)>(Smallest);
         var priority = (Math.Log2(c.Value) + c.Ticks / table.HalfLifeTicks(c.Type), c.Ticks, c.EventId);
         if (queue.Count < Capacity)
         {
@@ -77,7 +78,7 @@ public sealed class ContributionRanking
 
         // The k largest keys seen of a type, smallest first: its head is the type's k-th largest once all are seen.
         var largest = new PriorityQueue<double, double>(k);
-        foreach (var queue in byType)
+        foreach (var queue in Queues)
         {
             if (queue.Count <= k)
             {

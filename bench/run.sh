@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The performance suite (issue #7): builds in Release, runs the BenchmarkDotNet micro-benchmarks and the load
 # generator (our server on both profiles, the peers, scale-out), and prints the table of docs/performance.md.
-#   ./bench/run.sh            the full suite (about 10 minutes on 2 cores)
+#   ./bench/run.sh            the full suite (about 30 minutes on 2 cores; 10,000,000 events to one entity are a third of it)
 #   ./bench/run.sh --smoke    seconds, not minutes: checks that every part runs and every peer is measured;
 #                             asserts no timing (./test.sh runs it)
 # Any other arguments go to the load generator (bench/ImpactGrains.Bench.Load/BenchOptions.cs), for example

@@ -26,7 +26,7 @@ public sealed class BenchOptions
         FreshnessRounds = Int("freshness-rounds", Smoke ? 2 : 100);
         MemoryEntities = Int("memory-entities", Smoke ? 500 : 20_000);
         RecoveryEvents = Long("recovery-events", 0);
-        HistoryEvents = Long("history-events", Smoke ? 20_000 : 1_000_000);
+        HistoryEvents = Long("history-events", Smoke ? 20_000 : 10_000_000);
         Silos = Text("silos", Smoke ? "1,2" : "1,2,4,8").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         SiloCores = Double("silo-cores", Smoke ? 0.5 : 0.1);
         FailoverSilos = Int("failover-silos", Smoke ? 2 : 4);

@@ -84,24 +84,47 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : EntityCatalog
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        var where = new List<string> { "id > $after" };
+        var from = "entities e";
+        var where = new List<string> { "e.id > $after" };
         command.Parameters.AddWithValue("$after", after ?? "");
         if (!string.IsNullOrEmpty(query))
         {
-            // LIKE is case-insensitive for ASCII in SQLite; the pattern's own wildcards are escaped.
-            where.Add("(id LIKE $pattern ESCAPE '\\' OR name LIKE $pattern ESCAPE '\\')");
+            // LIKE is case-insensitive for ASCII in SQLite; the pattern's own wildcards are escaped. It decides the match
+            // on either path: the trigram index folds all of Unicode's case, so it finds a superset to narrow down.
+            where.Add("(e.id LIKE $pattern ESCAPE '\\' OR e.name LIKE $pattern ESCAPE '\\')");
             command.Parameters.AddWithValue("$pattern", CatalogSearch.ContainsPattern(query));
+            var phrase = CatalogSearch.TrigramPhrase(query);
+            if (CatalogSearch.HasTrigrams(query) && await FewHitsAsync(connection, phrase, CatalogSearch.IndexedHitsLimit(limit), cancellationToken))
+            {
+                // CROSS JOIN keeps the index first: the planner must not walk entities in id order probing it per row.
+                from = "entity_search CROSS JOIN entity_search_rows r ON r.row = entity_search.rowid CROSS JOIN entities e ON e.id = r.id";
+                where.Add("entity_search MATCH $phrase");
+                command.Parameters.AddWithValue("$phrase", phrase);
+            }
         }
 
         if (kind is { } k)
         {
-            where.Add("kind = $kind");
+            where.Add("e.kind = $kind");
             command.Parameters.AddWithValue("$kind", k.WireName());
         }
 
-        command.CommandText = $"SELECT id, name, kind, tags, created_at, updated_at FROM entities WHERE {string.Join(" AND ", where)} ORDER BY id LIMIT $limit";
+        command.CommandText = $"""
+            SELECT e.id, e.name, e.kind, e.tags, e.created_at, e.updated_at FROM {from}
+            WHERE {string.Join(" AND ", where)} ORDER BY e.id LIMIT $limit
+            """;
         command.Parameters.AddWithValue("$limit", limit);
         return await ReadEntitiesAsync(command, cancellationToken);
+    }
+
+    /// <summary>Whether the trigram index holds fewer than <paramref name="hits"/> rows that contain the phrase.</summary>
+    private static async Task<bool> FewHitsAsync(SqliteConnection connection, string phrase, int hits, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM (SELECT 1 FROM entity_search WHERE entity_search MATCH $phrase LIMIT $hits)";
+        command.Parameters.AddWithValue("$phrase", phrase);
+        command.Parameters.AddWithValue("$hits", hits);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken)) < hits;
     }
 
     public async Task<IReadOnlyList<UpsertOutcome>> UpsertLinksAsync(IReadOnlyList<LinkRecord> links, CancellationToken cancellationToken = default)

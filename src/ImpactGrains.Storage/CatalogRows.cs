@@ -69,4 +69,25 @@ internal static class CatalogSearch
     /// escape; SQLite's statement names it), so that they match only themselves.
     /// </summary>
     public static string ContainsPattern(string text) => "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+
+    /// <summary>
+    /// Whether a trigram index can find <paramref name="text"/>: it must hold at least one trigram, three characters
+    /// (code points, as both indexes count them). A shorter text is searched by the ordered scan, which stops at the
+    /// page's end soon enough since so short a text matches many rows.
+    /// </summary>
+    public static bool HasTrigrams(string text) => text.EnumerateRunes().Take(3).Count() == 3 && !text.Contains('\0');
+
+    /// <summary>
+    /// <paramref name="text"/> as an FTS5 phrase: in double quotes, its own doubled, so that FTS5's query syntax
+    /// (<c>*</c>, <c>AND</c>, <c>NEAR(</c>, <c>-</c>, <c>:</c>, <c>^</c>) is read as text. With the trigram tokenizer a
+    /// phrase matches the rows that contain it, folded to lower case.
+    /// </summary>
+    public static string TrigramPhrase(string text) => "\"" + text.Replace("\"", "\"\"") + "\"";
+
+    /// <summary>
+    /// How many index hits a search reads before it takes the match for a common one and scans in id order instead:
+    /// reading and sorting every hit costs in proportion to the hits, the scan in proportion to how far it must go to
+    /// fill the page, which is short when the match is common.
+    /// </summary>
+    public static int IndexedHitsLimit(int limit) => 1000 + (10 * Math.Max(limit, 0));
 }

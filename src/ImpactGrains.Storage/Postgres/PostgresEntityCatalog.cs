@@ -100,6 +100,9 @@ public sealed class PostgresEntityCatalog(PostgresDatabase database) : EntityCat
 
     public async Task<IReadOnlyList<EntityRecord>> PageEntitiesAsync(string? after, int limit, string? query, EntityKind? kind, CancellationToken cancellationToken = default)
     {
+        // The statement is planned for its own values (it is not prepared), so the planner weighs the pattern: a rare one
+        // reads the trigram indexes of migration 0008 (a BitmapOr of id and name), a common one walks the primary key in
+        // id order and stops at the page's end. A generic plan could do neither; prepare this statement only with care.
         await using var command = Source.CreateCommand($"""
             SELECT id, name, kind, tags::text, created_at, updated_at FROM entities
             WHERE id > $1 AND ($2::text IS NULL OR id ILIKE $2 OR name ILIKE $2) AND ($3::text IS NULL OR kind = $3)

@@ -12,7 +12,9 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : EntityCatalog
     public async Task<bool> UpsertEntityAsync(string id, string name, EntityKind kind, IReadOnlyList<string> tags, CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         var now = DateTimeOffset.UtcNow.UtcTicks;
         command.CommandText = """
             INSERT INTO entities (id, name, kind, tags, created_at, updated_at) VALUES ($id, $name, $kind, $tags, $now, $now)
@@ -25,6 +27,8 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : EntityCatalog
         command.Parameters.AddWithValue("$tags", JsonSerializer.Serialize(tags));
         command.Parameters.AddWithValue("$now", now);
         var created = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken)) == 1;
+        await IndexForSearchAsync(transaction, created ? [id] : [], created ? [] : [id], cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         Known.Add(id);
         return created;
     }
@@ -71,6 +75,9 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : EntityCatalog
             outcomes[i] = result is null ? UpsertOutcome.Unchanged : Convert.ToInt64(result) == 1 ? UpsertOutcome.Created : UpsertOutcome.Updated;
         }
 
+        var created = entities.Where((_, i) => outcomes[i] == UpsertOutcome.Created).Select(e => e.Id).ToList();
+        var updated = entities.Where((_, i) => outcomes[i] == UpsertOutcome.Updated).Select(e => e.Id).ToList();
+        await IndexForSearchAsync(transaction, created, updated, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         foreach (var e in entities)
         {
@@ -80,28 +87,81 @@ public sealed class SqliteEntityCatalog(SqliteDatabase database) : EntityCatalog
         return outcomes;
     }
 
+    /// <summary>
+    /// Brings the search index (migration 0009) in step with the entities just <paramref name="created"/> and
+    /// <paramref name="updated"/> in <paramref name="transaction"/>: each is (re)indexed under its name as stored now. An
+    /// update whose name did not change is reindexed all the same, which costs little and needs no old name.
+    /// </summary>
+    private static async Task IndexForSearchAsync(SqliteTransaction transaction, IReadOnlyList<string> created, IReadOnlyList<string> updated, CancellationToken cancellationToken)
+    {
+        if (created.Count == 0 && updated.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        // A batch in one statement each: FTS5 writes its pending rows to disk at the end of every statement's savepoint.
+        command.CommandText = """
+            INSERT INTO entity_search_rows (id)
+            SELECT value FROM json_each($created) UNION SELECT value FROM json_each($updated) WHERE true
+            ON CONFLICT (id) DO NOTHING;
+            DELETE FROM entity_search WHERE rowid IN (
+                SELECT row FROM entity_search_rows WHERE id IN (SELECT value FROM json_each($updated) EXCEPT SELECT value FROM json_each($created)));
+            INSERT INTO entity_search (rowid, id, name)
+            SELECT r.row, e.id, e.name FROM entity_search_rows r JOIN entities e ON e.id = r.id
+            WHERE r.id IN (SELECT value FROM json_each($created) UNION SELECT value FROM json_each($updated));
+            """;
+        command.Parameters.AddWithValue("$created", JsonSerializer.Serialize(created));
+        command.Parameters.AddWithValue("$updated", JsonSerializer.Serialize(updated));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task<IReadOnlyList<EntityRecord>> PageEntitiesAsync(string? after, int limit, string? query, EntityKind? kind, CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteDatabase.OpenAsync(database.LogConnectionString, cancellationToken);
         await using var command = connection.CreateCommand();
-        var where = new List<string> { "id > $after" };
+        var from = "entities e";
+        var where = new List<string> { "e.id > $after" };
         command.Parameters.AddWithValue("$after", after ?? "");
         if (!string.IsNullOrEmpty(query))
         {
-            // LIKE is case-insensitive for ASCII in SQLite; the pattern's own wildcards are escaped.
-            where.Add("(id LIKE $pattern ESCAPE '\\' OR name LIKE $pattern ESCAPE '\\')");
+            // LIKE is case-insensitive for ASCII in SQLite; the pattern's own wildcards are escaped. It decides the match
+            // on either path: the trigram index folds all of Unicode's case, so it finds a superset to narrow down.
+            where.Add("(e.id LIKE $pattern ESCAPE '\\' OR e.name LIKE $pattern ESCAPE '\\')");
             command.Parameters.AddWithValue("$pattern", CatalogSearch.ContainsPattern(query));
+            var phrase = CatalogSearch.TrigramPhrase(query);
+            if (CatalogSearch.HasTrigrams(query) && await FewHitsAsync(connection, phrase, CatalogSearch.IndexedHitsLimit(limit), cancellationToken))
+            {
+                // CROSS JOIN keeps the index first: the planner must not walk entities in id order probing it per row.
+                from = "entity_search CROSS JOIN entity_search_rows r ON r.row = entity_search.rowid CROSS JOIN entities e ON e.id = r.id";
+                where.Add("entity_search MATCH $phrase");
+                command.Parameters.AddWithValue("$phrase", phrase);
+            }
         }
 
         if (kind is { } k)
         {
-            where.Add("kind = $kind");
+            where.Add("e.kind = $kind");
             command.Parameters.AddWithValue("$kind", k.WireName());
         }
 
-        command.CommandText = $"SELECT id, name, kind, tags, created_at, updated_at FROM entities WHERE {string.Join(" AND ", where)} ORDER BY id LIMIT $limit";
+        command.CommandText = $"""
+            SELECT e.id, e.name, e.kind, e.tags, e.created_at, e.updated_at FROM {from}
+            WHERE {string.Join(" AND ", where)} ORDER BY e.id LIMIT $limit
+            """;
         command.Parameters.AddWithValue("$limit", limit);
         return await ReadEntitiesAsync(command, cancellationToken);
+    }
+
+    /// <summary>Whether the trigram index holds fewer than <paramref name="hits"/> rows that contain the phrase.</summary>
+    private static async Task<bool> FewHitsAsync(SqliteConnection connection, string phrase, int hits, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM (SELECT 1 FROM entity_search WHERE entity_search MATCH $phrase LIMIT $hits)";
+        command.Parameters.AddWithValue("$phrase", phrase);
+        command.Parameters.AddWithValue("$hits", hits);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken)) < hits;
     }
 
     public async Task<IReadOnlyList<UpsertOutcome>> UpsertLinksAsync(IReadOnlyList<LinkRecord> links, CancellationToken cancellationToken = default)

@@ -14,14 +14,6 @@ public sealed class PostgresDatabase : IAsyncDisposable
     public PostgresDatabase(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!builder.ContainsKey("Max Auto Prepare"))
-        {
-            // The same few statements run on every commit and every read: prepared once per connection, PostgreSQL
-            // neither parses nor plans them again. A connection string that names the setting (0 behind a pooler in
-            // transaction mode) keeps its own.
-            builder.MaxAutoPrepare = 32;
-        }
-
         ConnectionString = builder.ConnectionString;
         DataSource = NpgsqlDataSource.Create(builder);
         var writer = new NpgsqlConnectionStringBuilder(builder.ConnectionString)

@@ -50,13 +50,16 @@ public sealed class ResilienceTests
     {
         await using var server = new FakeServer((_, response) =>
             FakeServer.ProblemAsync(response, 503, "Storage unavailable", "the database cannot be reached", ("Retry-After", "1")));
-        using var client = ClientOf(server, o => o.MaxRetryDuration = TimeSpan.FromSeconds(2.5));
+        // A budget just under three seconds: the second retry (answered 1 s + overhead after the first) fits while that
+        // overhead stays under 0.95 s, and a third (answered 2 s + overhead after it) never does. With 2.5 s, a retry
+        // answered 0.5 s late on a loaded machine (CI runs test projects side by side) left only one.
+        using var client = ClientOf(server, o => o.MaxRetryDuration = TimeSpan.FromSeconds(2.95));
 
         var error = await Assert.ThrowsAsync<ImpactApiException>(() => client.GetLeaderboardAsync());
 
         Assert.Equal((503, "Storage unavailable"), (error.Status, error.Title));
         Assert.Equal(TimeSpan.FromSeconds(1), error.RetryAfter);
-        Assert.Equal(3, server.Requests.Count); // the first try and two retries a second apart; a third would end past 2.5 s
+        Assert.Equal(3, server.Requests.Count); // the first try and two retries a second apart; a third would end past 2.95 s
     }
 
     [Theory]

@@ -1,4 +1,3 @@
-using ImpactGrains.Abstractions;
 using ImpactGrains.Scoring.Incidents;
 using ImpactGrains.Scoring.Timeline;
 using ImpactGrains.Storage;

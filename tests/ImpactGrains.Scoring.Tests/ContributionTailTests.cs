@@ -45,6 +45,8 @@ public sealed class ContributionTailTests
                     Assert.Equal(reference[^1], tail.Last);
                     var k = random.Next(reference.Count);
                     Assert.Equal(reference[k], tail[k]);
+                    var ticks = reference[k].Ticks + random.Next(-2, 2);
+                    Assert.Equal(reference.FindIndex(c => c.Ticks > ticks) is var first and >= 0 ? first : reference.Count, tail.FirstAfter(ticks));
                 }
             }
         }

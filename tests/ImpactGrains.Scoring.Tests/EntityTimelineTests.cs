@@ -323,6 +323,50 @@ public sealed class EntityTimelineTests
         Assert.InRange(restored.PagesInMemory, 0, 1);
     }
 
+    [Theory]
+    [InlineData(31)]
+    [InlineData(32)]
+    [InlineData(33)]
+    public async Task A_live_feed_read_between_its_batches_finds_the_peak_exactly_without_walking_the_tail_each_time(int seed)
+    {
+        // A live feed: batches of events a few seconds apart, each a few seconds late against the newest, now and then
+        // one from much earlier; the score and its peak read after every batch, as dashboards poll.
+        var random = new Random(seed);
+        var options = new TimelineOptions
+        {
+            TailCapacity = random.Next(400, 900), LateAllowance = TimeSpan.FromMinutes(10), IntervalSize = random.Next(4, 32), ExplainCapacity = 20,
+        };
+        var timeline = new EntityTimeline("tesla", Table, options);
+        var history = new RecordedHistory();
+        var span = TimeSpan.FromHours(6);
+        var events = Enumerable.Range(1, 3000).Select(n => RandomEvent(random, "tesla", n, span)).ToList();
+        var arrivals = events.Select(e => Contribution.OwnEvent(e, "tesla"))
+            .OrderBy(c => random.Next(50) == 0 ? c.Ticks + TimeSpan.FromHours(2).Ticks : c.Ticks + (long)(random.NextDouble() * TimeSpan.FromSeconds(20).Ticks))
+            .ToList();
+        var applied = new List<Contribution>();
+        var reads = 0;
+        for (var i = 0; i < arrivals.Count;)
+        {
+            for (var end = Math.Min(arrivals.Count, i + random.Next(1, 12)); i < end; i++)
+            {
+                timeline.Add(arrivals[i]);
+                history.Add(arrivals[i]);
+                applied.Add(arrivals[i]);
+            }
+
+            var now = Start + span + TimeSpan.FromHours(3);
+            var reference = new ImpactView("tesla", LedgerOf(applied.Select(c => events[(int)c.Sequence - 1])), []);
+            AssertSame(reference.Evaluate(now), await timeline.EvaluateAsync(now, history), $"seed {seed}, after {i} of {arrivals.Count}");
+            reads++;
+        }
+
+        // Every read after a late event searched for the peak again; from the tail's start, that would walk about half
+        // the tail each time (it holds from half its capacity to all of it once sealing has begun).
+        Assert.True(timeline.IntervalCount > 0, "nothing was sealed");
+        Assert.True(timeline.PeakSearchSteps < (long)reads * options.TailCapacity / 8,
+            $"{timeline.PeakSearchSteps} contributions walked in {reads} reads with a tail of up to {options.TailCapacity}");
+    }
+
     [Fact]
     public async Task In_order_events_keep_the_tail_bounded_and_need_no_history_for_the_present()
     {

@@ -37,6 +37,26 @@ public sealed class ContributionTail : IReadOnlyList<Contribution>
         items.Insert(index < 0 ? ~index : index, c);
     }
 
+    /// <summary>The index of the first contribution later than <paramref name="ticks"/> (<see cref="Count"/> when none is).</summary>
+    public int FirstAfter(long ticks)
+    {
+        int lo = start, hi = items.Count;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            if (items[mid].Ticks <= ticks)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo - start;
+    }
+
     /// <summary>Adds <paramref name="c"/> at the end; the caller knows it is the latest (a restore reads them in order).</summary>
     public void Append(in Contribution c) => items.Add(c);
 

@@ -67,6 +67,15 @@ public sealed class EntityTimeline
     private ImpactState head = new();
     private bool headPeakValid = true;
 
+    // Running states within the tail, peak included, kept by the last search for the head's peak (EnsureHeadPeakAsync).
+    // Each holds every contribution at or before its instant (its At); adding one at or before that instant drops it.
+    // A late contribution of a live feed is seconds old, so the next search starts from the last checkpoint before it
+    // rather than from the tail's start: a busy entity read between its batches walked its whole tail on every read.
+    private readonly List<ImpactState> peakCheckpoints = [];
+
+    /// <summary>Tail contributions walked to find the head's peak again, in all (what the checkpoints save; for tests).</summary>
+    internal long PeakSearchSteps { get; private set; }
+
     // The sealed past. Always in memory: the index of every interval, and a summary per chunk (page) of them.
     private readonly List<TimelineInterval> intervals = [];
     private readonly List<ChunkSummary> chunks = [];
@@ -302,6 +311,7 @@ public sealed class EntityTimeline
         Count++;
         MinTicks = Math.Min(MinTicks, c.Ticks);
         AllTop.Add(c);
+        DropPeakCheckpointsFrom(c.Ticks);
         if (c.Ticks >= head.At)
         {
             // The usual case: at or after everything known; the head moves to it and its peak stays exact.
@@ -489,6 +499,26 @@ public sealed class EntityTimeline
         }
 
         tail.RemoveFirst(n);
+        // A checkpoint before the tail's new start cannot be continued from the tail.
+        var sealedThrough = SealedThrough;
+        var passed = 0;
+        while (passed < peakCheckpoints.Count && peakCheckpoints[passed].At < sealedThrough)
+        {
+            passed++;
+        }
+
+        peakCheckpoints.RemoveRange(0, passed);
+    }
+
+    private void DropPeakCheckpointsFrom(long ticks)
+    {
+        var keep = peakCheckpoints.Count;
+        while (keep > 0 && peakCheckpoints[keep - 1].At >= ticks)
+        {
+            keep--;
+        }
+
+        peakCheckpoints.RemoveRange(keep, peakCheckpoints.Count - keep);
     }
 
     /// <summary>A new last interval, with its delta and the running state at its end (exact when every chunk state before it is).</summary>
@@ -710,6 +740,7 @@ public sealed class EntityTimeline
     public async ValueTask RestoreTailAsync(IContributionHistory history, CancellationToken cancellationToken = default)
     {
         tail.Clear();
+        peakCheckpoints.Clear();
         if (Count > 0)
         {
             await foreach (var c in history.ReadAsync(SealedThrough, long.MaxValue, cancellationToken))
@@ -801,11 +832,35 @@ public sealed class EntityTimeline
             return;
         }
 
-        var running = intervals.Count == 0 ? new ImpactState() : await SealedStateAsync(intervals.Count - 1, withPeak: true, history, cancellationToken);
-        foreach (var c in tail)
+        ImpactState running;
+        var from = 0;
+        if (peakCheckpoints.Count > 0 && peakCheckpoints[^1].At >= SealedThrough)
         {
+            // Everything after the checkpoint is in the tail, and nothing at or before it changed since it was taken.
+            running = peakCheckpoints[^1].Clone();
+            from = tail.FirstAfter(running.At);
+        }
+        else
+        {
+            peakCheckpoints.Clear();
+            running = intervals.Count == 0 ? new ImpactState() : await SealedStateAsync(intervals.Count - 1, withPeak: true, history, cancellationToken);
+        }
+
+        // About 64 checkpoints over a full tail, at least 32 contributions apart: a few KB for a busy entity.
+        var spacing = Math.Max(32, tail.Count / 64);
+        var sinceCheckpoint = 0;
+        PeakSearchSteps += tail.Count - from;
+        for (var i = from; i < tail.Count; i++)
+        {
+            var c = tail[i];
             running.AdvanceTo(c.Ticks, table);
             running.Add(c, regions.IndexOf(c.Region), table, trackPeak: true);
+            // Whole instants only: a checkpoint holds every contribution at its instant.
+            if (++sinceCheckpoint >= spacing && (i == tail.Count - 1 || tail[i + 1].Ticks != c.Ticks))
+            {
+                peakCheckpoints.Add(running.Clone());
+                sinceCheckpoint = 0;
+            }
         }
 
         head.SetPeak(running.PeakScore, running.PeakTicks);

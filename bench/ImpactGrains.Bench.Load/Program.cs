@@ -347,6 +347,7 @@ async Task ScaleOutAsync()
             report.Failover = await ScaleOut.FailoverAsync(cluster, connectionString, runId, options);
             var f = report.Failover;
             Log(F($"  before {f.RateBefore:N0} events/s, after {f.RateAfter:N0}; back to 0.7 of the rate in {(f.RecoverySeconds is { } r ? $"{r:0} s" : "never")}; acknowledged {f.Acknowledged:N0}, logged {f.Logged:N0} ({f.LoggedDistinct:N0} distinct)"));
+            Log($"  events per second, the kill after second {f.KillSecond}: {string.Join(' ', f.PerSecond)}");
         }
         catch
         {

@@ -35,6 +35,10 @@ public sealed class BenchOptions
         IdleSeconds = Int("idle-seconds", Smoke ? 1 : 35);
         // One whole snapshot interval, so that every N pays its periodic costs in the same proportion.
         ScaleOutSeconds = Double("scale-out-seconds", Smoke ? 1 : 30);
+        // Fixed rates for the reads-under-ingestion phase instead of half and a quarter of the maxima just measured:
+        // runs that compare two trees then load them alike.
+        MixedImpactRate = Double("mixed-impact-rate", 0);
+        MixedIngestRate = Double("mixed-ingest-rate", 0);
         Only = Text("only", "ceiling,embedded,reads,reads-postgres,memory,history,feed,postgres,scale-out").Split(',');
         MicroFile = Text("micro", "");
         OutFile = args.Any(a => a.StartsWith("--out=", StringComparison.Ordinal)) ? Text("out", "") : null;
@@ -83,6 +87,12 @@ public sealed class BenchOptions
 
     /// <summary>How long each scale-out run ingests (the failover run three times that).</summary>
     public double ScaleOutSeconds { get; }
+
+    /// <summary>Reads per second of the open-loop phase under ingestion; 0: half the closed-loop maximum.</summary>
+    public double MixedImpactRate { get; }
+
+    /// <summary>Events per second beside them; 0: a quarter of ingestion's closed-loop maximum.</summary>
+    public double MixedIngestRate { get; }
 
     /// <summary>Silos of the failover run (one of them is killed).</summary>
     public int FailoverSilos { get; }

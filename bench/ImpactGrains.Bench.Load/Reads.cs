@@ -90,10 +90,10 @@ public sealed class ReadSet
             // Ingestion's own closed-loop rate on this server, then a quarter of it beside impact reads at half theirs.
             var max = await Workloads.IngestAsync(writers, runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, phase);
             set.IngestMax = max.PerSecond;
-            set.ImpactRate = set.Impact.PerSecond / 2;
-            log($"  ingestion alone {max.PerSecond:N0} events/s; now {set.IngestMax / 4:N0} events/s (open loop) beside impact reads at {set.ImpactRate:N0}/s (open loop)");
-            using var stop = new CancellationTokenSource();
-            var ingest = Workloads.IngestAtRateAsync(writers, runId, options.Entities, set.IngestMax / 4, options.BatchSize, options.Seconds);
+            set.ImpactRate = options.MixedImpactRate > 0 ? options.MixedImpactRate : set.Impact.PerSecond / 2;
+            var ingestRate = options.MixedIngestRate > 0 ? options.MixedIngestRate : set.IngestMax / 4;
+            log($"  ingestion alone {max.PerSecond:N0} events/s; now {ingestRate:N0} events/s (open loop) beside impact reads at {set.ImpactRate:N0}/s (open loop)");
+            var ingest = Workloads.IngestAtRateAsync(writers, runId, options.Entities, ingestRate, options.BatchSize, options.Seconds);
             set.ImpactAtRate = await Workloads.QueryAtRateAsync(readers, Impact, set.ImpactRate, options.Seconds);
             set.Ingest = await ingest;
             log($"  impact under ingestion: {set.ImpactAtRate.Summary("reads")}");

@@ -283,7 +283,7 @@ public sealed class Report(BenchOptions options)
             ScaleOut.TryGetValue(1, out var one);
             s.AppendLine();
             s.AppendLine(SiloCores > 0
-                ? F($"Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, each silo held to {SiloCores:0.##} of a core (cgroup CPU quota, DOTNET_PROCESSOR_COUNT=1, DOTNET_TieredCompilation=0), ingestion and /impact reads spread over every silo:")
+                ? F($"Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, each silo held to {SiloCores:0.##} of a core (cgroup CPU quota, {string.Join(", ", ImpactGrains.Bench.ScaleOut.SiloEnvironment(SiloCores).Select(v => $"{v.Key}={v.Value}"))}), ingestion and /impact reads spread over every silo:")
                 : "Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, all sharing this machine's cores (no quotas here, so this shows overhead, not scaling):");
             s.AppendLine();
             s.AppendLine("| silos | events/s | ÷ 1 silo | CPU µs per event: silos / database | remote messages per event | quota binding | CPU per silo after the set-up, idle (cores) | /impact reads/s | ÷ 1 silo |");

@@ -17,6 +17,9 @@ public interface IEventWriterGrain : IGrainWithStringKey
     Task<long[]> AppendAsync(OwnedEvents events);
 }
 
-/// <summary>Validated events bound for their owning silo; never changed after it is made, so a call need not copy it.</summary>
-[GenerateSerializer, Immutable, SuppressReferenceTracking]
-public sealed record OwnedEvents([property: Id(0)] IReadOnlyList<ImpactEvent> Events);
+/// <summary>
+/// Validated events bound for their owning silo; never changed after it is made, so a call need not copy it. Orleans
+/// carries it in one array (the grains' OwnedEventsSurrogate, in the log's encoding).
+/// </summary>
+[Immutable]
+public sealed record OwnedEvents(IReadOnlyList<ImpactEvent> Events);

@@ -5,7 +5,7 @@ namespace ImpactGrains.Abstractions;
 /// <summary>The global ranking view, fed by the partitions' candidates a few times a second.</summary>
 public interface ILeaderboardGrain : IGrainWithIntegerKey
 {
-    Task PublishAsync(int partition, IReadOnlyList<StandingReport> candidates);
+    Task PublishAsync(int partition, StandingBatch candidates);
 
     /// <summary>
     /// Every partition's last published candidates, for the copy each silo keeps (the live leaderboard is answered from
@@ -24,8 +24,8 @@ public interface ILeaderboardGrain : IGrainWithIntegerKey
 
 /// <summary>
 /// The leaderboard grain's candidates at one version: a new version with every publication, from the activation's
-/// clock, so that a later activation never repeats an earlier one's versions. <see cref="Candidates"/> is null when
-/// the caller's version is current.
+/// clock, so that a later activation never repeats an earlier one's versions. <see cref="Candidates"/> (each
+/// partition's batch as it published it) is null when the caller's version is current.
 /// </summary>
 [GenerateSerializer, Immutable, SuppressReferenceTracking]
-public sealed record CandidatesSnapshot([property: Id(0)] long Version, [property: Id(1)] IReadOnlyList<StandingReport>? Candidates);
+public sealed record CandidatesSnapshot([property: Id(0)] long Version, [property: Id(1)] IReadOnlyList<StandingBatch>? Candidates);

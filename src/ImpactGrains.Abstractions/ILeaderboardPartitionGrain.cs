@@ -14,7 +14,7 @@ public interface ILeaderboardPartitionGrain : IGrainWithIntegerKey
     /// ever waits on a partition.
     /// </summary>
     [OneWay]
-    Task ReportManyAsync(IReadOnlyList<StandingReport> reports);
+    Task ReportManyAsync(StandingBatch reports);
 
     /// <summary>The scores of these entities of the partition at <paramref name="at"/> (0 for one that never reported), in order.</summary>
     [AlwaysInterleave]

@@ -88,18 +88,21 @@ public abstract record LiveEvent
     public abstract DateTimeOffset At { get; }
 }
 
-/// <summary>An entity's score changed (own or inherited events); from its leaderboard partition, at most once per publication.</summary>
-[GenerateSerializer, Immutable, SuppressReferenceTracking]
+/// <summary>
+/// An entity's score changed (own or inherited events); from its leaderboard partition, at most once per publication.
+/// Orleans carries it as a <see cref="ScoreChangedSurrogate"/>.
+/// </summary>
+[Immutable]
 public sealed record ScoreChanged(
-    [property: Id(0)] string EntityId,
-    [property: Id(1)] string Name,
-    [property: Id(2)] string Kind,
-    [property: Id(3)] DateTimeOffset When,
-    [property: Id(4)] double Score,
-    [property: Id(5)] double Direct,
-    [property: Id(6)] double Inherited,
-    [property: Id(7)] IReadOnlyDictionary<string, double> Categories,
-    [property: Id(8)] IReadOnlyDictionary<string, double> Regions) : LiveEvent
+    string EntityId,
+    string Name,
+    string Kind,
+    DateTimeOffset When,
+    double Score,
+    double Direct,
+    double Inherited,
+    IReadOnlyDictionary<string, double> Categories,
+    IReadOnlyDictionary<string, double> Regions) : LiveEvent
 {
     public const string TypeName = "score";
 

@@ -13,14 +13,14 @@ namespace ImpactGrains.Grains;
 public sealed class LeaderboardGrain(DecayTable table) : Grain, ILeaderboardGrain
 {
     private readonly Dictionary<int, IReadOnlyList<Standing>> candidates = [];
-    private readonly Dictionary<int, IReadOnlyList<StandingReport>> published = [];
+    private readonly Dictionary<int, StandingBatch> published = [];
     private long version = DateTime.UtcNow.Ticks;
     private CandidatesSnapshot? snapshot;
 
-    public Task PublishAsync(int partition, IReadOnlyList<StandingReport> reports)
+    public Task PublishAsync(int partition, StandingBatch reports)
     {
-        candidates[partition] = reports.Select(r => r.ToStanding()).ToList();
-        published[partition] = reports;
+        candidates[partition] = reports.Reports.Select(r => r.ToStanding()).ToList();
+        published[partition] = reports; // passed on to the silos' copies as it came: never decoded and encoded again
         version++;
         snapshot = null;
         return Task.CompletedTask;
@@ -33,7 +33,7 @@ public sealed class LeaderboardGrain(DecayTable table) : Grain, ILeaderboardGrai
             return Task.FromResult(new CandidatesSnapshot(version, null));
         }
 
-        snapshot ??= new CandidatesSnapshot(version, published.OrderBy(p => p.Key).SelectMany(p => p.Value).ToList());
+        snapshot ??= new CandidatesSnapshot(version, published.OrderBy(p => p.Key).Select(p => p.Value).ToList());
         return Task.FromResult(snapshot);
     }
 

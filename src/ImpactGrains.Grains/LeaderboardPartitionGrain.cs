@@ -122,9 +122,9 @@ public sealed partial class LeaderboardPartitionGrain(
         }
     }
 
-    public Task ReportManyAsync(IReadOnlyList<StandingReport> received)
+    public Task ReportManyAsync(StandingBatch received)
     {
-        foreach (var report in received)
+        foreach (var report in received.Reports)
         {
             Accept(report);
         }
@@ -194,7 +194,7 @@ public sealed partial class LeaderboardPartitionGrain(
         try
         {
             await GrainFactory.GetGrain<ILeaderboardGrain>(0).PublishAsync((int)this.GetPrimaryKeyLong(),
-                candidates.Select(c => StandingReport.From(c.Entity, c.Name, c.Kind, c.Vector)).ToList());
+                new StandingBatch(candidates.Select(c => StandingReport.From(c.Entity, c.Name, c.Kind, c.Vector)).ToList()));
             if (messages.Count > 0)
             {
                 await GrainFactory.GetGrain<ILiveFeedGrain>(0).PublishAsync(messages);

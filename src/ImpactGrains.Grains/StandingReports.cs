@@ -67,7 +67,7 @@ public sealed partial class StandingReports(IGrainFactory grains, IOptions<Leade
         {
             try
             {
-                grains.GetGrain<ILeaderboardPartitionGrain>(partition.Key).ReportManyAsync(partition.ToList()).Ignore();
+                grains.GetGrain<ILeaderboardPartitionGrain>(partition.Key).ReportManyAsync(new StandingBatch(partition.ToList())).Ignore();
             }
             catch (Exception ex)
             {

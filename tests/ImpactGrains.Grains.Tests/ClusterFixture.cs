@@ -33,9 +33,9 @@ public sealed class ClusterFixture : IAsyncLifetime
         public Task Invoke(IIncomingGrainCallContext context)
         {
             var method = $"{context.InterfaceMethod.DeclaringType?.Name}.{context.InterfaceMethod.Name}";
-            if (context.Request.GetArgumentCount() > 0 && context.Request.GetArgument(0) is IReadOnlyList<StandingReport> reports)
+            if (context.Request.GetArgumentCount() > 0 && context.Request.GetArgument(0) is StandingBatch batch)
             {
-                foreach (var report in reports)
+                foreach (var report in batch.Reports)
                 {
                     Calls.AddOrUpdate((method, report.Entity), 1, (_, n) => n + 1);
                 }

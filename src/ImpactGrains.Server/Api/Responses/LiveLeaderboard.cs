@@ -50,7 +50,7 @@ public sealed partial class LiveLeaderboard(
         }
 
         var at = new DateTimeOffset(bucket, TimeSpan.Zero);
-        var entries = Rankings.Top(current.Standings, new Board(kindFilter, category, region), bucket, table, limit)
+        var entries = Rankings.Top(current.Standings.Value, new Board(kindFilter, category, region), bucket, table, limit)
             .Select(r => new LeaderboardEntry(r.Standing.Entity, r.Standing.Name, r.Standing.Kind.WireName(), r.Score))
             .ToList();
         var utf8 = JsonSerializer.SerializeToUtf8Bytes(new LeaderboardResponse(at, kind, category?.WireName(), region, entries), ReadJson.Default.LeaderboardResponse);
@@ -70,7 +70,8 @@ public sealed partial class LiveLeaderboard(
         var snapshot = await grains.GetGrain<ILeaderboardGrain>(0).CandidatesAsync(copy?.Version ?? 0);
         if (snapshot.Candidates is { } candidates)
         {
-            copy = new Copy(snapshot.Version, candidates.Select(c => c.ToStanding()).ToList());
+            copy = new Copy(snapshot.Version, new Lazy<IReadOnlyList<Standing>>(
+                () => candidates.SelectMany(batch => batch.Reports).Select(c => c.ToStanding()).ToList()));
         }
     }
 
@@ -98,7 +99,11 @@ public sealed partial class LiveLeaderboard(
     [LoggerMessage(Level = LogLevel.Debug, Message = "The leaderboard copy could not be refreshed; it will be on the next tick")]
     private partial void LogRefreshFailed(Exception exception);
 
-    private sealed record Copy(long Version, IReadOnlyList<Standing> Standings);
+    /// <summary>
+    /// The candidates are decoded at the first read of their version: under load a new version comes every publish
+    /// interval, and a silo whose clients do not read the leaderboard then never decodes one.
+    /// </summary>
+    private sealed record Copy(long Version, Lazy<IReadOnlyList<Standing>> Standings);
 
     private readonly record struct Query(string? Kind, EventCategory? Category, string? Region, int Limit);
 

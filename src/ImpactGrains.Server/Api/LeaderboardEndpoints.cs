@@ -80,14 +80,14 @@ public static class LeaderboardEndpoints
         if (string.IsNullOrEmpty(at) && count <= live.Value.Candidates)
         {
             // From this silo's copy of the published standings, ranked at the start of the publish interval: no grain call.
-            if (copy.Find(kind, kindFilter, categoryFilter, regionCode, count) is { } answer)
+            if (await copy.FindAsync(kind, kindFilter, categoryFilter, regionCode, count) is { } answer)
             {
                 return JsonAnswer<LeaderboardResponse>.Matches(request, answer.ETag)
                     ? JsonAnswer<LeaderboardResponse>.NotModified(answer.ETag, copy.CacheControl)
                     : JsonAnswer<LeaderboardResponse>.Ok(answer.Utf8, answer.ETag, copy.CacheControl);
             }
 
-            // A silo that has no copy yet (just started) asks the leaderboard grain.
+            // The leaderboard grain could not give the copy (it is moving): asked directly, as of now.
             var top = await grains.GetGrain<ILeaderboardGrain>(0).TopAsync((EntityKindCode?)kindFilter, (EventCategoryCode?)categoryFilter, regionCode, count, instant);
             return JsonAnswer<LeaderboardResponse>.Ok(new LeaderboardResponse(instant, kind, categoryName, regionCode,
                 top.Select(t => new LeaderboardEntry(t.Entity, t.Name, ((EntityKind)t.Kind).WireName(), t.Score)).ToList()), ReadJson.Default.LeaderboardResponse);

@@ -12,7 +12,8 @@ namespace ImpactGrains.Server.Api.Responses;
 
 /// <summary>
 /// This silo's copy of the published standings (#15): every partition's candidates, fetched from the leaderboard
-/// grain once per publish interval when they changed, so that a live leaderboard read makes no grain call. Answers are
+/// grain once per publish interval when they changed, so that a live leaderboard read makes no grain call; kept only
+/// while this silo's clients read the live leaderboard (<see cref="LeaderboardOptions.CopyIdleAfter"/>). Answers are
 /// ranked at the start of the current publish interval (the instant the answer's <c>at</c> names) and kept serialized
 /// per query until the next interval or the next publication; their ETag names both, so every silo gives the same
 /// answer and tag for the same candidates and interval.
@@ -24,25 +25,62 @@ public sealed partial class LiveLeaderboard(
     private const int MaxAnswers = 4096;
     private readonly long intervalTicks = Math.Max(1, options.Value.PublishInterval.Ticks);
     private readonly ConcurrentDictionary<Query, Answer> answers = new();
+    private readonly long idleAfterTicks = options.Value.CopyIdleAfter.Ticks;
     private volatile Copy? copy;
+
+    // When a client last asked for the live leaderboard here (UTC ticks); none yet, so a silo fetches nothing until then.
+    private long lastReadTicks = long.MinValue / 2;
 
     /// <summary><c>Cache-Control</c> of a live answer: private (keys), for one publish interval in whole seconds (at least 1).</summary>
     public string CacheControl { get; } =
         "private, max-age=" + Math.Max(1, (int)Math.Ceiling(options.Value.PublishInterval.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Whether this silo holds a copy yet (a fresh silo has none until its first fetch).</summary>
+    /// <summary>Whether this silo holds a copy (none before its clients' first live read, nor after they stop reading).</summary>
     public bool Ready => copy is not null;
 
-    /// <summary>The answer to a live query (no <c>at</c>, a limit within the candidates), serialized, with its ETag; null before the first copy.</summary>
-    /// <param name="kind">The kind as the query gave it, echoed in the answer.</param>
-    public (ReadOnlyMemory<byte> Utf8, string ETag)? Find(string? kind, EntityKind? kindFilter, EventCategory? category, string? region, int limit)
+    /// <summary>
+    /// <see cref="Find"/>, fetching the copy first when this silo holds none (its first live read, or the first after
+    /// its clients had stopped reading); null only when the leaderboard grain cannot be reached.
+    /// </summary>
+    public async ValueTask<(ReadOnlyMemory<byte> Utf8, string ETag)?> FindAsync(string? kind, EntityKind? kindFilter, EventCategory? category, string? region, int limit)
     {
+        if (Find(kind, kindFilter, category, region, limit) is { } answer)
+        {
+            return answer;
+        }
+
+        try
+        {
+            await RefreshAsync();
+        }
+        catch (Exception ex)
+        {
+            LogRefreshFailed(ex);
+            return null;
+        }
+
+        return Find(kind, kindFilter, category, region, limit);
+    }
+
+    /// <summary>
+    /// The answer to a live query (no <c>at</c>, a limit within the candidates), serialized, with its ETag; null while
+    /// this silo holds no copy. Either way the read keeps the copy fetched (<see cref="LeaderboardOptions.CopyIdleAfter"/>).
+    /// </summary>
+    /// <param name="kind">The kind as the query gave it, echoed in the answer.</param>
+    private (ReadOnlyMemory<byte> Utf8, string ETag)? Find(string? kind, EntityKind? kindFilter, EventCategory? category, string? region, int limit)
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        if (Volatile.Read(ref lastReadTicks) != now)
+        {
+            Volatile.Write(ref lastReadTicks, now);
+        }
+
         if (copy is not { } current)
         {
             return null;
         }
 
-        var bucket = time.GetUtcNow().UtcTicks / intervalTicks * intervalTicks;
+        var bucket = now / intervalTicks * intervalTicks;
         var query = new Query(kind, category, region, limit);
         if (answers.TryGetValue(query, out var known) && known.Version == current.Version && known.Bucket == bucket)
         {
@@ -83,6 +121,18 @@ public sealed partial class LiveLeaderboard(
         using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, intervalTicks)), time);
         do
         {
+            if (time.GetUtcNow().UtcTicks - Volatile.Read(ref lastReadTicks) > idleAfterTicks)
+            {
+                // Nobody here reads it: no copy to keep current, and none kept stale for a read long after.
+                if (copy is not null)
+                {
+                    copy = null;
+                    answers.Clear();
+                }
+
+                continue;
+            }
+
             try
             {
                 await RefreshAsync();

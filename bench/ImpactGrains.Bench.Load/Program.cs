@@ -337,7 +337,9 @@ async Task ScaleOutAsync()
     {
         Log($"  failover: {options.FailoverSilos} silos under load, the last one killed (kill -9) after {options.ScaleOutSeconds} s");
         var connectionString = await postgres.CreateDatabaseAsync();
-        var cluster = await ScaleOut.StartClusterAsync(connectionString, options.FailoverSilos, cores);
+        // Our own information (owners unreachable, deliveries recovered) and Orleans' membership view, for the kept logs.
+        var cluster = await ScaleOut.StartClusterAsync(connectionString, options.FailoverSilos, cores,
+            "--Logging:LogLevel:ImpactGrains=Information", "--Logging:LogLevel:Orleans.Runtime.MembershipService=Information");
         var quotas = new List<CpuQuota>();
         try
         {
@@ -348,6 +350,7 @@ async Task ScaleOutAsync()
             var f = report.Failover;
             Log(F($"  before {f.RateBefore:N0} events/s, after {f.RateAfter:N0}; back to 0.7 of the rate in {(f.RecoverySeconds is { } r ? $"{r:0} s" : "never")}; acknowledged {f.Acknowledged:N0}, logged {f.Logged:N0} ({f.LoggedDistinct:N0} distinct)"));
             Log($"  events per second, the kill after second {f.KillSecond}: {string.Join(' ', f.PerSecond)}");
+            await KeepLogsAsync(cluster); // what each silo saw of the kill and the move of its entities
         }
         catch
         {

@@ -49,16 +49,20 @@ public static class ScaleOut
             ? new Dictionary<string, string> { ["DOTNET_PROCESSOR_COUNT"] = "1", ["DOTNET_TieredCompilation"] = "0" }
             : new Dictionary<string, string>();
 
-    /// <summary>Starts <paramref name="silos"/> silos on one database: the first migrates the schema, the others then join it.</summary>
-    public static async Task<List<BenchServer>> StartClusterAsync(string connectionString, int silos, double cores)
+    /// <summary>
+    /// Starts <paramref name="silos"/> silos on one database: the first migrates the schema, the others then join it.
+    /// Their log lines carry the time, so that a kept log (KeepLogsAsync) can be read beside the bench's seconds.
+    /// </summary>
+    public static async Task<List<BenchServer>> StartClusterAsync(string connectionString, int silos, double cores, params string[] extraArgs)
     {
         var cluster = new List<BenchServer>();
         try
         {
             var environment = SiloEnvironment(cores);
-            cluster.Add(await BenchServer.StartWithEnvironmentAsync(environment, BenchServer.PostgresArgs(connectionString)));
+            string[] args = [.. BenchServer.PostgresArgs(connectionString), "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ", .. extraArgs];
+            cluster.Add(await BenchServer.StartWithEnvironmentAsync(environment, args));
             cluster.AddRange(await Task.WhenAll(Enumerable.Range(1, silos - 1)
-                .Select(_ => BenchServer.StartWithEnvironmentAsync(environment, BenchServer.PostgresArgs(connectionString)))));
+                .Select(_ => BenchServer.StartWithEnvironmentAsync(environment, args))));
             return cluster;
         }
         catch

@@ -8,8 +8,11 @@ public interface ILiveFeedGrain : IGrainWithIntegerKey
 {
     Task PublishAsync(IReadOnlyList<LiveMessage> messages);
 
-    /// <summary>Subscribes a silo's observer; observers renew their subscription periodically.</summary>
-    Task SubscribeAsync(ILiveFeedObserver observer);
+    /// <summary>
+    /// Subscribes the observer of <paramref name="silo"/>; observers renew their subscription periodically, and one whose
+    /// silo the cluster declares dead is dropped.
+    /// </summary>
+    Task SubscribeAsync(ILiveFeedObserver observer, SiloAddress silo);
 
     Task UnsubscribeAsync(ILiveFeedObserver observer);
 }

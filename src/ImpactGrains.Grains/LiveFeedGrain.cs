@@ -10,18 +10,26 @@ namespace ImpactGrains.Grains;
 /// all the fan-out it needs. Publishers already batch (a partition publishes at most a few times a second), so this
 /// single grain sees a handful of calls per second, not one per event.
 /// </remarks>
-public sealed class LiveFeedGrain(IEnumerable<ILiveFeedListener> listeners, ILogger<LiveFeedGrain> logger) : Grain, ILiveFeedGrain
+public sealed partial class LiveFeedGrain(IEnumerable<ILiveFeedListener> listeners, IClusterMembershipService membership, ILogger<LiveFeedGrain> logger)
+    : Grain, ILiveFeedGrain
 {
     /// <summary>Observers that have not renewed within this time are dropped (their silo is gone).</summary>
     public static readonly TimeSpan ObserverExpiry = TimeSpan.FromMinutes(1);
 
     private readonly ObserverManager<ILiveFeedObserver> observers = new(ObserverExpiry, logger);
+
+    // The silo of each observer: one on a silo the cluster has declared dead is dropped at once rather than at its
+    // expiry. Until then every publication tried to place the message on the dead silo (a placement retried for
+    // seconds, four times a second, on the silo that hosts this grain), which held a quota-bound cluster back for
+    // most of a minute after losing a silo (docs/scaling.md).
+    private readonly Dictionary<ILiveFeedObserver, SiloAddress> observerSilos = [];
     private readonly string epoch = Guid.NewGuid().ToString("N")[..12];
     private long next;
 
     public Task PublishAsync(IReadOnlyList<LiveMessage> messages)
     {
         var numbered = messages.Select(m => m with { Epoch = epoch, Id = ++next }).ToList();
+        DropObserversOfDeadSilos();
         observers.Notify(o => o.OnMessages(numbered));
         foreach (var listener in listeners)
         {
@@ -31,17 +39,47 @@ public sealed class LiveFeedGrain(IEnumerable<ILiveFeedListener> listeners, ILog
         return Task.CompletedTask;
     }
 
-    public Task SubscribeAsync(ILiveFeedObserver observer)
+    public Task SubscribeAsync(ILiveFeedObserver observer, SiloAddress silo)
     {
         observers.Subscribe(observer, observer);
+        observerSilos[observer] = silo;
         return Task.CompletedTask;
     }
 
     public Task UnsubscribeAsync(ILiveFeedObserver observer)
     {
         observers.Unsubscribe(observer);
+        observerSilos.Remove(observer);
         return Task.CompletedTask;
     }
+
+    private void DropObserversOfDeadSilos()
+    {
+        if (observerSilos.Count == 0)
+        {
+            return;
+        }
+
+        var cluster = membership.CurrentSnapshot;
+        List<(ILiveFeedObserver Observer, SiloAddress Silo)>? dead = null;
+        foreach (var (observer, silo) in observerSilos)
+        {
+            if (cluster.GetSiloStatus(silo) == SiloStatus.Dead)
+            {
+                (dead ??= []).Add((observer, silo));
+            }
+        }
+
+        foreach (var (observer, silo) in dead ?? [])
+        {
+            observers.Unsubscribe(observer);
+            observerSilos.Remove(observer);
+            LogDroppedDeadObserver(silo);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The live feed stopped sending to silo {Silo}: the cluster declared it dead")]
+    private partial void LogDroppedDeadObserver(SiloAddress silo);
 }
 
 /// <summary>

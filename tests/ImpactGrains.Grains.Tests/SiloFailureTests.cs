@@ -52,4 +52,39 @@ public sealed class SiloFailureTests : IAsyncLifetime
         var now = await fixture.PlacementAsync();
         Assert.All(moved, id => Assert.NotEqual(victim.SiloAddress, now[id]));
     }
+
+    private sealed class RecordingObserver : ILiveFeedObserver
+    {
+        public int Received;
+
+        public void OnMessages(IReadOnlyList<LiveMessage> messages) => Interlocked.Add(ref Received, messages.Count);
+    }
+
+    [Fact]
+    public async Task The_live_feed_stops_sending_to_a_silo_the_cluster_declared_dead()
+    {
+        var victim = fixture.Cluster.Silos[^1];
+        var survivor = fixture.Cluster.Silos[0];
+        await fixture.Cluster.KillSiloAsync(victim);
+        await fixture.Cluster.WaitForLivenessToStabilizeAsync(didKill: true);
+
+        // Both observers live in the test's client; the feed knows them by the silo each says it serves.
+        var onDead = new RecordingObserver();
+        var onLive = new RecordingObserver();
+        var feed = fixture.Client.GetGrain<ILiveFeedGrain>(0);
+        await feed.SubscribeAsync(fixture.Client.CreateObjectReference<ILiveFeedObserver>(onDead), victim.SiloAddress);
+        await feed.SubscribeAsync(fixture.Client.CreateObjectReference<ILiveFeedObserver>(onLive), survivor.SiloAddress);
+
+        await feed.PublishAsync([LiveMessage.Unnumbered(new AlertFired("a1", "rule", "x", "score", "x", null, 90, 80, DateTimeOffset.UtcNow))]);
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Volatile.Read(ref onLive.Received) == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(1, Volatile.Read(ref onLive.Received));
+        await Task.Delay(500); // sent at the same time as the other, had it been sent
+        Assert.Equal(0, Volatile.Read(ref onDead.Received));
+    }
 }

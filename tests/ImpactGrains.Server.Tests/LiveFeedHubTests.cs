@@ -9,7 +9,7 @@ namespace ImpactGrains.Server.Tests;
 public sealed class LiveFeedHubTests
 {
     private static LiveFeedHub Hub(int clientBuffer = 4, int replay = 8) =>
-        new(null!, Options.Create(new LiveFeedOptions { ClientBuffer = clientBuffer, ReplayBuffer = replay }), NullLogger<LiveFeedHub>.Instance);
+        new(null!, null!, Options.Create(new LiveFeedOptions { ClientBuffer = clientBuffer, ReplayBuffer = replay }), NullLogger<LiveFeedHub>.Instance);
 
     private static LiveMessage Message(long id, string epoch = "e1", string entity = "x") =>
         new(epoch, id, new ScoreChanged(entity, entity, "company", DateTimeOffset.UnixEpoch, 1, 1, 0, new Dictionary<string, double>(), new Dictionary<string, double>()));

@@ -20,7 +20,8 @@ public sealed class LiveFeedOptions
 /// This silo's end of the live feed: it observes <see cref="ILiveFeedGrain"/> (renewing its subscription), keeps a
 /// short replay buffer for Last-Event-ID, and hands each message to every connected stream client's bounded queue.
 /// </summary>
-public sealed partial class LiveFeedHub(IGrainFactory grains, Microsoft.Extensions.Options.IOptions<LiveFeedOptions> options, ILogger<LiveFeedHub> logger)
+public sealed partial class LiveFeedHub(
+    IGrainFactory grains, ILocalSiloDetails localSilo, Microsoft.Extensions.Options.IOptions<LiveFeedOptions> options, ILogger<LiveFeedHub> logger)
     : BackgroundService, ILiveFeedObserver
 {
     private static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(15);
@@ -41,7 +42,7 @@ public sealed partial class LiveFeedHub(IGrainFactory grains, Microsoft.Extensio
             {
                 try
                 {
-                    await feed.SubscribeAsync(self);
+                    await feed.SubscribeAsync(self, localSilo.SiloAddress);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {

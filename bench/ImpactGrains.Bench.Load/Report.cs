@@ -298,7 +298,7 @@ public sealed class Report(BenchOptions options)
             if (Failover is { } killed)
             {
                 s.AppendLine();
-                s.AppendLine(F($"Failover: {killed.Silos} silos under the same quotas and load, the last one killed (kill -9) a third of the way in: {killed.RateBefore:N0} events/s before, {killed.RateAfter:N0} over the last third; back to 0.7 of the rate {(killed.RecoverySeconds is { } r ? F($"{r:0} s after the kill") : "never")}; {killed.Acknowledged:N0} event ids acknowledged, {killed.Logged:N0} rows of them in the log ({killed.LoggedDistinct:N0} distinct)."));
+                s.AppendLine(F($"Failover: {killed.Silos} silos under the same quotas and load, the last one killed (kill -9) a third of the way in: {killed.RateBefore:N0} events/s before, {killed.RateAfter:N0} over the last third; back to 0.7 of the rate {(killed.RecoverySeconds is { } r ? F($"{r:0} s after the kill") : "never")} (before the kill {killed.WindowsBelowBeforeKill.Below} of {killed.WindowsBelowBeforeKill.Windows} 3-second windows were already under 0.7 of it); {killed.Acknowledged:N0} event ids acknowledged, {killed.Logged:N0} rows of them in the log ({killed.LoggedDistinct:N0} distinct)."));
             }
         }
 

@@ -35,6 +35,12 @@ public static class ScaleOut
         public IReadOnlyList<long> PerSecond { get; init; } = [];
 
         public int KillSecond { get; init; }
+
+        /// <summary>
+        /// How many 3-second windows before the kill were already under 0.7 of the rate (of how many): the noise floor of
+        /// the recovery figure, since at a tenth of a core acknowledgements come in lumps.
+        /// </summary>
+        public (int Below, int Windows) WindowsBelowBeforeKill { get; init; }
     }
 
     /// <summary>
@@ -51,7 +57,6 @@ public static class ScaleOut
 
     /// <summary>
     /// Starts <paramref name="silos"/> silos on one database: the first migrates the schema, the others then join it.
-    /// Their log lines carry the time, so that a kept log (KeepLogsAsync) can be read beside the bench's seconds.
     /// </summary>
     public static async Task<List<BenchServer>> StartClusterAsync(string connectionString, int silos, double cores, params string[] extraArgs)
     {
@@ -59,7 +64,7 @@ public static class ScaleOut
         try
         {
             var environment = SiloEnvironment(cores);
-            string[] args = [.. BenchServer.PostgresArgs(connectionString), "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ", .. extraArgs];
+            string[] args = [.. BenchServer.PostgresArgs(connectionString), .. extraArgs];
             cluster.Add(await BenchServer.StartWithEnvironmentAsync(environment, args));
             cluster.AddRange(await Task.WhenAll(Enumerable.Range(1, silos - 1)
                 .Select(_ => BenchServer.StartWithEnvironmentAsync(environment, args))));
@@ -219,6 +224,7 @@ public static class ScaleOut
         {
             PerSecond = perSecond[..(int)Math.Ceiling(seconds)],
             KillSecond = (int)killAt,
+            WindowsBelowBeforeKill = (Enumerable.Range(2, Math.Max(0, (int)killAt - 4)).Count(t => Rate(perSecond, t, t + 3) < 0.7 * before), Math.Max(0, (int)killAt - 4)),
         };
     }
 

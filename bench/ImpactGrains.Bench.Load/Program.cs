@@ -339,7 +339,8 @@ async Task ScaleOutAsync()
         var connectionString = await postgres.CreateDatabaseAsync();
         // Our own information (owners unreachable, deliveries recovered) and Orleans' membership view, for the kept logs.
         var cluster = await ScaleOut.StartClusterAsync(connectionString, options.FailoverSilos, cores,
-            "--Logging:LogLevel:ImpactGrains=Information", "--Logging:LogLevel:Orleans.Runtime.MembershipService=Information");
+            "--Logging:LogLevel:ImpactGrains=Information", "--Logging:LogLevel:Orleans.Runtime.MembershipService=Information",
+            "--Logging:Console:FormatterName=simple", "--Logging:Console:FormatterOptions:TimestampFormat=HH:mm:ss.fff ", "--Logging:Console:FormatterOptions:UseUtcTimestamp=true");
         var quotas = new List<CpuQuota>();
         try
         {
@@ -349,7 +350,7 @@ async Task ScaleOutAsync()
             report.Failover = await ScaleOut.FailoverAsync(cluster, connectionString, runId, options);
             var f = report.Failover;
             Log(F($"  before {f.RateBefore:N0} events/s, after {f.RateAfter:N0}; back to 0.7 of the rate in {(f.RecoverySeconds is { } r ? $"{r:0} s" : "never")} ({f.WindowsBelowBeforeKill.Below} of {f.WindowsBelowBeforeKill.Windows} 3-second windows before the kill under 0.7 of it); acknowledged {f.Acknowledged:N0}, logged {f.Logged:N0} ({f.LoggedDistinct:N0} distinct)"));
-            Log($"  events per second, the kill after second {f.KillSecond}: {string.Join(' ', f.PerSecond)}");
+            Log($"  events per second, the kill after second {f.KillSecond} (at {f.KilledAt:HH:mm:ss.fff} UTC): {string.Join(' ', f.PerSecond)}");
             await KeepLogsAsync(cluster); // what each silo saw of the kill and the move of its entities
         }
         catch

@@ -36,6 +36,9 @@ public static class ScaleOut
 
         public int KillSecond { get; init; }
 
+        /// <summary>When the silo was killed (UTC), to read the kept silo logs' timestamps against.</summary>
+        public DateTime KilledAt { get; init; }
+
         /// <summary>
         /// How many 3-second windows before the kill were already under 0.7 of the rate (of how many): the noise floor of
         /// the recovery figure, since at a tenth of a core acknowledgements come in lumps.
@@ -165,6 +168,7 @@ public static class ScaleOut
         var perSecond = new long[(int)Math.Ceiling(seconds) + 120];
         long acknowledged = 0;
         var dead = -1;
+        var killedAt = DateTime.MinValue;
         const int FirstSeed = 100_000; // event ids "{run}-1000NN-n": apart from every other workload's
         var started = Stopwatch.GetTimestamp();
         var until = started + (long)(seconds * Stopwatch.Frequency);
@@ -173,6 +177,7 @@ public static class ScaleOut
         {
             await Task.Delay(TimeSpan.FromSeconds(killAt));
             Volatile.Write(ref dead, cluster.Count - 1);
+            killedAt = DateTime.UtcNow;
             cluster[^1].Process.Kill();
         });
 
@@ -224,6 +229,7 @@ public static class ScaleOut
         {
             PerSecond = perSecond[..(int)Math.Ceiling(seconds)],
             KillSecond = (int)killAt,
+            KilledAt = killedAt,
             WindowsBelowBeforeKill = (Enumerable.Range(2, Math.Max(0, (int)killAt - 4)).Count(t => Rate(perSecond, t, t + 3) < 0.7 * before), Math.Max(0, (int)killAt - 4)),
         };
     }

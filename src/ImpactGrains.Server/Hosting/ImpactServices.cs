@@ -74,6 +74,7 @@ public static class ImpactServices
 
         // Ingestion and the API
         builder.Services.AddSingleton<Storage.CommitFeed>();
+        builder.Services.AddSingleton<Grains.Ownership.MembershipChanges>();
         builder.Services.AddHostedService<CommitDelivery>();
         builder.Services.AddSingleton<IngestionService>();
         builder.Services.AddHostedService<DeliveryRecovery>();

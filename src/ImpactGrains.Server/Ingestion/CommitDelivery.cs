@@ -20,6 +20,7 @@ public sealed partial class CommitDelivery(
     IEventLog log,
     ImpactCalculator calculator,
     Grains.ImpactMetrics metrics,
+    Grains.Ownership.MembershipChanges membershipChanges,
     ILogger<CommitDelivery> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
@@ -102,9 +103,14 @@ public sealed partial class CommitDelivery(
             catch (Exception ex) when (!stopping.IsCancellationRequested)
             {
                 LogDeliveryFailed(ex, entity, attempt, backoff);
+                // Read before the wait: a change that lands during the delay still wakes it.
+                var membershipChanged = membershipChanges.Next;
                 try
                 {
-                    await Task.Delay(backoff, stopping);
+                    // The grain's silo died: the retry goes as soon as the cluster declares it (its grains can then
+                    // activate on their new owners), not seconds later at the end of a backoff.
+                    await Task.WhenAny(Task.Delay(backoff, stopping), membershipChanged);
+                    stopping.ThrowIfCancellationRequested();
                 }
                 catch (OperationCanceledException)
                 {

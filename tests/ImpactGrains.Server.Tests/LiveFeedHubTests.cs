@@ -1,3 +1,4 @@
+using System.Reflection;
 using ImpactGrains.Abstractions;
 using ImpactGrains.Server.Live;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -57,6 +58,107 @@ public sealed class LiveFeedHubTests
         var client = hub.Connect(m => m.Entity == "b", "e1-0", out _)!;
         hub.OnMessages([Message(3, entity: "a"), Message(4, entity: "b")]);
         Assert.Equal([2L, 4], Drain(client));
+    }
+
+    private sealed class CountingFeed : ILiveFeedGrain
+    {
+        private int subscribes;
+        private int unsubscribes;
+
+        public int Subscribes => Volatile.Read(ref subscribes);
+
+        public int Unsubscribes => Volatile.Read(ref unsubscribes);
+
+        public Task PublishAsync(IReadOnlyList<LiveMessage> messages) => throw new NotSupportedException();
+
+        public Task SubscribeAsync(ILiveFeedObserver observer, SiloAddress silo)
+        {
+            Interlocked.Increment(ref subscribes);
+            return Task.CompletedTask;
+        }
+
+        public Task UnsubscribeAsync(ILiveFeedObserver observer)
+        {
+            Interlocked.Increment(ref unsubscribes);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A grain factory that knows the feed, and makes the hub its own observer reference.</summary>
+    public class FeedOnlyFactory : DispatchProxy
+    {
+        internal object? Feed { get; set; }
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args) => method?.Name switch
+        {
+            nameof(IGrainFactory.GetGrain) => Feed,
+            nameof(IGrainFactory.CreateObjectReference) => args![0],
+            nameof(IGrainFactory.DeleteObjectReference) => null,
+            _ => throw new NotSupportedException(method?.Name),
+        };
+    }
+
+    /// <summary>Silo details of which the hub reads only the address (null here: the fake feed ignores it).</summary>
+    public class NoSiloDetails : DispatchProxy
+    {
+        protected override object? Invoke(MethodInfo? method, object?[]? args) => null;
+    }
+
+    [Fact]
+    public async Task A_silo_receives_the_feed_only_while_it_has_stream_clients_and_a_while_after()
+    {
+        var feed = new CountingFeed();
+        var factory = DispatchProxy.Create<IGrainFactory, FeedOnlyFactory>();
+        ((FeedOnlyFactory)(object)factory).Feed = feed;
+        var hub = new LiveFeedHub(factory, DispatchProxy.Create<ILocalSiloDetails, NoSiloDetails>(),
+            Options.Create(new LiveFeedOptions { IdleAfter = TimeSpan.FromMilliseconds(300) }), NullLogger<LiveFeedHub>.Instance);
+        await hub.StartAsync(CancellationToken.None);
+        try
+        {
+            // No client: no subscription.
+            await Task.Delay(400);
+            Assert.Equal(0, feed.Subscribes);
+
+            // The first client subscribes the silo; the stream waits for that before it starts.
+            var client = hub.Connect(_ => true, null, out _)!;
+            await hub.WhenReceivingAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            Assert.Equal(1, feed.Subscribes);
+            hub.OnMessages([Message(1), Message(2)]);
+            hub.Connect(_ => true, "e1-1", out var resumedWhileObserving)!.Detach();
+            Assert.True(resumedWhileObserving);
+
+            // The last client leaves: after the idle time the silo unsubscribes and forgets what it buffered, since what
+            // follows will not reach it.
+            client.Detach();
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (feed.Unsubscribes == 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Equal(1, feed.Unsubscribes);
+            var late = hub.Connect(_ => true, "e1-1", out var resumedAfterGap)!;
+            Assert.False(resumedAfterGap);
+            await hub.WhenReceivingAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            Assert.Equal(2, feed.Subscribes);
+            late.Detach();
+        }
+        finally
+        {
+            await hub.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public void A_gap_in_the_numbering_empties_the_replay_buffer()
+    {
+        var hub = Hub(clientBuffer: 100, replay: 8);
+        hub.OnMessages([Message(1), Message(2), Message(5), Message(6)]);
+        hub.Connect(_ => true, "e1-2", out var acrossTheGap);
+        Assert.False(acrossTheGap);
+        var client = hub.Connect(_ => true, "e1-5", out var afterTheGap)!;
+        Assert.True(afterTheGap);
+        Assert.Equal([6L], Drain(client));
     }
 
     private static List<long> Drain(LiveClient client)

@@ -96,6 +96,9 @@ public static class StreamEndpoints
         response.Headers["X-Accel-Buffering"] = "no";
         try
         {
+            // A silo without clients does not receive the feed; the first client waits for it to (briefly), so that
+            // what happens after its stream opens reaches it.
+            await hub.WhenReceivingAsync(TimeSpan.FromSeconds(5), cancellationToken);
             await WriteAsync(response, "retry: 3000\n\n", cancellationToken);
             if (lastEventId is not null && !resumed)
             {

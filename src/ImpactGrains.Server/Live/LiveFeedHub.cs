@@ -14,11 +14,19 @@ public sealed class LiveFeedOptions
 
     /// <summary>Stream connections one silo serves at most.</summary>
     public int MaxClients { get; set; } = 1000;
+
+    /// <summary>
+    /// How long a silo keeps receiving the feed after its last stream client left, so that a client reconnecting within
+    /// it resumes with Last-Event-ID. A silo without clients then receives nothing: every silo deserialising every
+    /// score message whether anyone watched or not grew the cluster's CPU per event with its size (docs/performance.md).
+    /// </summary>
+    public TimeSpan IdleAfter { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>
-/// This silo's end of the live feed: it observes <see cref="ILiveFeedGrain"/> (renewing its subscription), keeps a
-/// short replay buffer for Last-Event-ID, and hands each message to every connected stream client's bounded queue.
+/// This silo's end of the live feed: while it has stream clients (and <see cref="LiveFeedOptions.IdleAfter"/> after the
+/// last one left) it observes <see cref="ILiveFeedGrain"/>, renewing its subscription, keeps a short replay buffer for
+/// Last-Event-ID, and hands each message to every connected stream client's bounded queue.
 /// </summary>
 public sealed partial class LiveFeedHub(
     IGrainFactory grains, ILocalSiloDetails localSilo, Microsoft.Extensions.Options.IOptions<LiveFeedOptions> options, ILogger<LiveFeedHub> logger)
@@ -32,24 +40,122 @@ public sealed partial class LiveFeedHub(
 
     public int ClientCount => clients.Count;
 
+    private readonly object subscriptionLock = new();
+    private TaskCompletionSource wake = NewSignal();
+    private TaskCompletionSource subscribed = NewSignal();
+    private long lastClientLeftTicks; // 0: no client has left yet, so no idle time is running
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes once this silo observes the feed, so that a client that connected and then caused events (a test, a
+    /// dashboard that opens its stream and then loads state) sees what follows; at most <paramref name="timeout"/>.
+    /// </summary>
+    public async Task WhenReceivingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Task ready;
+        lock (subscriptionLock)
+        {
+            ready = subscribed.Task;
+        }
+
+        try
+        {
+            await ready.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // The feed grain is unreachable for now; the stream starts anyway and gets messages once it subscribes.
+        }
+    }
+
+    private bool Wanted(long nowTicks) =>
+        !clients.IsEmpty || nowTicks - Volatile.Read(ref lastClientLeftTicks) < options.Value.IdleAfter.Ticks;
+
+    private void Wake()
+    {
+        lock (subscriptionLock)
+        {
+            wake.TrySetResult();
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var self = grains.CreateObjectReference<ILiveFeedObserver>(this);
         var feed = grains.GetGrain<ILiveFeedGrain>(0);
+        var observing = false;
+        var renewAt = 0L;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                Task woken;
+                lock (subscriptionLock)
+                {
+                    wake = NewSignal();
+                    woken = wake.Task;
+                }
+
+                var now = DateTime.UtcNow.Ticks;
+                var wait = RenewEvery;
                 try
                 {
-                    await feed.SubscribeAsync(self, localSilo.SiloAddress);
+                    if (Wanted(now))
+                    {
+                        if (!observing || now >= renewAt)
+                        {
+                            await feed.SubscribeAsync(self, localSilo.SiloAddress);
+                            observing = true;
+                            renewAt = now + RenewEvery.Ticks;
+                            lock (subscriptionLock)
+                            {
+                                subscribed.TrySetResult();
+                            }
+                        }
+
+                        wait = TimeSpan.FromTicks(Math.Max(0, renewAt - now));
+                        if (clients.IsEmpty)
+                        {
+                            // Wake when the idle time is up, to stop.
+                            var left = TimeSpan.FromTicks(Volatile.Read(ref lastClientLeftTicks) + options.Value.IdleAfter.Ticks - now);
+                            wait = left < wait ? left : wait;
+                        }
+                    }
+                    else if (observing)
+                    {
+                        lock (subscriptionLock)
+                        {
+                            subscribed = NewSignal();
+                        }
+
+                        await feed.UnsubscribeAsync(self);
+                        observing = false;
+                        lock (bufferLock)
+                        {
+                            buffer.Clear(); // what follows will not be received: nothing here can serve a resumption
+                        }
+
+                        LogStoppedObserving(options.Value.IdleAfter);
+                    }
+                    else
+                    {
+                        wait = Timeout.InfiniteTimeSpan; // nothing to renew until a client connects
+                    }
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
                     LogSubscribeFailed(ex);
+                    wait = TimeSpan.FromSeconds(1);
                 }
 
-                await Task.Delay(RenewEvery, stoppingToken);
+                if (wait < TimeSpan.Zero && wait != Timeout.InfiniteTimeSpan)
+                {
+                    wait = TimeSpan.Zero;
+                }
+
+                await Task.WhenAny(woken, Task.Delay(wait, stoppingToken));
+                stoppingToken.ThrowIfCancellationRequested();
             }
         }
         catch (OperationCanceledException)
@@ -83,9 +189,11 @@ public sealed partial class LiveFeedHub(
         {
             foreach (var message in messages)
             {
-                if (buffer.Last?.Value is { } last && last.Epoch != message.Epoch)
+                if (buffer.Last?.Value is { } last && (last.Epoch != message.Epoch || message.Id != last.Id + 1))
                 {
-                    buffer.Clear(); // a new feed activation numbers from 1 again
+                    // A new feed activation numbers from 1 again; a gap (this silo stopped observing while it had no
+                    // clients) would make a resumption skip messages silently. Either way the old ones cannot serve one.
+                    buffer.Clear();
                 }
 
                 buffer.AddLast(message);
@@ -112,7 +220,7 @@ public sealed partial class LiveFeedHub(
         }
 
         LiveClient? client = null;
-        client = new LiveClient(filter, options.Value.ClientBuffer, () => clients.TryRemove(client!.Id, out _));
+        client = new LiveClient(filter, options.Value.ClientBuffer, () => Disconnected(client!.Id));
         lock (bufferLock)
         {
             // Resume only inside the same epoch and only if nothing after the client's last id has left the buffer.
@@ -130,7 +238,17 @@ public sealed partial class LiveFeedHub(
             clients[client.Id] = client;
         }
 
+        Wake(); // the first client of an idle silo starts the subscription
         return client;
+    }
+
+    private void Disconnected(Guid id)
+    {
+        if (clients.TryRemove(id, out _) && clients.IsEmpty)
+        {
+            Volatile.Write(ref lastClientLeftTicks, DateTime.UtcNow.Ticks);
+            Wake(); // to schedule the end of the idle time
+        }
     }
 
     public static string FormatId(LiveMessage message) => $"{message.Epoch}-{message.Id}";
@@ -143,6 +261,9 @@ public sealed partial class LiveFeedHub(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to the live feed; retrying")]
     private partial void LogSubscribeFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "No stream client for {IdleAfter}: this silo stops receiving the live feed until one connects")]
+    private partial void LogStoppedObserving(TimeSpan idleAfter);
 }
 
 /// <summary>One stream connection: a bounded queue; falling behind closes it with a reason rather than buffering without bound.</summary>

@@ -44,6 +44,7 @@ public sealed partial class LiveFeedHub(
     private TaskCompletionSource wake = NewSignal();
     private TaskCompletionSource subscribed = NewSignal();
     private long lastClientLeftTicks; // 0: no client has left yet, so no idle time is running
+    private volatile bool unsubscribed;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -105,6 +106,7 @@ public sealed partial class LiveFeedHub(
                     {
                         if (!observing || now >= renewAt)
                         {
+                            unsubscribed = false;
                             await feed.SubscribeAsync(self, localSilo.SiloAddress);
                             observing = true;
                             renewAt = now + RenewEvery.Ticks;
@@ -129,12 +131,18 @@ public sealed partial class LiveFeedHub(
                             subscribed = NewSignal();
                         }
 
-                        await feed.UnsubscribeAsync(self);
+                        // Not observing from here on even if the call fails (the feed then drops the observer at its
+                        // expiry), so that a client connecting meanwhile subscribes again and is told when it has. What
+                        // follows will not all be received, so nothing buffered can serve a resumption, and messages
+                        // still on their way are dropped rather than buffered after the gap.
                         observing = false;
+                        unsubscribed = true;
                         lock (bufferLock)
                         {
-                            buffer.Clear(); // what follows will not be received: nothing here can serve a resumption
+                            buffer.Clear();
                         }
+
+                        await feed.UnsubscribeAsync(self);
 
                         LogStoppedObserving(options.Value.IdleAfter);
                     }
@@ -184,6 +192,11 @@ public sealed partial class LiveFeedHub(
 
     public void OnMessages(IReadOnlyList<LiveMessage> messages)
     {
+        if (unsubscribed)
+        {
+            return; // sent before the feed took the unsubscription; the buffer must stay empty after the gap
+        }
+
         // Under the lock, so that a client connecting meanwhile sees each message once: replayed or live.
         lock (bufferLock)
         {

@@ -59,6 +59,18 @@ public sealed class ReadSet
             // fifth of the server's CPU in the /impact phase).
             int[] pids = [.. silos.Select(s => s.FindProcessId())];
             Func<Random, string>[] paths = [Impact, Explain, _ => "/api/leaderboard?limit=10"];
+            // The measured loops read each answer without parsing it (Workloads.GetDrainedAsync): one answer of each path
+            // is parsed here, so a path that answers something other than its JSON fails the run instead.
+            var sample = new Random(1);
+            foreach (var path in paths)
+            {
+                var answer = await Workloads.GetOkAsync(readers[0], path(sample));
+                if (answer.ValueKind != System.Text.Json.JsonValueKind.Object)
+                {
+                    throw new InvalidOperationException($"{path(sample)} answered {answer.ValueKind}, not an object");
+                }
+            }
+
             var (serverWarm, serverJit) = await Throughput.WarmUntilJitQuietAsync(async seconds =>
             {
                 foreach (var path in paths)

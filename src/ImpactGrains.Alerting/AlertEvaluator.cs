@@ -46,6 +46,14 @@ public sealed partial class AlertEvaluator(
     /// <summary>Raised for each alert recorded (not for duplicates or suppressed ones).</summary>
     public event Action<AlertRecord>? Fired;
 
+    /// <summary>
+    /// False only while the cached rules are fresh and there are none: then no signal can fire and score changes need
+    /// not be sent here. Stale, unloaded or due for their periodic reload, the rules may exist, so it is true; the
+    /// signals that then arrive make the next evaluation reload them.
+    /// </summary>
+    public bool MayHaveRules =>
+        rules is not { IsEmpty: true } || stale || time.GetElapsedTime(Interlocked.Read(ref loadedAt)) >= options.Value.RuleRefresh;
+
     /// <summary>Whether any rule judges trend24h, which costs a grain call per signal to compute.</summary>
     public async Task<bool> NeedsTrendAsync(CancellationToken ct) => (await RulesAsync(ct)).HasTrend;
 

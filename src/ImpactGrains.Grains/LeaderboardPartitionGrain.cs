@@ -167,6 +167,11 @@ public sealed partial class LeaderboardPartitionGrain(
             return;
         }
 
+        // Score messages only for an audience (stream clients somewhere, or alert rules): asked first, so that what
+        // follows reads the state after the call.
+        var feed = GrainFactory.GetGrain<ILiveFeedGrain>(0);
+        var audience = changed.Count > 0 && await HasScoreAudienceAsync(feed);
+
         // Every standing is ranked again at the refresh interval, since decay reorders them; in between, only the last
         // candidates and the entities that changed can have entered a top k (the others only decayed).
         IReadOnlyCollection<Standing> pool;
@@ -187,7 +192,7 @@ public sealed partial class LeaderboardPartitionGrain(
         }
 
         candidates = Rankings.Candidates(pool, now.UtcTicks, table, options.Value.Candidates).ToList();
-        var messages = changed.Select(id => ScoreMessage(StandingOf(id, reports[id]), now)).ToList();
+        var messages = audience ? changed.Select(id => ScoreMessage(StandingOf(id, reports[id]), now)).ToList() : [];
         changed.Clear();
         lastPublished = now;
 
@@ -197,7 +202,7 @@ public sealed partial class LeaderboardPartitionGrain(
                 new StandingBatch(candidates.Select(c => StandingReport.From(c.Entity, c.Name, c.Kind, c.Vector)).ToList()));
             if (messages.Count > 0)
             {
-                await GrainFactory.GetGrain<ILiveFeedGrain>(0).PublishAsync(messages);
+                await feed.PublishAsync(messages);
             }
         }
         catch (Exception ex)
@@ -206,6 +211,20 @@ public sealed partial class LeaderboardPartitionGrain(
             LogPublishFailed(ex, this.GetPrimaryKeyLong());
         }
 
+    }
+
+    private async Task<bool> HasScoreAudienceAsync(ILiveFeedGrain feed)
+    {
+        try
+        {
+            return await feed.HasScoreAudienceAsync();
+        }
+        catch (Exception ex)
+        {
+            // Unknown: publish, as before the question existed.
+            LogAudienceUnknown(ex, this.GetPrimaryKeyLong());
+            return true;
+        }
     }
 
     private Standing StandingOf(string entity, StandingReport report)
@@ -227,6 +246,9 @@ public sealed partial class LeaderboardPartitionGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Leaderboard partition {Partition} could not store {Count} standings; it will try again")]
     private partial void LogSaveFailed(Exception exception, int partition, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leaderboard partition {Partition} could not ask the live feed whether anyone watches; it publishes its score changes")]
+    private partial void LogAudienceUnknown(Exception exception, long partition);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Leaderboard partition {Partition} could not publish; it will on its next tick")]
     private partial void LogPublishFailed(Exception exception, long partition);

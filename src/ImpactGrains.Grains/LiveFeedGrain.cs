@@ -39,6 +39,13 @@ public sealed partial class LiveFeedGrain(IEnumerable<ILiveFeedListener> listene
         return Task.CompletedTask;
     }
 
+    public Task<bool> HasScoreAudienceAsync()
+    {
+        DropObserversOfDeadSilos();
+        observers.ClearExpired();
+        return Task.FromResult(observers.Count > 0 || listeners.Any(l => l.WantsScores));
+    }
+
     public Task SubscribeAsync(ILiveFeedObserver observer, SiloAddress silo)
     {
         observers.Subscribe(observer, observer);
@@ -89,4 +96,10 @@ public sealed partial class LiveFeedGrain(IEnumerable<ILiveFeedListener> listene
 public interface ILiveFeedListener
 {
     void OnPublished(IReadOnlyList<LiveMessage> messages);
+
+    /// <summary>
+    /// Whether it would act on entities' score changes now (<see cref="ILiveFeedGrain.HasScoreAudienceAsync"/>). Read in
+    /// the feed grain's turn: it must answer from memory.
+    /// </summary>
+    bool WantsScores { get; }
 }

@@ -52,6 +52,37 @@ public sealed class ClusterFixture : IAsyncLifetime
             Calls.Where(c => c.Key.Method == method && entity(c.Key.Entity)).Sum(c => c.Value);
     }
 
+    /// <summary>
+    /// A listener of the live feed in every silo (as alerting is in the server): it records the entities of the score
+    /// changes the feed publishes, and wants them only when a test says so.
+    /// </summary>
+    public sealed class FeedRecorder : ILiveFeedListener
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> scored = new();
+        private volatile bool wantsScores;
+
+        public bool WantsScores
+        {
+            get => wantsScores;
+            set => wantsScores = value;
+        }
+
+        public IReadOnlyCollection<string> Scored => scored;
+
+        public void OnPublished(IReadOnlyList<LiveMessage> messages)
+        {
+            foreach (var message in messages)
+            {
+                if (message.Event is ScoreChanged score)
+                {
+                    scored.Enqueue(score.EntityId);
+                }
+            }
+        }
+    }
+
+    public FeedRecorder Feed { get; } = new();
+
     private readonly string directory = Path.Combine(Path.GetTempPath(), "impactgrains-tests", Guid.NewGuid().ToString("N"));
     private readonly Func<IEntityCatalog, IEntityCatalog> catalogSeenBySilos;
     private readonly Action<SnapshotOptions> configureSnapshots;
@@ -98,6 +129,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddSingleton<ImpactMetrics>();
             silo.AddIncomingGrainCallFilter<CallCounter>();
+            silo.Services.AddSingleton<ILiveFeedListener>(Feed);
             // Small, so that every test seals intervals, reads them back from the log, persists them in chunks and pages them out.
             silo.Services.Configure<Scoring.Timeline.TimelineOptions>(o =>
             {

@@ -57,6 +57,58 @@ public sealed class LiveAggregationTests(ClusterFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Partitions_send_score_changes_to_the_live_feed_only_while_something_wants_them()
+    {
+        string[] ids = ["audience-before", "audience-after"];
+        foreach (var id in ids)
+        {
+            await fixture.Catalog.UpsertEntityAsync(id, id, EntityKind.Product, []);
+        }
+
+        // No observer, and the silos' listener wants no scores: the partition publishes its standings and no score change.
+        var feed = fixture.Client.GetGrain<ILiveFeedGrain>(0);
+        Assert.False(await feed.HasScoreAudienceAsync());
+        await fixture.IngestAsync([Outage("audience-before-1", "audience-before", Recent, 5_000)]);
+        var top = await EventuallyTopAsync(EntityKindCode.Product, 50, t => t.Any(x => x.Entity == "audience-before"));
+        Assert.Contains(top, x => x.Entity == "audience-before");
+        await Task.Delay(500); // the feed is called after the leaderboard in the same publication, had it been called
+
+        // A listener that wants them (alert rules): the next change is published.
+        fixture.Feed.WantsScores = true;
+        try
+        {
+            Assert.True(await feed.HasScoreAudienceAsync());
+            await fixture.IngestAsync([Outage("audience-after-1", "audience-after", Recent, 5_000)]);
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (!fixture.Feed.Scored.Contains("audience-after") && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.Contains("audience-after", fixture.Feed.Scored);
+            Assert.DoesNotContain("audience-before", fixture.Feed.Scored);
+        }
+        finally
+        {
+            fixture.Feed.WantsScores = false;
+        }
+
+        // An observer (a silo with stream clients) is an audience too.
+        var reference = fixture.Client.CreateObjectReference<ILiveFeedObserver>(new NoObserver());
+        await feed.SubscribeAsync(reference, fixture.Cluster.Silos[0].SiloAddress);
+        Assert.True(await feed.HasScoreAudienceAsync());
+        await feed.UnsubscribeAsync(reference);
+        Assert.False(await feed.HasScoreAudienceAsync());
+    }
+
+    private sealed class NoObserver : ILiveFeedObserver
+    {
+        public void OnMessages(IReadOnlyList<LiveMessage> messages)
+        {
+        }
+    }
+
+    [Fact]
     public async Task Version_stamps_answer_with_the_stamp_alone_while_nothing_changed()
     {
         await fixture.Catalog.UpsertEntityAsync("stamped", "Stamped", EntityKind.Company, []);

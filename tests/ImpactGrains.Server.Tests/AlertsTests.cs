@@ -204,6 +204,29 @@ public sealed class AlertDeliveryTests : IAsyncLifetime
         (await node.Store.CreateRuleAsync(new AlertRule("", target, metric, threshold, coolDown, receiver.Url(path), Secret, DateTimeOffset.UtcNow)))!;
 
     [Fact]
+    public async Task Score_changes_are_wanted_unless_the_rules_are_fresh_and_none()
+    {
+        var options = Fast();
+        options.RuleRefresh = TimeSpan.FromMilliseconds(300);
+        using var node = new AlertNode(directory, options);
+        Assert.True(node.Evaluator.MayHaveRules); // not loaded yet
+
+        Assert.False(await node.Evaluator.NeedsTrendAsync(default)); // loads them: none
+        Assert.False(node.Evaluator.MayHaveRules);
+
+        await Task.Delay(options.RuleRefresh + TimeSpan.FromMilliseconds(100));
+        Assert.True(node.Evaluator.MayHaveRules); // due for a reload: a rule may have been added on another node
+        await node.Evaluator.NeedsTrendAsync(default);
+        Assert.False(node.Evaluator.MayHaveRules);
+
+        await RuleAsync(node, "acme", "score", 50, TimeSpan.FromMinutes(10));
+        node.Evaluator.RulesChanged(); // added through this node's API
+        Assert.True(node.Evaluator.MayHaveRules);
+        await node.Evaluator.NeedsTrendAsync(default);
+        Assert.True(node.Evaluator.MayHaveRules); // loaded, and there is one
+    }
+
+    [Fact]
     public async Task A_receiver_that_fails_twice_gets_the_alert_once_and_the_log_shows_every_attempt()
     {
         receiver.Script("/hook", HttpStatusCode.InternalServerError, HttpStatusCode.InternalServerError);

@@ -71,6 +71,8 @@ public sealed class LiveFeedHubTests
 
         public Task PublishAsync(IReadOnlyList<LiveMessage> messages) => throw new NotSupportedException();
 
+        public Task<bool> HasScoreAudienceAsync() => throw new NotSupportedException();
+
         public Task SubscribeAsync(ILiveFeedObserver observer, SiloAddress silo)
         {
             Interlocked.Increment(ref subscribes);

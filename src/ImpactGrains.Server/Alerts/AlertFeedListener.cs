@@ -35,6 +35,12 @@ public sealed partial class AlertFeedListener : BackgroundService, ILiveFeedList
         evaluator.Fired += PublishAlert;
     }
 
+    /// <summary>
+    /// Unless the rules are known, and known to be none: a rule added on another silo is seen at the next reload
+    /// (<see cref="AlertEvaluator.MayHaveRules"/>), which the score changes then flowing again trigger.
+    /// </summary>
+    public bool WantsScores => evaluator.MayHaveRules;
+
     public void OnPublished(IReadOnlyList<LiveMessage> messages)
     {
         if (messages.Any(m => m.Event is ScoreChanged or IncidentLogged) && !queue.Writer.TryWrite(messages))

@@ -26,6 +26,8 @@ public sealed partial class EventRouter(
 
     private ActiveSilos? active;
 
+    private readonly WarningThrottle unreachableWarnings = new(TimeSpan.FromSeconds(1));
+
     /// <summary>The active silos as this silo sees them, with their hashes; recomputed when the membership changes.</summary>
     private ActiveSilos Active()
     {
@@ -95,11 +97,15 @@ public sealed partial class EventRouter(
         {
             return await silos.Writers[ownerIndex].AppendAsync(new OwnedEvents(events)).WaitAsync(cancellationToken);
         }
-        catch (Exception ex) when (Unreachable(ex))
+        catch (Exception ex) when (SiloFailures.IsUnreachable(ex))
         {
-            LogOwnerUnreachable(owner, events.Count, ex.GetType().Name);
+            if (unreachableWarnings.ShouldLog(out var heldBack))
+            {
+                LogOwnerUnreachable(owner, events.Count, ex.GetType().Name, heldBack);
+            }
+
             var written = await appender.AppendAsync(events, cancellationToken);
-            if (!NeverSent(ex))
+            if (!SiloFailures.NeverSent(ex))
             {
                 // The owner may have committed some of these before it went: this silo then finds them logged. Either
                 // way each is in the log exactly once, and this request is what put it there, so they answer as
@@ -125,34 +131,6 @@ public sealed partial class EventRouter(
     /// </summary>
     public const long CommittedElsewhere = -1;
 
-    /// <summary>The call never left this silo (no connection to the owner), so the owner cannot have committed any of it.</summary>
-    private static bool NeverSent(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is Orleans.Runtime.Messaging.ConnectionFailedException)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>The owner's silo is gone or not answering (not a failure of its log, which it would report itself).</summary>
-    private static bool Unreachable(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is OrleansMessageRejectionException or TimeoutException)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Owner} could not be reached ({Failure}); this silo writes its share of {Count} events itself")]
-    private partial void LogOwnerUnreachable(SiloAddress owner, int count, string failure);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Silo {Owner} could not be reached ({Failure}); this silo writes its share of {Count} events itself ({HeldBack} more such shares since the last warning)")]
+    private partial void LogOwnerUnreachable(SiloAddress owner, int count, string failure, int heldBack);
 }

@@ -31,6 +31,8 @@ public sealed partial class OwnedEventAppender(IEventLog log, ImpactMetrics metr
 {
     private long undelivered;
 
+    private readonly WarningThrottle slowDeliveryWarnings = new(TimeSpan.FromSeconds(1));
+
     /// <summary>Each event's entity sequence, or 0 for a duplicate; returns once the events are committed.</summary>
     public async Task<long[]> AppendAsync(IReadOnlyList<ImpactEvent> events, CancellationToken cancellationToken = default)
     {
@@ -58,15 +60,19 @@ public sealed partial class OwnedEventAppender(IEventLog log, ImpactMetrics metr
             {
                 await (lagging ? commit.Delivered.WaitAsync(cancellationToken) : commit.Delivered.WaitAsync(wait, cancellationToken));
             }
+            catch (TimeoutException) when (slowDeliveryWarnings.ShouldLog(out var heldBack))
+            {
+                LogSlowDelivery(wait, heldBack);
+            }
             catch (TimeoutException)
             {
-                LogSlowDelivery(wait);
+                // Counted into the next warning.
             }
         }
 
         return sequences;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of a commit took longer than {Wait}; acknowledged anyway, delivery continues")]
-    private partial void LogSlowDelivery(TimeSpan wait);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of a commit took longer than {Wait}; acknowledged anyway, delivery continues ({HeldBack} more such commits since the last warning)")]
+    private partial void LogSlowDelivery(TimeSpan wait, int heldBack);
 }

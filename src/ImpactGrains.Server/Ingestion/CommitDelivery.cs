@@ -25,6 +25,8 @@ public sealed partial class CommitDelivery(
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
+    private readonly Grains.WarningThrottle failureWarnings = new(TimeSpan.FromSeconds(1));
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var commits = feed.Subscribe();
@@ -102,7 +104,19 @@ public sealed partial class CommitDelivery(
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested)
             {
-                LogDeliveryFailed(ex, entity, attempt, backoff);
+                if (failureWarnings.ShouldLog(out var heldBack))
+                {
+                    // A dead silo's grains fail every delivery until the cluster declares it: that is named, not traced.
+                    if (Grains.Ownership.SiloFailures.IsUnreachable(ex))
+                    {
+                        LogDeliveryUnreachable(entity, attempt, backoff, ex.GetType().Name, ex.Message, heldBack);
+                    }
+                    else
+                    {
+                        LogDeliveryFailed(ex, entity, attempt, backoff, heldBack);
+                    }
+                }
+
                 // Read before the wait: a change that lands during the delay still wakes it.
                 var membershipChanged = membershipChanges.Next;
                 try
@@ -126,6 +140,9 @@ public sealed partial class CommitDelivery(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery to entity {Entity} failed (attempt {Attempt}); retrying in {Backoff}")]
-    private partial void LogDeliveryFailed(Exception exception, string entity, int attempt, TimeSpan backoff);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery to entity {Entity} failed (attempt {Attempt}); retrying in {Backoff} ({HeldBack} more failed deliveries since the last warning)")]
+    private partial void LogDeliveryFailed(Exception exception, string entity, int attempt, TimeSpan backoff, int heldBack);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery to entity {Entity} failed (attempt {Attempt}): its silo could not be reached ({Failure}: {Reason}); retrying in {Backoff} or once the cluster changes ({HeldBack} more failed deliveries since the last warning)")]
+    private partial void LogDeliveryUnreachable(string entity, int attempt, TimeSpan backoff, string failure, string reason, int heldBack);
 }

@@ -11,7 +11,8 @@
 #   ./bench/scale-out.sh --bundle DIR          publish a self-contained bundle (no .NET needed where it runs) to DIR
 #   DIR/scale-out.sh 1 2 4 8 16                run the bundle on another machine (needs PostgreSQL's initdb/pg_ctl and
 #                                              a `postgres` OS user, as the tests do; run as root for runuser)
-# BENCH_ARGS adds load-generator options, for example BENCH_ARGS="--seconds=20 --entities=100000".
+# BENCH_ARGS adds load-generator options, for example BENCH_ARGS="--seconds=20 --entities=100000";
+# BENCH_KEEP_LOGS=1 keeps every silo's log (the path is printed), not only those of failed runs and the failover.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 

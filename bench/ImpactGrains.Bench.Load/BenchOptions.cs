@@ -35,6 +35,7 @@ public sealed class BenchOptions
         IdleSeconds = Int("idle-seconds", Smoke ? 1 : 35);
         // One whole snapshot interval, so that every N pays its periodic costs in the same proportion.
         ScaleOutSeconds = Double("scale-out-seconds", Smoke ? 1 : 30);
+        ScaleOutReadSeconds = Double("scale-out-read-seconds", Smoke ? 1 : 5);
         // Fixed rates for the reads-under-ingestion phase instead of half and a quarter of the maxima just measured:
         // runs that compare two trees then load them alike.
         MixedImpactRate = Double("mixed-impact-rate", 0);
@@ -75,6 +76,9 @@ public sealed class BenchOptions
 
     /// <summary>Events posted to the one entity of the long-history measure (issue #14).</summary>
     public long HistoryEvents { get; }
+
+    /// <summary>The measured closed-loop reads of each scale-out run (after as long a warm-up).</summary>
+    public double ScaleOutReadSeconds { get; }
 
     /// <summary>Silo counts of the scale-out runs.</summary>
     public int[] Silos { get; }

@@ -332,7 +332,12 @@ async Task ScaleOutAsync()
         {
             quotas = await PrepareClusterAsync(cluster, cores);
             var run = await ScaleOut.MeasureAsync(cluster, quotas, runId, options, postgres.PostmasterPid);
-            Log(F($"  {silos} silo(s): {run.Result.Summary("events")}; {run.RemoteMessagesPerEvent:0.###} remote messages per event, quota binding in {run.ThrottledShare:P0} of periods; after the set-up {run.IdleCoresPerSilo:0.000} cores per silo; impact reads {run.ReadsPerSecond:N0}/s"));
+            if (Environment.GetEnvironmentVariable("BENCH_KEEP_LOGS") is { Length: > 0 })
+            {
+                await KeepLogsAsync(cluster);
+            }
+
+            Log(F($"  {silos} silo(s): {run.Result.Summary("events")}; {run.RemoteMessagesPerEvent:0.###} remote messages per event, quota binding in {run.ThrottledShare:P0} of periods; after the set-up {run.IdleCoresPerSilo:0.000} cores per silo; impact reads {run.ReadsPerSecond:N0}/s at {run.ReadMicros:N0} µs of silo CPU each, p50 / p99 {run.ReadLatency.P50:0.0} / {run.ReadLatency.P99:0.0} ms, {run.RemoteMessagesPerRead:0.##} remote messages each, quota binding in {run.ReadThrottledShare:P0} of periods"));
             return run;
         }
         catch (Exception ex)
@@ -388,6 +393,7 @@ async Task<List<CpuQuota>> PrepareClusterAsync(List<BenchServer> cluster, double
     await RegisterTimedAsync(cluster[0].Http, options.Entities);
     await ActivateTimedAsync(cluster[0].Http, options.Entities);
     await ScaleOut.SettleAsync(cluster, options.Entities);
+    await ScaleOut.WarmDirectoriesAsync(cluster, runId, options.Entities);
     return ScaleOut.Limit(cluster, cores);
 }
 

@@ -301,15 +301,15 @@ public sealed class Report(BenchOptions options)
                 ? F($"Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, each silo held to {SiloCores:0.##} of a core (cgroup CPU quota, {string.Join(", ", ImpactGrains.Bench.ScaleOut.SiloEnvironment(SiloCores).Select(v => $"{v.Key}={v.Value}"))}), ingestion and /impact reads spread over every silo:")
                 : "Scale-out: N silo processes of the PostgreSQL profile on one PostgreSQL, all sharing this machine's cores (no quotas here, so this shows overhead, not scaling):");
             s.AppendLine();
-            s.AppendLine("| silos | events/s | ÷ 1 silo | CPU µs per event: silos / database | remote messages per event | quota binding | CPU per silo after the set-up, idle (cores) | /impact reads/s | ÷ 1 silo |");
-            s.AppendLine("|---|---|---|---|---|---|---|---|---|");
+            s.AppendLine("| silos | events/s | ÷ 1 silo | CPU µs per event: silos / database | remote messages per event | quota binding | CPU per silo after the set-up, idle (cores) | /impact reads/s | ÷ 1 silo | reads: silo CPU µs each / remote messages each / quota binding |");
+            s.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
             string ScaleRow(string silos, ScaleOut.Run run) =>
-                F($"| {silos} | {run.Result.PerSecond:N0} | {run.Result.PerSecond / one?.EventsPerSecond:N2} | {Micros(run.Result.ServerMicrosPerOperation)} / {Micros(run.Result.DatabaseMicrosPerOperation)} | {run.RemoteMessagesPerEvent:N3} | {run.ThrottledShare:P0} of periods | {run.IdleCoresPerSilo:N3} | {run.ReadsPerSecond:N0} | {run.ReadsPerSecond / one?.ReadsPerSecond:N2} |");
+                F($"| {silos} | {run.Result.PerSecond:N0} | {run.Result.PerSecond / one?.EventsPerSecond:N2} | {Micros(run.Result.ServerMicrosPerOperation)} / {Micros(run.Result.DatabaseMicrosPerOperation)} | {run.RemoteMessagesPerEvent:N3} | {run.ThrottledShare:P0} of periods | {run.IdleCoresPerSilo:N3} | {run.ReadsPerSecond:N0} | {run.ReadsPerSecond / one?.ReadsPerSecond:N2} | {Micros(run.ReadMicros)} / {run.RemoteMessagesPerRead:N2} / {run.ReadThrottledShare:P0} |");
             foreach (var silos in ScaleOut.Keys.Union(ScaleOutFailures.Keys).Order())
             {
                 s.AppendLine(ScaleOut.TryGetValue(silos, out var run)
                     ? ScaleRow(F($"{silos}"), run)
-                    : F($"| {silos} | failed: {ScaleOutFailures[silos]} | – | – | – | – | – | – | – |"));
+                    : F($"| {silos} | failed: {ScaleOutFailures[silos]} | – | – | – | – | – | – | – | – |"));
             }
 
             if (ScaleOutOneAgain is { } again)

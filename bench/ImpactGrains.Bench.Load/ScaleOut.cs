@@ -20,6 +20,17 @@ public static class ScaleOut
     {
         /// <summary>Closed-loop /impact reads spread over every silo, before the ingestion.</summary>
         public double ReadsPerSecond { get; init; }
+
+        /// <summary>The silos' CPU per read, and the share of quota periods they ran out of quota in, during the reads.</summary>
+        public double? ReadMicros { get; init; }
+
+        public double ReadThrottledShare { get; init; }
+
+        /// <summary>Messages the silos sent each other per read: a read that lands on the entity's owner sends none.</summary>
+        public double RemoteMessagesPerRead { get; init; }
+
+        /// <summary>Read latency p50 / p99 (ms), all silos' readers together.</summary>
+        public (double P50, double P99) ReadLatency { get; init; }
     }
 
     /// <param name="RateBefore">Events/s before the kill.</param>
@@ -48,14 +59,16 @@ public static class ScaleOut
 
     /// <summary>
     /// The environment of a silo held to a share of one core, as docs/operations.md advises for such pods: the runtime
-    /// sizes its pools to one processor, and methods are compiled once, optimized, instead of tiered (a tiered JIT
+    /// sizes its pools to one processor, and every method is compiled once, optimized, instead of tiered (a tiered JIT
     /// recompiling hot methods in the background took a third to half of a tenth of a core: an idle silo used 0.066
-    /// cores after the set-up, 0.026 with this; one silo ingested 1,000 events/s at 100 µs each, 3,002 at 33 µs).
-    /// Idle thread-pool workers already sleep without spinning (the server's runtimeconfig).
+    /// cores after the set-up, 0.026 without it) and instead of running the framework's precompiled (ReadyToRun) code,
+    /// which without tiering is never replaced by better code (one silo's /impact read 212–334 µs of its CPU with it,
+    /// 184 µs without; 4 silos' 720–1,197 µs against 488). Idle thread-pool workers already sleep without spinning (the
+    /// server's runtimeconfig).
     /// </summary>
     public static IReadOnlyDictionary<string, string> SiloEnvironment(double cores) =>
         cores > 0
-            ? new Dictionary<string, string> { ["DOTNET_PROCESSOR_COUNT"] = "1", ["DOTNET_TieredCompilation"] = "0" }
+            ? new Dictionary<string, string> { ["DOTNET_PROCESSOR_COUNT"] = "1", ["DOTNET_TieredCompilation"] = "0", ["DOTNET_ReadyToRun"] = "0" }
             : new Dictionary<string, string>();
 
     /// <summary>
@@ -116,6 +129,34 @@ public static class ScaleOut
             $"the cluster did not settle within {limit.TotalSeconds:0} s: {active:N0} of {entities:N0} entity grains active, {pending:N0} deliveries pending"));
     }
 
+    /// <summary>
+    /// Reads every entity's impact once through every silo, at full speed before the quotas: a running cluster's silos
+    /// have the entities' addresses in their grain directory caches (Orleans keeps them up to 4 minutes), but the
+    /// measured seconds alone reach a tenth of the entities per silo at a tenth of a core, and a read of an entity a silo
+    /// has not addressed yet first asks the directory partition that holds it where it is (2.6 remote messages per read
+    /// with 4 silos instead of 1.5; 60% of the directory lookups missed the cache).
+    /// </summary>
+    public static async Task WarmDirectoriesAsync(List<BenchServer> cluster, string runId, int entities)
+    {
+        if (cluster.Count < 2)
+        {
+            return;
+        }
+
+        await Task.WhenAll(cluster.Select(async silo =>
+        {
+            var next = -1;
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+            {
+                var local = new byte[16 * 1024];
+                for (var i = Interlocked.Increment(ref next); i < entities; i = Interlocked.Increment(ref next))
+                {
+                    await Workloads.GetDrainedAsync(silo.Http, $"/api/entities/{BenchEvents.EntityId(runId, i)}/impact", local);
+                }
+            }));
+        }));
+    }
+
     /// <summary>Holds every silo to <paramref name="cores"/> of a core (none when 0).</summary>
     public static List<CpuQuota> Limit(IEnumerable<BenchServer> cluster, double cores) =>
         cores > 0 ? cluster.Select(s => CpuQuota.Limit(s.FindProcessId(), cores)).ToList() : [];
@@ -132,11 +173,17 @@ public static class ScaleOut
         var idleCores = (pids.Sum(ProcessCpu.Seconds) - idleBefore) / idleSeconds / pids.Length;
         var readers = Math.Max(4, options.QueryWorkers / cluster.Count);
         Task<Throughput[]> ReadAsync() => Task.WhenAll(cluster.Select(s => Workloads.QueryAsync(s.Http,
-            r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact", readers, options.Smoke ? 1 : 5)));
+            r => $"/api/entities/{BenchEvents.EntityId(runId, r.Next(options.Entities))}/impact", readers, options.ScaleOutReadSeconds)));
         // Once unmeasured: the first reads between silos compile their calls' serializers, and without the tiered JIT
         // (SiloEnvironment) at a tenth of a core that took most of the measured seconds (9 reads/s with 2 silos).
         await ReadAsync();
+        var (readThrottledBefore, readPeriodsBefore) = Throttling(quotas);
+        var readMessagesBefore = await SentMessagesAsync(cluster);
+        var readCpuBefore = pids.Sum(ProcessCpu.Seconds);
         var reads = await ReadAsync();
+        var readCpu = pids.Sum(ProcessCpu.Seconds) - readCpuBefore;
+        var readMessages = await SentMessagesAsync(cluster) - readMessagesBefore;
+        var (readThrottled, readPeriods) = Throttling(quotas);
         var workers = Math.Max(options.IngestWorkers, options.ScaleOutWorkersPerSilo * cluster.Count);
         // Long enough for the tiered JIT to finish the hot paths within the quota.
         await Workloads.IngestAsync(clients, runId, options.Entities, skewed: false, workers, options.BatchSize, options.Smoke ? 1 : 3);
@@ -151,6 +198,10 @@ public static class ScaleOut
             periods > periodsBefore ? (double)(throttled - throttledBefore) / (periods - periodsBefore) : 0, idleCores)
         {
             ReadsPerSecond = reads.Sum(r => r.PerSecond),
+            RemoteMessagesPerRead = readMessages / Math.Max(1, reads.Sum(r => r.Operations)),
+            ReadMicros = readCpu / Math.Max(1, reads.Sum(r => r.Operations)) * 1e6,
+            ReadThrottledShare = readPeriods > readPeriodsBefore ? (double)(readThrottled - readThrottledBefore) / (readPeriods - readPeriodsBefore) : 0,
+            ReadLatency = (reads.Max(r => r.Latency.Percentile(0.5)), reads.Max(r => r.Latency.Percentile(0.99))),
         };
     }
 

@@ -371,7 +371,7 @@ async Task ScaleOutAsync()
             await Workloads.IngestAsync(cluster.Select(s => s.Http).ToArray(), runId, options.Entities, skewed: false, options.IngestWorkers, options.BatchSize, options.Smoke ? 1 : 3); // warm-up
             report.Failover = await ScaleOut.FailoverAsync(cluster, connectionString, runId, options);
             var f = report.Failover;
-            Log(F($"  before {f.RateBefore:N0} events/s, after {f.RateAfter:N0}; back to 0.7 of the rate in {(f.RecoverySeconds is { } r ? $"{r:0} s" : "never")} ({f.WindowsBelowBeforeKill.Below} of {f.WindowsBelowBeforeKill.Windows} 3-second windows before the kill under 0.7 of it); acknowledged {f.Acknowledged:N0}, logged {f.Logged:N0} ({f.LoggedDistinct:N0} distinct)"));
+            Log(F($"  before {f.RateBefore:N0} events/s, after {f.RateAfter:N0}; first back at 0.7 of the rate in {(f.FirstBackSeconds is { } b ? $"{b:0} s" : "never")}, for good in {(f.RecoverySeconds is { } r ? $"{r:0} s" : "never")} ({f.WindowsBelowBeforeKill.Below} of {f.WindowsBelowBeforeKill.Windows} 3-second windows before the kill under 0.7 of it); acknowledged {f.Acknowledged:N0}, logged {f.Logged:N0} ({f.LoggedDistinct:N0} distinct)"));
             Log($"  events per second, the kill after second {f.KillSecond} (at {f.KilledAt:HH:mm:ss.fff} UTC): {string.Join(' ', f.PerSecond)}");
             await KeepLogsAsync(cluster); // what each silo saw of the kill and the move of its entities
         }

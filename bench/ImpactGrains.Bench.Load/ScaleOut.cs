@@ -55,6 +55,12 @@ public static class ScaleOut
         /// the recovery figure, since at a tenth of a core acknowledgements come in lumps.
         /// </summary>
         public (int Below, int Windows) WindowsBelowBeforeKill { get; init; }
+
+        /// <summary>
+        /// From the kill to the end of the first 3-second window after it at ≥ 0.7 of <see cref="RateBefore"/>: how long
+        /// the cluster stalled, whether or not the rate then held (<see cref="RecoverySeconds"/> asks that it did).
+        /// </summary>
+        public double? FirstBackSeconds { get; init; }
     }
 
     /// <summary>
@@ -281,6 +287,8 @@ public static class ScaleOut
             PerSecond = perSecond[..(int)Math.Ceiling(seconds)],
             KillSecond = (int)killAt,
             KilledAt = killedAt,
+            FirstBackSeconds = Enumerable.Range((int)killAt, Math.Max(0, (int)seconds - 3 - (int)killAt + 1))
+                .Where(t => Rate(perSecond, t, t + 3) >= 0.7 * before).Select(t => (double?)(t + 3 - killAt)).FirstOrDefault(),
             WindowsBelowBeforeKill = (Enumerable.Range(2, Math.Max(0, (int)killAt - 4)).Count(t => Rate(perSecond, t, t + 3) < 0.7 * before), Math.Max(0, (int)killAt - 4)),
         };
     }

@@ -326,10 +326,11 @@ async Task ScaleOutAsync()
     async Task<ScaleOut.Run?> MeasureClusterAsync(int silos)
     {
         var connectionString = await postgres.CreateDatabaseAsync();
-        var cluster = await ScaleOut.StartClusterAsync(connectionString, silos, cores);
+        var cluster = new List<BenchServer>();
         var quotas = new List<CpuQuota>();
         try
         {
+            cluster = await ScaleOut.StartClusterAsync(connectionString, silos, cores);
             quotas = await PrepareClusterAsync(cluster, cores);
             var run = await ScaleOut.MeasureAsync(cluster, quotas, runId, options, postgres.PostmasterPid);
             if (Environment.GetEnvironmentVariable("BENCH_KEEP_LOGS") is { Length: > 0 })

@@ -82,4 +82,26 @@ public sealed class AlertsEndToEndTests(ServerFixture fixture) : IAsyncLifetime
         Assert.True(delivered.SignatureValid);
         Assert.Contains("\"target\":\"group:alert-g\"", delivered.Body);
     }
+
+    [Fact]
+    public async Task A_group_created_right_after_the_groups_were_read_is_judged_at_once()
+    {
+        // A rule on one group, and a change of its member: the alert listener reads the groups now.
+        await Api.RegisterAsync("alert-warm-a");
+        await (await Api.PutJsonAsync("/api/groups/alert-warm", """{"name":"W","method":"noisy-or","members":["alert-warm-a"]}""")).JsonAsync(HttpStatusCode.Created);
+        await (await Api.PostJsonAsync("/api/alert-rules",
+            $$"""{"target":"group:alert-warm","metric":"score","threshold":99,"coolDown":"PT1H","webhook":"{{receiver.Url("/warm")}}","secret":"{{Secret}}"}""")).JsonAsync(HttpStatusCode.Created);
+        await (await Api.PostJsonAsync("/api/events", Outage("alert-warm-1", "alert-warm-a", Now, 600))).JsonAsync();
+        await Task.Delay(600);
+
+        // A group and its rule made within the seconds that copy is kept: its member's change must still be judged.
+        await Api.RegisterAsync("alert-late-a");
+        await (await Api.PutJsonAsync("/api/groups/alert-late", """{"name":"L","method":"noisy-or","members":["alert-late-a"]}""")).JsonAsync(HttpStatusCode.Created);
+        await (await Api.PostJsonAsync("/api/alert-rules",
+            $$"""{"target":"group:alert-late","metric":"score","threshold":10,"coolDown":"PT1H","webhook":"{{receiver.Url("/late")}}","secret":"{{Secret}}"}""")).JsonAsync(HttpStatusCode.Created);
+        await (await Api.PostJsonAsync("/api/events", Outage("alert-late-1", "alert-late-a", Now, 30_000))).JsonAsync();
+
+        var delivered = Assert.Single(await ReceivedAsync("/late", 1));
+        Assert.Contains("\"target\":\"group:alert-late\"", delivered.Body);
+    }
 }

@@ -15,6 +15,7 @@ namespace ImpactGrains.Server.Alerts;
 public sealed partial class AlertFeedListener : BackgroundService, ILiveFeedListener
 {
     private static readonly TimeSpan GroupsCacheFor = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan UnknownGroupReloadAfter = TimeSpan.FromMilliseconds(200);
 
     private readonly Channel<IReadOnlyList<LiveMessage>> queue = Channel.CreateBounded<IReadOnlyList<LiveMessage>>(
         new BoundedChannelOptions(1024) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
@@ -91,7 +92,7 @@ public sealed partial class AlertFeedListener : BackgroundService, ILiveFeedList
         var targeted = await evaluator.TargetedGroupsAsync(ct);
         if (touched.Count > 0 && targeted.Count > 0)
         {
-            foreach (var group in (await GroupsAsync(ct)).Where(g => targeted.Contains(g.Id) && g.Members.Any(m => touched.Contains(m.Entity))))
+            foreach (var group in (await GroupsAsync(targeted, ct)).Where(g => targeted.Contains(g.Id) && g.Members.Any(m => touched.Contains(m.Entity))))
             {
                 var impact = await grains.GetGrain<IGroupGrain>(group.Id).GetImpactAsync(latestAt);
                 signals.Add(new AlertSignal(group.Id, AlertSignal.GroupKind, latestAt, impact.Score, new Dictionary<string, double>(), impact.Trend24h, [group.Id], null));
@@ -101,9 +102,15 @@ public sealed partial class AlertFeedListener : BackgroundService, ILiveFeedList
         return signals;
     }
 
-    private async Task<IReadOnlyList<GroupRecord>> GroupsAsync(CancellationToken ct)
+    /// <summary>
+    /// The groups, read at most every <see cref="GroupsCacheFor"/>, and again (at most every <see cref="UnknownGroupReloadAfter"/>)
+    /// while a rule targets a group the copy does not have: a group created just after the copy was read would
+    /// otherwise go unjudged for the changes of its first seconds, and its first alert could be missed for good.
+    /// </summary>
+    private async Task<IReadOnlyList<GroupRecord>> GroupsAsync(IReadOnlyCollection<string> targeted, CancellationToken ct)
     {
-        if (DateTimeOffset.UtcNow - groupsLoadedAt > GroupsCacheFor)
+        var age = DateTimeOffset.UtcNow - groupsLoadedAt;
+        if (age > GroupsCacheFor || (age > UnknownGroupReloadAfter && targeted.Any(t => !groups.Any(g => g.Id == t))))
         {
             groups = await catalog.ListGroupsAsync(cancellationToken: ct);
             groupsLoadedAt = DateTimeOffset.UtcNow;

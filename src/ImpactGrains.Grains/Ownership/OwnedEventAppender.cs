@@ -60,13 +60,12 @@ public sealed partial class OwnedEventAppender(IEventLog log, ImpactMetrics metr
             {
                 await (lagging ? commit.Delivered.WaitAsync(cancellationToken) : commit.Delivered.WaitAsync(wait, cancellationToken));
             }
-            catch (TimeoutException) when (slowDeliveryWarnings.ShouldLog(out var heldBack))
-            {
-                LogSlowDelivery(wait, heldBack);
-            }
             catch (TimeoutException)
             {
-                // Counted into the next warning.
+                if (slowDeliveryWarnings.ShouldLog(out var heldBack))
+                {
+                    LogSlowDelivery(wait, heldBack);
+                }
             }
         }
 
